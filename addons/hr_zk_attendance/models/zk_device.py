@@ -1,0 +1,198 @@
+import logging
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from odoo.addons.base.models.res_partner import _tz_get
+
+from ..lib.relay_client import RelayError
+
+_logger = logging.getLogger(__name__)
+
+# Health thresholds: a pushing terminal polls getrequest every few seconds (adms §3).
+SEEN_OK_MINUTES = 15
+SEEN_LATE_HOURS = 24
+
+
+class ZkDevice(models.Model):
+    """A ZKTeco terminal: reached through a relay (ADMS push) or polled directly (pyzk)."""
+
+    _name = "zk.device"
+    _description = "ZKTeco Terminal"
+    _order = "name, serial"
+    _rec_names_search = ["name", "serial"]
+
+    serial = fields.Char(required=True, copy=False, help="Serial number (SN) of the terminal.")
+    name = fields.Char(help="A name people recognise, e.g. 'Main entrance'.")
+    timezone = fields.Selection(
+        _tz_get, required=True, default=lambda s: s.env.user.tz or "UTC",
+        help="IANA zone of the terminal's clock; its punches are local times in this zone.",
+    )
+    active = fields.Boolean(default=True)
+    state = fields.Selection(
+        [("discovered", "Discovered"), ("active", "Active")], default="active", required=True,
+        help="Discovered: the serial knocked at a relay and waits for approval.",
+    )
+    company_id = fields.Many2one("res.company", required=True, default=lambda s: s.env.company)
+    work_location_id = fields.Many2one("hr.work.location", string="Branch / work location")
+    connection = fields.Selection(
+        [("relay", "Through a relay (ADMS push)"), ("direct", "Polled directly (pyzk)")],
+        default="relay", required=True,
+    )
+    relay_id = fields.Many2one("zk.relay", ondelete="restrict", index=True)
+    address = fields.Char(help="IP address or host name, for terminals polled directly.")
+    port = fields.Integer(default=4370)
+    last_seen = fields.Datetime(readonly=True)
+    firmware = fields.Char(readonly=True)
+    user_count = fields.Integer(readonly=True, string="Users")
+    fingerprint_count = fields.Integer(readonly=True, string="Fingerprints")
+    attlog_count = fields.Integer(readonly=True, string="Attendance records")
+    relay_sync_error = fields.Char(readonly=True,
+                                   help="Why the terminal could not be registered on its relay.")
+    health = fields.Selection(
+        [("pending", "Waiting for approval"), ("unknown", "Never seen"), ("ok", "Online"),
+         ("late", "Not seen recently"), ("down", "Offline")],
+        compute="_compute_health",
+    )
+    punch_count = fields.Integer(compute="_compute_punch_count")
+    user_ids = fields.One2many("zk.device.user", "device_id", string="Biometric users")
+
+    _sql_constraints = [
+        ("serial_unique", "UNIQUE(serial)", "A terminal with this serial number already exists."),
+    ]
+
+    @api.constrains("connection", "relay_id", "address")
+    def _check_connection(self):
+        for device in self:
+            if device.connection == "relay" and not device.relay_id:
+                raise ValidationError(_("Terminal %s: choose the relay it pushes to.",
+                                        device.serial))
+            if device.connection == "direct" and not device.address:
+                raise ValidationError(_("Terminal %s: give the address to poll it at.",
+                                        device.serial))
+
+    @api.depends("last_seen", "state")
+    def _compute_health(self):
+        now = fields.Datetime.now()
+        for device in self:
+            if device.state == "discovered":
+                device.health = "pending"
+            elif not device.last_seen:
+                device.health = "unknown"
+            elif now - device.last_seen <= timedelta(minutes=SEEN_OK_MINUTES):
+                device.health = "ok"
+            elif now - device.last_seen <= timedelta(hours=SEEN_LATE_HOURS):
+                device.health = "late"
+            else:
+                device.health = "down"
+
+    def _compute_punch_count(self):
+        counts = dict(self.env["zk.punch"]._read_group(
+            [("device_id", "in", self.ids)], ["device_id"], ["__count"]))
+        for device in self:
+            device.punch_count = counts.get(device, 0)
+
+    @api.depends("name", "serial")
+    def _compute_display_name(self):
+        for device in self:
+            device.display_name = (f"{device.name} ({device.serial})" if device.name
+                                   else device.serial)
+
+    # ------------------------------------------------------------------ relay registration
+    @api.model_create_multi
+    def create(self, vals_list):
+        devices = super().create(vals_list)
+        devices.filtered(lambda d: d.state == "active")._register_on_relay()
+        return devices
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"timezone", "name", "active", "state", "relay_id", "connection"} & set(vals):
+            self.filtered(lambda d: d.state == "active")._register_on_relay()
+        return result
+
+    def _register_on_relay(self):
+        """Register (or update, or disable) each relay terminal on its relay's API.
+
+        A relay that cannot be reached does not block the edit: the error is kept on the
+        terminal and "Register on relay" retries.
+        """
+        for device in self.filtered(lambda d: d.connection == "relay" and d.relay_id):
+            client = device.relay_id._client()
+            try:
+                if device.active:
+                    client.put_device(device.serial, device.timezone, device.name or None, True)
+                else:
+                    client.delete_device(device.serial)
+            except RelayError as exc:
+                error = str(exc)
+            else:
+                error = False
+            if device.relay_sync_error != error:
+                super(ZkDevice, device).write({"relay_sync_error": error})
+
+    def action_register_on_relay(self):
+        self._register_on_relay()
+        failed = self.filtered("relay_sync_error")
+        if failed:
+            raise ValidationError("\n".join(f"{d.serial}: {d.relay_sync_error}" for d in failed))
+        return True
+
+    def action_approve(self):
+        """Approve discovered serials: they become active terminals registered on the relay."""
+        self.filtered(lambda d: d.state == "discovered").write({"state": "active"})
+        return True
+
+    def action_view_punches(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "hr_zk_attendance.zk_punch_action")
+        action["domain"] = [("device_id", "=", self.id)]
+        return action
+
+    @api.model
+    def _merge_relay_listing(self, relay, listing):
+        """Apply a relay's /devices answer: refresh known terminals, add discovered ones."""
+        known = {d.serial: d for d in self.with_context(active_test=False).search(
+            [("serial", "in", [d["serial"] for d in listing.get("devices", [])]
+              + [p["serial"] for p in listing.get("pending", [])])])}
+        for entry in listing.get("devices", []):
+            device = known.get(entry["serial"])
+            if not device:
+                continue
+            info = entry.get("info") or {}
+            vals = {
+                "last_seen": _parse_instant(entry.get("last_seen")),
+                "firmware": info.get("firmware") or device.firmware,
+                "user_count": _int(info.get("users"), device.user_count),
+                "fingerprint_count": _int(info.get("fingerprints"), device.fingerprint_count),
+                "attlog_count": _int(info.get("attlogs"), device.attlog_count),
+            }
+            super(ZkDevice, device).write(vals)
+        for entry in listing.get("pending", []):
+            if entry["serial"] in known:
+                continue
+            self.create({
+                "serial": entry["serial"],
+                "state": "discovered",
+                "relay_id": relay.id,
+                "company_id": relay.company_id.id,
+                "timezone": relay.company_id.partner_id.tz or self.env.user.tz or "UTC",
+                "last_seen": _parse_instant(entry.get("last_seen")),
+            })
+
+
+def _int(value, default):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _parse_instant(text):
+    """Relay instants are ISO-8601 UTC; Odoo stores naive UTC."""
+    if not text:
+        return False
+    value = fields.Datetime.to_datetime(text.replace("T", " ")[:19])
+    return value

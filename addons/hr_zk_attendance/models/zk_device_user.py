@@ -1,0 +1,87 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ZkDeviceUser(models.Model):
+    """Biometric user registry: a device PIN mapped to an employee, per terminal.
+
+    PINs are strings (leading zeros matter, adms §5.1). A closed mapping (employee left)
+    is archived, never deleted, so old punches still explain who they were.
+    """
+
+    _name = "zk.device.user"
+    _description = "Biometric User (terminal PIN)"
+    _order = "device_id, pin"
+    _rec_name = "pin"
+
+    device_id = fields.Many2one("zk.device", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="device_id.company_id", store=True)
+    pin = fields.Char(string="PIN", required=True, index=True)
+    employee_id = fields.Many2one("hr.employee", index=True, ondelete="restrict")
+    device_name = fields.Char(string="Name on terminal", readonly=True,
+                              help="The user name the terminal reported (OPERLOG USER).")
+    privilege = fields.Integer(readonly=True, help="0 user, 2 enroller, 6 admin, 14 super admin")
+    card = fields.Char(readonly=True)
+    active = fields.Boolean(default=True)
+    date_closed = fields.Datetime(readonly=True)
+    sync_state = fields.Selection(
+        [("unmapped", "Not matched"), ("pending", "Pending"), ("synced", "Synced"),
+         ("error", "Error")],
+        compute="_compute_sync_state", store=True, readonly=False, default="unmapped",
+    )
+    sync_message = fields.Char(readonly=True)
+
+    @api.depends("employee_id")
+    def _compute_sync_state(self):
+        for line in self:
+            if not line.employee_id:
+                line.sync_state = "unmapped"
+            elif line.sync_state == "unmapped":
+                line.sync_state = "synced" if line.device_name else "pending"
+
+    def init(self):
+        # One open mapping per terminal and PIN; closed (archived) ones stay for history.
+        self.env.cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS zk_device_user_open_pin_uniq "
+            "ON zk_device_user (device_id, pin) WHERE active"
+        )
+
+    @api.constrains("pin")
+    def _check_pin(self):
+        for line in self:
+            if not line.pin.strip() or line.pin != line.pin.strip():
+                raise ValidationError(_("A PIN cannot be empty or begin or end with spaces."))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines.filtered("employee_id")._reprocess_punches()
+        return lines
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "employee_id" in vals or "pin" in vals:
+            self.filtered("employee_id")._reprocess_punches()
+        return result
+
+    def _reprocess_punches(self):
+        """Unmapped punches of a PIN are processed as soon as the PIN is mapped."""
+        punches = self.env["zk.punch"]
+        for line in self:
+            punches |= punches.search([
+                ("device_id", "=", line.device_id.id), ("pin", "=", line.pin),
+                ("state", "in", ("new", "unmapped")),
+            ])
+        if punches:
+            punches._process()
+
+    def action_close(self):
+        """Close the mapping (employee left): kept for history, no longer matched."""
+        self.write({"active": False, "date_closed": fields.Datetime.now()})
+        return True
+
+    @api.model
+    def _close_for_employees(self, employees):
+        lines = self.search([("employee_id", "in", employees.ids)])
+        lines.action_close()
+        return lines

@@ -1,0 +1,232 @@
+import logging
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from odoo import _, api, fields, models
+from odoo.tools import SQL
+
+from zk_rules.fingerprint import punch_fingerprint
+
+_logger = logging.getLogger(__name__)
+
+LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
+# Status codes a site uses unless configured otherwise (E1.2 plus 255 "no key", adms §5.1).
+DEFAULT_STATUS_CODES = "0,1,2,3,4,5,255"
+# A terminal clock gone wrong: punches outside [now - past, now + future] wait for review.
+DEFAULT_FUTURE_HOURS = 24
+DEFAULT_PAST_DAYS = 400
+
+STATES = [
+    ("new", "New"),
+    ("unmapped", "Unknown PIN"),
+    ("review", "To review"),
+    ("done", "Processed"),
+]
+
+
+class ZkPunch(models.Model):
+    """Punch log: one row per terminal event, as the terminal sent it.
+
+    The fingerprint (serial, PIN, local time) is unique in the database, so any re-run, resend
+    or second path (relay and direct poll, two relays) stores a punch once.
+    """
+
+    _name = "zk.punch"
+    _description = "Terminal Punch"
+    _order = "timestamp_utc desc, id desc"
+    _rec_name = "fingerprint"
+
+    fingerprint = fields.Char(required=True, readonly=True, index=False)
+    device_id = fields.Many2one("zk.device", readonly=True, index=True, ondelete="restrict")
+    relay_id = fields.Many2one("zk.relay", readonly=True, index=True, ondelete="restrict")
+    relay_event_id = fields.Integer(readonly=True, string="Relay event id")
+    source = fields.Selection([("relay", "Relay"), ("direct", "Direct poll")], readonly=True,
+                              required=True, default="relay")
+    company_id = fields.Many2one("res.company", readonly=True, index=True)
+    serial = fields.Char(required=True, readonly=True)
+    pin = fields.Char(string="PIN", required=True, readonly=True, index=True)
+    local_time = fields.Char(required=True, readonly=True,
+                             help="Device-local wall-clock time, exactly as the terminal sent it.")
+    timezone = fields.Char(required=True, readonly=True, help="IANA zone of the terminal.")
+    timestamp_utc = fields.Datetime(string="Instant (UTC)", readonly=True,
+                                    help="Derived from local time and zone (E0.3).")
+    status = fields.Integer(readonly=True, help="Attendance state key: 0 in, 1 out, 2 break "
+                            "out, 3 break in, 4 overtime in, 5 overtime out, 255 none.")
+    verify = fields.Integer(readonly=True)
+    workcode = fields.Char(readonly=True)
+    received_at = fields.Datetime(readonly=True)
+    employee_id = fields.Many2one("hr.employee", readonly=True, index=True)
+    state = fields.Selection(STATES, default="new", required=True, readonly=True, index=True)
+    state_reason = fields.Char(readonly=True)
+    attendance_id = fields.Many2one("hr.attendance", readonly=True, ondelete="set null",
+                                    index="btree_not_null")
+
+    def init(self):
+        # The database, not Python, guarantees a punch is stored once (architecture.md).
+        self.env.cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS zk_punch_fingerprint_uniq "
+            "ON zk_punch (fingerprint)"
+        )
+
+    # ------------------------------------------------------------------ import
+    @api.model
+    def _import_relay_events(self, relay, events):
+        """Store one relay page. Returns (created, duplicates)."""
+        devices = self._devices_by_serial({e["serial"] for e in events})
+        rows = []
+        for event in events:
+            device = devices.get(event["serial"])
+            fingerprint = punch_fingerprint(event["serial"], event["pin"], event["local_time"])
+            if event.get("fingerprint") and event["fingerprint"] != fingerprint:
+                _logger.warning("zk relay %s: event %s fingerprint differs from ours",
+                                relay.name, event.get("id"))
+            rows.append({
+                "fingerprint": fingerprint,
+                "device_id": device.id if device else None,
+                "relay_id": relay.id,
+                "relay_event_id": int(event["id"]),
+                "source": "relay",
+                "company_id": (device.company_id if device else relay.company_id).id,
+                "serial": event["serial"],
+                "pin": event["pin"],
+                "local_time": event["local_time"],
+                "timezone": event.get("timezone") or (device.timezone if device else "UTC"),
+                "status": event.get("status"),
+                "verify": event.get("verify"),
+                "workcode": event.get("workcode") or None,
+                "received_at": _naive_utc(event.get("received_at")),
+            })
+        created = self._insert_rows(rows)
+        created._process()
+        return len(created), len(rows) - len(created)
+
+    @api.model
+    def _import_polled(self, device, records):
+        """Store records read directly from a terminal (pyzk). Returns (created, duplicates)."""
+        rows = [{
+            "fingerprint": punch_fingerprint(device.serial, r["pin"], r["local_time"]),
+            "device_id": device.id, "relay_id": None, "relay_event_id": None,
+            "source": "direct", "company_id": device.company_id.id, "serial": device.serial,
+            "pin": r["pin"], "local_time": r["local_time"], "timezone": device.timezone,
+            "status": r.get("status"), "verify": r.get("verify"), "workcode": None,
+            "received_at": fields.Datetime.now(),
+        } for r in records]
+        created = self._insert_rows(rows)
+        created._process()
+        return len(created), len(rows) - len(created)
+
+    def _devices_by_serial(self, serials):
+        devices = self.env["zk.device"].with_context(active_test=False).search(
+            [("serial", "in", list(serials))])
+        return {d.serial: d for d in devices}
+
+    @api.model
+    def _insert_rows(self, rows):
+        """Insert punches; a fingerprint already stored is skipped by the unique index.
+
+        Plain SQL with ON CONFLICT DO NOTHING: concurrent pulls (two cron workers, two relays
+        delivering the same punch) cannot both insert it, and a page is one statement.
+        """
+        if not rows:
+            return self.browse()
+        now = fields.Datetime.now()
+        columns = ["fingerprint", "device_id", "relay_id", "relay_event_id", "source",
+                   "company_id", "serial", "pin", "local_time", "timezone", "timestamp_utc",
+                   "status", "verify", "workcode", "received_at", "state",
+                   "create_uid", "create_date", "write_uid", "write_date"]
+        values = []
+        for row in rows:
+            row = dict(row, timestamp_utc=_provisional_utc(row["local_time"], row["timezone"]),
+                       state="new", create_uid=self.env.uid, create_date=now,
+                       write_uid=self.env.uid, write_date=now)
+            values.append(SQL("(%s)", SQL(", ").join(SQL("%s", row[c]) for c in columns)))
+        self.env.flush_all()
+        query = SQL(
+            "INSERT INTO zk_punch (%s) VALUES %s ON CONFLICT (fingerprint) DO NOTHING "
+            "RETURNING id",
+            SQL(", ").join(SQL.identifier(c) for c in columns),
+            SQL(", ").join(values),
+        )
+        self.env.cr.execute(query)
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        return self.browse(sorted(ids))
+
+    # ------------------------------------------------------------------ processing
+    def _process(self):
+        """Map punches to employees, keep the doubtful for review, rebuild attendances."""
+        if not self:
+            return
+        params = self.env["ir.config_parameter"].sudo()  # sudo: read site settings only
+        codes = {int(c) for c in (params.get_param("hr_zk_attendance.status_codes",
+                                                   DEFAULT_STATUS_CODES)).split(",") if c.strip()}
+        future = timedelta(hours=int(params.get_param("hr_zk_attendance.future_hours",
+                                                      DEFAULT_FUTURE_HOURS)))
+        past = timedelta(days=int(params.get_param("hr_zk_attendance.past_days",
+                                                   DEFAULT_PAST_DAYS)))
+        now = fields.Datetime.now()
+        mapping = self._employee_mapping()
+        by_state = {}
+        touched = self.env["hr.employee"]
+        for punch in self:
+            state, reason, employee = "done", False, mapping.get((punch.device_id.id, punch.pin))
+            if not punch.device_id:
+                state, reason = "review", _("Terminal %s is not configured in Odoo.",
+                                            punch.serial)
+            elif punch.device_id.state != "active":
+                state, reason = "review", _("Terminal %s is waiting for approval.", punch.serial)
+            elif punch.status is not None and punch.status not in codes:
+                state, reason = "review", _("Status code %s is not mapped for this site.",
+                                            punch.status)
+            elif not punch.timestamp_utc or punch.timestamp_utc > now + future:
+                state, reason = "review", _("Dated in the future: is the terminal clock right?")
+            elif punch.timestamp_utc < now - past:
+                state, reason = "review", _("Dated long ago: is the terminal clock right?")
+            elif not employee:
+                state, reason = "unmapped", _("PIN %s is not mapped to an employee on %s.",
+                                              punch.pin, punch.device_id.display_name)
+            by_state.setdefault((state, reason, employee), []).append(punch.id)
+            if state == "done":
+                touched |= employee
+        for (state, reason, employee), ids in by_state.items():
+            self.browse(ids).write({"state": state, "state_reason": reason,
+                                    "employee_id": employee.id if employee else False})
+        if touched:
+            self.filtered(lambda p: p.state == "done")._rebuild_attendances()
+
+    def _employee_mapping(self):
+        lines = self.env["zk.device.user"].search([
+            ("device_id", "in", self.device_id.ids), ("pin", "in", list(set(self.mapped("pin")))),
+            ("employee_id", "!=", False),
+        ])
+        return {(line.device_id.id, line.pin): line.employee_id for line in lines}
+
+    def action_reprocess(self):
+        """One-click re-processing of punches kept for review or with an unknown PIN."""
+        todo = self.filtered(lambda p: p.state != "done")
+        todo._process()
+        return True
+
+    def _rebuild_attendances(self):
+        self.env["hr.attendance"]._zk_rebuild_from_punches(self)
+
+
+def _naive_utc(text):
+    if not text:
+        return None
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _provisional_utc(local_time, zone):
+    """UTC instant of a device-local time; fold=0 in DST gaps and repeats (E0.3).
+
+    The ambiguous autumn hour is resolved again per employee when attendances are built.
+    """
+    try:
+        tz = ZoneInfo(zone)
+        local = datetime.strptime(local_time, LOCAL_FORMAT)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return local.replace(tzinfo=tz, fold=0).astimezone(UTC).replace(tzinfo=None)

@@ -1,0 +1,1 @@
+from . import common, test_punch_import, test_security
