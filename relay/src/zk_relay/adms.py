@@ -1,0 +1,481 @@
+"""ADMS / iClock push protocol: plain parsing and formatting, no I/O.
+
+Every function takes bytes or text and returns plain data, so it can be unit-tested without a
+server. Section numbers refer to shared/docs/adms-protocol.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import unquote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from zk_rules.fingerprint import normalise_local_time, punch_fingerprint
+
+SERIAL_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+STAMP_RE = re.compile(r"[A-Za-z0-9]{1,24}")
+_CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+MAX_PIN_LENGTH = 64
+REFUSAL_UNKNOWN = "UNKNOWN DEVICE"
+
+
+def valid_serial(serial: str | None) -> bool:
+    return bool(serial) and SERIAL_RE.fullmatch(serial) is not None  # type: ignore[arg-type]
+
+
+def clean_stamp(value: str | None) -> str | None:
+    """A stamp from a URL, kept only if it is a short token (it is echoed in the option block)."""
+    if value is None:
+        return None
+    value = value.strip()
+    return value if STAMP_RE.fullmatch(value) else None
+
+
+def parse_local_time(text: str) -> str | None:
+    """Canonical ``YYYY-MM-DD HH:MM:SS`` or None when the text is not a valid date and time."""
+    text = text.strip()
+    if _CANONICAL_TIME.fullmatch(text):
+        try:
+            datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        return text
+    try:
+        return normalise_local_time(text)
+    except ValueError:
+        return None
+
+
+def _int_or_none(text: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- ATTLOG (§5.1)
+
+
+@dataclass(slots=True)
+class Punch:
+    pin: str
+    local_time: str
+    status: int | None
+    verify: int | None
+    workcode: str
+    raw: str
+    fingerprint: str
+
+
+@dataclass(slots=True)
+class BadLine:
+    raw: bytes
+    reason: str
+
+
+def split_lines(body: bytes) -> list[bytes]:
+    """Records separated by LF, CR stripped, blank lines skipped (§2.1)."""
+    out = []
+    for line in body.split(b"\n"):
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if line.strip():
+            out.append(line)
+    return out
+
+
+def parse_attlog_line(serial: str, line: bytes) -> Punch | BadLine:
+    """One ATTLOG record: TAB fields; whitespace fallback when no TAB (§5.1, §10)."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return BadLine(line, "not UTF-8 text")
+    if "\x00" in text:
+        return BadLine(line, "contains NUL bytes")
+    if "\t" in text:
+        fields = text.split("\t")
+    else:
+        tokens = text.split()
+        if len(tokens) < 3:
+            return BadLine(line, "too few fields (expected PIN, date and time)")
+        fields = [tokens[0], tokens[1] + " " + tokens[2], *tokens[3:]]
+    pin = fields[0].strip()
+    if not pin:
+        return BadLine(line, "empty PIN")
+    if len(pin) > MAX_PIN_LENGTH:
+        return BadLine(line, f"PIN longer than {MAX_PIN_LENGTH} characters")
+    if len(fields) < 2:
+        return BadLine(line, "no time field")
+    local_time = parse_local_time(fields[1])
+    if local_time is None:
+        return BadLine(line, f"time {fields[1].strip()[:40]!r} is not YYYY-MM-DD HH:MM:SS")
+    n = len(fields)
+    status = _int_or_none(fields[2]) if n > 2 else None
+    verify = _int_or_none(fields[3]) if n > 3 else None
+    workcode = fields[4].strip() if n > 4 else ""
+    return Punch(pin, local_time, status, verify, workcode, text.rstrip("\t"),
+                 punch_fingerprint(serial, pin, local_time))
+
+
+def parse_attlog(serial: str, body: bytes) -> tuple[list[Punch], list[BadLine]]:
+    punches: list[Punch] = []
+    bad: list[BadLine] = []
+    for line in split_lines(body):
+        item = parse_attlog_line(serial, line)
+        if type(item) is Punch:
+            punches.append(item)
+        else:
+            bad.append(item)  # type: ignore[arg-type]
+    return punches, bad
+
+
+def parse_rtlog(serial: str, body: bytes) -> tuple[list[Punch], list[BadLine], int]:
+    """PUSH 3.x ``table=rtlog`` lines ``time=..\\tpin=..\\t...`` (§4.10).
+
+    Lines with a user PIN become punches; door events without a user (pin empty or 0) are not
+    punches (they stay in the raw post). Returns (punches, bad lines, other events).
+    """
+    punches: list[Punch] = []
+    bad: list[BadLine] = []
+    other = 0
+    for line in split_lines(body):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.append(BadLine(line, "not UTF-8 text"))
+            continue
+        values = kv_fields(text.split("\t"))
+        pin = values.get("pin", "").strip()
+        if not pin or pin == "0":
+            other += 1
+            continue
+        local_time = parse_local_time(values.get("time", ""))
+        if local_time is None:
+            bad.append(BadLine(line, "rtlog time is not YYYY-MM-DD HH:MM:SS"))
+            continue
+        if len(pin) > MAX_PIN_LENGTH:
+            bad.append(BadLine(line, f"PIN longer than {MAX_PIN_LENGTH} characters"))
+            continue
+        punches.append(Punch(pin, local_time, _int_or_none(values.get("inoutstatus", "")),
+                             _int_or_none(values.get("verifytype", "")), "", text,
+                             punch_fingerprint(serial, pin, local_time)))
+    return punches, bad, other
+
+
+def kv_fields(parts: list[str]) -> dict[str, str]:
+    """``Key=Value`` fields; keys lower-cased (firmware mixes ``PIN=`` and ``Pin=``)."""
+    out: dict[str, str] = {}
+    for part in parts:
+        key, sep, value = part.partition("=")
+        if sep:
+            out.setdefault(key.strip().lower(), value)
+    return out
+
+
+# --------------------------------------------------------------------------- OPERLOG (§4.3, §5.3)
+
+
+@dataclass(slots=True)
+class OplogRow:
+    op_type: int | None
+    operator: str
+    local_time: str
+    objects: list[str]
+    raw: bytes
+
+
+@dataclass(slots=True)
+class UserRow:
+    pin: str
+    name: str
+    name_raw: bytes
+    name_encoding: str
+    privilege: int | None
+    card: str
+    group: str
+    verify: int | None
+    raw: bytes
+
+
+@dataclass(slots=True)
+class BioRow:
+    kind: str
+    pin: str
+    raw: bytes
+
+
+@dataclass(slots=True)
+class Operlog:
+    oplogs: list[OplogRow] = field(default_factory=list)
+    users: list[UserRow] = field(default_factory=list)
+    bio: list[BioRow] = field(default_factory=list)
+    bad: list[BadLine] = field(default_factory=list)
+
+    @property
+    def valid(self) -> int:
+        return len(self.oplogs) + len(self.users) + len(self.bio)
+
+
+BIO_KINDS = frozenset(
+    {"FP", "FACE", "FVEIN", "BIODATA", "USERPIC", "BIOPHOTO", "WORKCODE", "IDCARD", "ERRORLOG"}
+)
+
+
+def decode_name(raw: bytes) -> tuple[str, str]:
+    """User names: strict UTF-8, then GB18030, always keeping the raw bytes (§5.5)."""
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), "latin-1"
+
+
+def _kv_bytes(parts: list[bytes]) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    for part in parts:
+        key, sep, value = part.partition(b"=")
+        if sep:
+            out.setdefault(key.strip().decode("ascii", "replace").lower(), value)
+    return out
+
+
+def _ascii(value: bytes) -> str:
+    return value.decode("utf-8", "replace").strip()
+
+
+def parse_operlog_line(line: bytes) -> OplogRow | UserRow | BioRow | BadLine:
+    head, sep, rest = line.partition(b" ")
+    kind = head.strip().upper().decode("ascii", "replace")
+    if not sep and kind not in BIO_KINDS:
+        return BadLine(line, "no row kind (expected e.g. 'OPLOG ', 'USER ')")
+    if kind == "OPLOG":
+        parts = rest.split(b"\t")
+        if len(parts) < 3:
+            return BadLine(line, "OPLOG row with fewer than 3 fields")
+        local_time = parse_local_time(_ascii(parts[2]))
+        if local_time is None:
+            return BadLine(line, "OPLOG time is not YYYY-MM-DD HH:MM:SS")
+        objects = [_ascii(p) for p in parts[3:7]]
+        return OplogRow(_int_or_none(_ascii(parts[0])), _ascii(parts[1]), local_time, objects,
+                        line)
+    if kind == "USER":
+        values = _kv_bytes(rest.split(b"\t"))
+        pin = _ascii(values.get("pin", b""))
+        if not pin:
+            return BadLine(line, "USER row without PIN")
+        if len(pin) > MAX_PIN_LENGTH:
+            return BadLine(line, f"PIN longer than {MAX_PIN_LENGTH} characters")
+        name_raw = values.get("name", b"")
+        name, encoding = decode_name(name_raw)
+        return UserRow(pin, name, name_raw, encoding, _int_or_none(_ascii(values.get("pri", b""))),
+                       _ascii(values.get("card", b"")), _ascii(values.get("grp", b"")),
+                       _int_or_none(_ascii(values.get("verify", b""))), line)
+    if kind in BIO_KINDS:
+        values = _kv_bytes(rest.split(b"\t"))
+        return BioRow(kind, _ascii(values.get("pin", b"")), line)
+    return BadLine(line, f"unknown OPERLOG row kind {kind[:20]!r}")
+
+
+def parse_operlog(body: bytes) -> Operlog:
+    result = Operlog()
+    for line in split_lines(body):
+        item = parse_operlog_line(line)
+        if isinstance(item, OplogRow):
+            result.oplogs.append(item)
+        elif isinstance(item, UserRow):
+            result.users.append(item)
+        elif isinstance(item, BioRow):
+            result.bio.append(item)
+        else:
+            result.bad.append(item)
+    return result
+
+
+# --------------------------------------------------------------------------- ATTPHOTO (§4.4)
+
+
+@dataclass(slots=True)
+class Photo:
+    filename: str
+    pin: str
+    local_time: str | None
+    size: int | None
+    header: str
+    data: bytes
+
+
+_PHOTO_NAME = re.compile(r"(\d{14})(?:-(.+?))?\.jpg", re.IGNORECASE)
+
+
+def parse_attphoto(body: bytes) -> Photo | BadLine:
+    """``PIN=<name>\\nSN=..\\nsize=..\\nCMD=uploadphoto\\0<JPEG>`` (§4.4)."""
+    header_raw, sep, data = body.partition(b"\x00")
+    if not sep:
+        return BadLine(body[:4096], "ATTPHOTO body without NUL separator")
+    header = header_raw.decode("utf-8", "replace")
+    values = kv_fields(header.replace("\r", "").split("\n"))
+    filename = values.get("pin", "").strip()
+    if not filename:
+        return BadLine(body[:4096], "ATTPHOTO header without PIN=<file name>")
+    size = _int_or_none(values.get("size", ""))
+    pin = ""
+    local_time = None
+    match = _PHOTO_NAME.fullmatch(filename)
+    if match:
+        stamp = match.group(1)
+        local_time = parse_local_time(
+            f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[8:10]}:{stamp[10:12]}:{stamp[12:14]}"
+        )
+        pin = match.group(2) or ""
+    return Photo(filename[:200], pin, local_time, size, header, data)
+
+
+# --------------------------------------------------------------------------- options, INFO
+
+
+def parse_options_body(body: bytes) -> dict[str, str]:
+    """``table=options``: ``key=value,key=value`` (leading ``~`` = read-only) (§4.5)."""
+    text = body.decode("utf-8", "replace")
+    out: dict[str, str] = {}
+    for part in re.split(r"[,\n]", text):
+        key, sep, value = part.strip().partition("=")
+        if sep and key:
+            out[key.strip()[:64]] = value.strip()[:512]
+    return out
+
+
+INFO_KEYS = ("firmware", "users", "fingerprints", "attlogs", "ip", "fp_algorithm",
+             "face_algorithm", "faces_needed", "faces", "function_flags", "cards",
+             "user_photos", "att_photos")
+
+
+def parse_info(value: str) -> dict[str, str | int]:
+    """getrequest ``INFO=`` (§4.6): firmware, counts, IP, algorithms, flags."""
+    parts = unquote(value).split(",")
+    info: dict[str, str | int] = {}
+    for key, part in zip(INFO_KEYS, parts, strict=False):
+        part = part.strip()[:128]
+        if key not in {"firmware", "ip", "function_flags"} and part.lstrip("-").isdigit():
+            info[key] = int(part)
+        else:
+            info[key] = part
+    return info
+
+
+# --------------------------------------------------------------------------- devicecmd (§4.8)
+
+
+@dataclass(slots=True)
+class CommandResult:
+    cmd_id: str
+    return_code: int | None
+    cmd: str
+    fields: dict[str, str]
+    raw: bytes
+
+
+def parse_command_results(body: bytes) -> list[CommandResult]:
+    """Results: ``ID=..&Return=..&CMD=..`` lines, a result may span several lines (INFO,
+    Shell, GetFile: ``ID=..\\nSN=..\\nReturn=..``) until the next line starting with ``ID=``."""
+    blocks: list[list[bytes]] = []
+    for line in body.split(b"\n"):
+        if line.startswith(b"ID=") or not blocks:
+            blocks.append([line])
+        else:
+            blocks[-1].append(line)
+    results = []
+    for block in blocks:
+        raw = b"\n".join(block).strip(b"\r\n")
+        if not raw.strip():
+            continue
+        values: dict[str, str] = {}
+        for i, line in enumerate(block):
+            text = line.rstrip(b"\r").decode("utf-8", "replace")
+            if i == 0 or text.startswith(("SN=", "Return=", "CMD=")):
+                for part in text.split("&"):
+                    key, sep, value = part.partition("=")
+                    if sep:
+                        values.setdefault(key.strip(), value.strip())
+            else:
+                key, sep, value = text.partition("=")
+                if sep and key and " " not in key and len(key) < 64:
+                    values.setdefault(key, value[:1024])
+        results.append(CommandResult(values.get("ID", "")[:32], _int_or_none(values.get(
+            "Return", "")), values.get("CMD", "")[:64], values, raw))
+    return results
+
+
+# --------------------------------------------------------------------------- time zone (§7)
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone; ValueError with a clear message if the name is not one."""
+    if not isinstance(name, str) or not name or name != name.strip() or ".." in name:
+        raise ValueError(f"not an IANA time zone name: {name!r}")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"unknown IANA time zone {name!r} (e.g. Europe/Paris, Asia/Manila)")\
+            from None
+
+
+def timezone_option(zone_name: str, at: datetime) -> str:
+    """TimeZone option: the zone's current UTC offset in hours if whole, else minutes (§7, §11).
+
+    ``at`` must be an aware datetime (normally now).
+    """
+    offset = at.astimezone(zone(zone_name)).utcoffset()
+    assert offset is not None
+    minutes = int(offset.total_seconds() // 60)
+    return str(minutes // 60) if minutes % 60 == 0 else str(minutes)
+
+
+# --------------------------------------------------------------------------- responses (§4.1)
+
+
+@dataclass(frozen=True, slots=True)
+class Stamps:
+    attlog: str | None = None
+    operlog: str | None = None
+    attphoto: str | None = None
+    biodata: str | None = None
+
+
+def option_block(serial: str, stamps: Stamps, timezone: str, *, delay: int, error_delay: int,
+                 trans_times: str, trans_interval: int, trans_flag: str, realtime: bool,
+                 server_ver: str, push_prot_ver: str) -> str:
+    """Handshake answer: both stamp spellings, exact-case keys, per-device TimeZone (§4.1, §11)."""
+
+    def s(value: str | None) -> str:
+        return value if value else "None"
+
+    lines = [
+        f"GET OPTION FROM: {serial}",
+        f"ATTLOGStamp={s(stamps.attlog)}",
+        f"OPERLOGStamp={s(stamps.operlog)}",
+        f"ATTPHOTOStamp={s(stamps.attphoto)}",
+        f"BIODATAStamp={s(stamps.biodata)}",
+        f"Stamp={s(stamps.attlog)}",
+        f"OpStamp={s(stamps.operlog)}",
+        f"PhotoStamp={s(stamps.attphoto)}",
+        f"ErrorDelay={error_delay}",
+        f"Delay={delay}",
+        f"TransTimes={trans_times}",
+        f"TransInterval={trans_interval}",
+        f"TransFlag={trans_flag}",
+        f"TimeZone={timezone}",
+        f"Realtime={1 if realtime else 0}",
+        "Encrypt=None",
+        f"ServerVer={server_ver}",
+        f"PushProtVer={push_prot_ver}",
+        "PushOptionsFlag=1",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,253 @@
+"""The pull API for Odoo: token-authenticated JSON under ``/api/v1/`` plus ``/health``.
+
+Contract (keep it: Odoo's client is written against it):
+
+* ``GET  /api/v1/events?after=<id>&limit=<n>`` → ``{store_id, events, next_after, has_more}``
+* ``POST /api/v1/events/ack`` ``{store_id, up_to}`` → ``{store_id, acked_up_to}`` (409 on a
+  different store_id)
+* ``GET  /api/v1/devices``, ``PUT /api/v1/devices/<serial>``, ``DELETE /api/v1/devices/<serial>``
+* ``GET  /api/v1/users|oplog|quarantine?after=&limit=`` (same page shape)
+* ``GET  /health`` (no token)
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import json
+import shutil
+from collections.abc import Callable
+from typing import Any
+
+from bottle import HTTPResponse, request
+
+from zk_relay import __version__, adms
+from zk_relay.config import Config
+from zk_relay.store import Store
+
+DEFAULT_LIMIT = 500
+MAX_LIMIT = 5000
+JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+
+
+def json_response(payload: Any, status: int = 200, **headers: str) -> HTTPResponse:
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return HTTPResponse(body, status, headers={**JSON_HEADERS, **headers})
+
+
+def json_error(status: int, error: str, message: str, **headers: str) -> HTTPResponse:
+    return json_response({"error": error, "message": message}, status, **headers)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, error: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+
+def _int_param(name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, "bad_request", f"{name} must be an integer") from None
+    if not lo <= value <= hi:
+        raise ApiError(400, "bad_request", f"{name} must be between {lo} and {hi}")
+    return value
+
+
+def _json_body() -> dict[str, Any]:
+    try:
+        length = int(request.environ.get("CONTENT_LENGTH") or 0)
+        raw = request.environ["wsgi.input"].read(length) if length > 0 else b""
+        payload = json.loads(raw.decode("utf-8") or "null")
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "bad_request", "body must be a JSON object") from None
+    if not isinstance(payload, dict):
+        raise ApiError(400, "bad_request", "body must be a JSON object")
+    return payload
+
+
+def clock_synchronised() -> bool | None:
+    """Whether the kernel says the clock is NTP-synchronised (adjtimex != TIME_ERROR)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        buf = ctypes.create_string_buffer(512)  # struct timex, zeroed: modes = 0 (read only)
+        state = libc.adjtimex(buf)
+    except (OSError, AttributeError):
+        return None
+    if state < 0:
+        return None
+    return state != 5  # TIME_ERROR
+
+
+class Api:
+    def __init__(self, store: Store, config: Config) -> None:
+        self.store = store
+        self.config = config
+
+    def routes(self) -> list[tuple[str, str, Callable[..., HTTPResponse], bool]]:
+        """(method, path, handler, needs token)"""
+        return [
+            ("GET", "/health", self.health, False),
+            ("GET", "/api/v1/events", self.events, True),
+            ("POST", "/api/v1/events/ack", self.ack, True),
+            ("GET", "/api/v1/devices", self.devices, True),
+            ("PUT", "/api/v1/devices/<serial>", self.put_device, True),
+            ("DELETE", "/api/v1/devices/<serial>", self.delete_device, True),
+            ("GET", "/api/v1/users", self.users, True),
+            ("GET", "/api/v1/oplog", self.oplog, True),
+            ("GET", "/api/v1/quarantine", self.quarantine, True),
+        ]
+
+    def wrap(self, handler: Callable[..., HTTPResponse], needs_token: bool
+             ) -> Callable[..., HTTPResponse]:
+        def wrapped(**kwargs: Any) -> HTTPResponse:
+            if needs_token:
+                header = request.environ.get("HTTP_AUTHORIZATION", "")
+                scheme, _, token = header.partition(" ")
+                if scheme.lower() != "bearer" or not token.strip() or \
+                        self.store.check_token(token.strip()) is None:
+                    return json_error(401, "unauthorized",
+                                      "missing or invalid 'Authorization: Bearer <token>'",
+                                      **{"WWW-Authenticate": 'Bearer realm="zk-relay"'})
+            try:
+                return handler(**kwargs)
+            except ApiError as exc:
+                return json_error(exc.status, exc.error, exc.message)
+
+        return wrapped
+
+    # -- pages
+    def _page(self, fetch: Callable[[int, int], tuple[list[dict[str, Any]], bool]],
+              key: str) -> HTTPResponse:
+        after = _int_param("after", 0, 0, 2**63 - 1)
+        limit = _int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        rows, more = fetch(after, limit)
+        return json_response({
+            "store_id": self.store.store_id,
+            key: rows,
+            "next_after": rows[-1]["id"] if rows else after,
+            "has_more": more,
+        })
+
+    def events(self) -> HTTPResponse:
+        return self._page(self.store.events_page, "events")
+
+    def users(self) -> HTTPResponse:
+        return self._page(self.store.users_page, "users")
+
+    def oplog(self) -> HTTPResponse:
+        return self._page(self.store.oplog_page, "oplog")
+
+    def quarantine(self) -> HTTPResponse:
+        return self._page(self.store.quarantine_page, "quarantine")
+
+    def ack(self) -> HTTPResponse:
+        payload = _json_body()
+        store_id = payload.get("store_id")
+        up_to = payload.get("up_to")
+        if not isinstance(store_id, str):
+            raise ApiError(400, "bad_request", "store_id (string) is required")
+        if not isinstance(up_to, int) or isinstance(up_to, bool) or up_to < 0:
+            raise ApiError(400, "bad_request", "up_to must be a non-negative integer")
+        if store_id != self.store.store_id:
+            return json_response({"error": "store_mismatch",
+                                  "message": "this relay's store_id differs: restart from the"
+                                  " beginning of this store", "store_id": self.store.store_id},
+                                 409)
+        acked = self.store.ack(up_to)
+        return json_response({"store_id": self.store.store_id, "acked_up_to": acked})
+
+    # -- devices
+    @staticmethod
+    def _device_json(d: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "serial": d["serial"],
+            "name": d["name"],
+            "timezone": d["timezone"],
+            "enabled": d["enabled"],
+            "last_seen": d["last_seen"],
+            "last_addr": d["last_addr"],
+            "pushver": d["pushver"],
+            "info": d["info"] or {},
+            "options": d["options"] or {},
+            "stamps": {"ATTLOG": d["attlog_stamp"], "OPERLOG": d["operlog_stamp"],
+                       "ATTPHOTO": d["attphoto_stamp"], "BIODATA": d["biodata_stamp"]},
+            "counts": {"events": d["events_stored"], "duplicates": d["events_duplicate"],
+                       "quarantined": d["quarantined"], "oplog": d["oplog_stored"],
+                       "users": d["users_stored"], "biodata": d["bio_stored"],
+                       "photos": d["photos_stored"]},
+            "last_event_at": d["last_event_at"],
+        }
+
+    def devices(self) -> HTTPResponse:
+        pending = [{k: p[k] for k in ("serial", "first_seen", "last_seen", "remote_addr",
+                                      "knocks")} for p in self.store.pending()]
+        return json_response({
+            "store_id": self.store.store_id,
+            "devices": [self._device_json(d) for d in self.store.devices()],
+            "pending": pending,
+        })
+
+    def put_device(self, serial: str) -> HTTPResponse:
+        if not adms.valid_serial(serial):
+            raise ApiError(400, "bad_request", "serial: 1-64 letters, digits, '-' or '_'")
+        payload = _json_body()
+        timezone = payload.get("timezone")
+        name = payload.get("name")
+        enabled = payload.get("enabled")
+        pushcommkey = payload.get("pushcommkey")
+        if timezone is not None and not isinstance(timezone, str):
+            raise ApiError(400, "bad_request", "timezone must be an IANA zone name string")
+        if name is not None and not isinstance(name, str):
+            raise ApiError(400, "bad_request", "name must be a string")
+        if enabled is not None and not isinstance(enabled, bool):
+            raise ApiError(400, "bad_request", "enabled must be true or false")
+        if pushcommkey is not None and not isinstance(pushcommkey, str):
+            raise ApiError(400, "bad_request", "pushcommkey must be a string")
+        try:
+            device, created = self.store.upsert_device(
+                serial, timezone=timezone, name=name, enabled=enabled,
+                pushcommkey=pushcommkey or None)
+        except ValueError as exc:
+            raise ApiError(400, "bad_request", str(exc)) from None
+        return json_response({"store_id": self.store.store_id, "created": created,
+                              "device": self._device_json(device)}, 201 if created else 200)
+
+    def delete_device(self, serial: str) -> HTTPResponse:
+        try:
+            device, _ = self.store.upsert_device(serial, enabled=False, create=False)
+        except LookupError:
+            raise ApiError(404, "not_found", f"device {serial} is not registered") from None
+        return json_response({"store_id": self.store.store_id,
+                              "device": self._device_json(device)})
+
+    # -- health
+    def health(self) -> HTTPResponse:
+        writable = self.store.probe_writable()
+        try:
+            disk_free = shutil.disk_usage(self.store.path.parent).free
+        except OSError:
+            disk_free = None
+        acked = self.store.acked_up_to()
+        devices = [{"serial": d["serial"], "enabled": d["enabled"], "last_seen": d["last_seen"],
+                    "last_event_at": d["last_event_at"]} for d in self.store.devices()]
+        waiting = self.store.waiting_for_ack()
+        clock = clock_synchronised()
+        ok = writable and clock is not False
+        return json_response({
+            "status": "ok" if ok else "degraded",
+            "version": __version__,
+            "store_id": self.store.store_id,
+            "db_writable": writable,
+            "disk_free_bytes": disk_free,
+            "clock_synchronised": clock,
+            "events_waiting_for_ack": waiting,
+            "acked_up_to": acked,
+            "last_event_id": self.store.last_event_id(),
+            "devices": devices,
+            "pending": len(self.store.pending()),
+        }, 200 if writable else 503)

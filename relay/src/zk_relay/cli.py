@@ -1,0 +1,250 @@
+"""``zk-relay`` command line: serve, device registry, what arrived, tokens."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from zk_relay import __version__, adms
+from zk_relay.config import Config, ConfigError, describe_keys, load_config
+from zk_relay.store import Store
+
+
+def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
+    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    for row in cells:
+        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+def _emit(rows: list[dict[str, Any]], columns: Sequence[str], as_json: bool) -> None:
+    if as_json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False, sort_keys=True))
+    elif rows:
+        print(_table(rows, columns))
+    else:
+        print("(none)")
+
+
+def _time_bound(text: str | None, end: bool) -> str | None:
+    if text is None:
+        return None
+    text = text.strip()
+    if len(text) == 10:
+        text += " 23:59:59" if end else " 00:00:00"
+    value = adms.parse_local_time(text)
+    if value is None:
+        raise ValueError(f"time {text!r}: use YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS'")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS,
+                        help="TOML configuration file (or $ZK_RELAY_CONFIG)")
+    common.add_argument("--data-dir", default=argparse.SUPPRESS,
+                        help="data folder holding the SQLite store (or $ZK_RELAY_DATA_DIR)")
+    parser = argparse.ArgumentParser(prog="zk-relay", parents=[common],
+                                     description="ZKTeco ADMS relay for zk-odoo")
+    parser.add_argument("--version", action="version", version=f"zk-relay {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", parents=[common], help="run the relay (Waitress)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--threads", type=int)
+    serve.add_argument("--ready-file", help="write {host, port, pid} as JSON once listening")
+    serve.add_argument("--log-level", default="INFO")
+
+    device = sub.add_parser("device", parents=[common], help="terminal registry")
+    dsub = device.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = dsub.add_parser("add", parents=[common], help="register a terminal (approves pending)")
+    add.add_argument("serial")
+    add.add_argument("--tz", "--timezone", dest="tz", required=True,
+                     help="IANA zone, e.g. Asia/Manila")
+    add.add_argument("--name")
+    add.add_argument("--pushcommkey")
+    upd = dsub.add_parser("update", parents=[common], help="change zone, name, key, enabled")
+    upd.add_argument("serial")
+    upd.add_argument("--tz", "--timezone", dest="tz")
+    upd.add_argument("--name")
+    upd.add_argument("--pushcommkey")
+    group = upd.add_mutually_exclusive_group()
+    group.add_argument("--enable", dest="enabled", action="store_const", const=True)
+    group.add_argument("--disable", dest="enabled", action="store_const", const=False)
+    lst = dsub.add_parser("list", parents=[common], help="registered terminals")
+    lst.add_argument("--json", action="store_true")
+    rem = dsub.add_parser("remove", parents=[common], help="forget a terminal (data is kept)")
+    rem.add_argument("serial")
+
+    pending = sub.add_parser("pending", parents=[common],
+                             help="unknown serials that knocked (never acknowledged)")
+    pending.add_argument("--json", action="store_true")
+
+    events = sub.add_parser("events", parents=[common], help="stored punches")
+    events.add_argument("--serial")
+    events.add_argument("--since", help="device-local time, YYYY-MM-DD[ HH:MM:SS]")
+    events.add_argument("--until", help="device-local time, YYYY-MM-DD[ HH:MM:SS]")
+    events.add_argument("--after-id", type=int, default=0)
+    events.add_argument("--limit", type=int, default=100)
+    events.add_argument("--json", action="store_true", help="JSON lines")
+
+    quarantine = sub.add_parser("quarantine", parents=[common], help="lines kept with a reason")
+    quarantine.add_argument("--serial")
+    quarantine.add_argument("--after-id", type=int, default=0)
+    quarantine.add_argument("--limit", type=int, default=100)
+    quarantine.add_argument("--json", action="store_true")
+
+    status = sub.add_parser("status", parents=[common], help="per-terminal status and store")
+    status.add_argument("--json", action="store_true")
+
+    token = sub.add_parser("token", parents=[common], help="API tokens")
+    tsub = token.add_subparsers(dest="action", required=True, metavar="ACTION")
+    tcreate = tsub.add_parser("create", parents=[common], help="create; prints the token once")
+    tcreate.add_argument("name")
+    tsub.add_parser("list", parents=[common])
+    trevoke = tsub.add_parser("revoke", parents=[common])
+    trevoke.add_argument("name")
+
+    sub.add_parser("prune", parents=[common],
+                   help="run retention once (acknowledged events older than retention_days)")
+    sub.add_parser("config", parents=[common], help="show the effective configuration")
+    return parser
+
+
+def _config(args: argparse.Namespace) -> Config:
+    overrides: dict[str, Any] = {"data_dir": getattr(args, "data_dir", None)}
+    if args.command == "serve":
+        overrides.update(host=args.host, port=args.port, threads=args.threads)
+    return load_config(getattr(args, "config", None), overrides=overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = _config(args)
+    except ConfigError as exc:
+        print(f"zk-relay: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        from zk_relay.server import serve, setup_logging
+
+        setup_logging(args.log_level)
+        return serve(config, ready_file=args.ready_file)
+    if args.command == "config":
+        for section, key, env, _default in describe_keys():
+            print(f"[{section}] {key} = {getattr(config, key)!r}  (env {env})")
+        print(f"# database: {config.db_path}")
+        return 0
+    store = Store(config.db_path, config.busy_timeout_ms)
+    try:
+        return _run(args, store, config)
+    except (ValueError, LookupError) as exc:
+        print(f"zk-relay: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+
+
+def _run(args: argparse.Namespace, store: Store, config: Config) -> int:  # noqa: C901
+    cmd = args.command
+    if cmd == "device":
+        if args.action in {"add", "update"}:
+            if not adms.valid_serial(args.serial):
+                raise ValueError("serial: 1-64 letters, digits, '-' or '_'")
+            device, created = store.upsert_device(
+                args.serial, timezone=args.tz, name=args.name, pushcommkey=args.pushcommkey,
+                enabled=getattr(args, "enabled", None), create=args.action == "add",
+                update=args.action == "update")
+            verb = "registered" if created else "updated"
+            print(f"{verb} {device['serial']} ({device['timezone']})"
+                  f"{' ' + device['name'] if device['name'] else ''}")
+            return 0
+        if args.action == "list":
+            rows = [{k: d[k] for k in ("serial", "name", "timezone", "enabled", "last_seen",
+                                       "created_at")} for d in store.devices()]
+            _emit(rows, ("serial", "name", "timezone", "enabled", "last_seen"), args.json)
+            return 0
+        if args.action == "remove":
+            if not store.remove_device(args.serial):
+                raise LookupError(f"device {args.serial} is not registered")
+            print(f"removed {args.serial} (its stored data is kept)")
+            return 0
+    if cmd == "pending":
+        _emit(store.pending(), ("serial", "first_seen", "last_seen", "remote_addr", "knocks"),
+              args.json)
+        return 0
+    if cmd == "events":
+        rows = store.events_query(args.serial, _time_bound(args.since, False),
+                                  _time_bound(args.until, True), args.after_id, args.limit)
+        _emit(rows, ("id", "serial", "pin", "local_time", "timezone", "status", "verify",
+                     "workcode", "received_at"), args.json)
+        return 0
+    if cmd == "quarantine":
+        rows, _ = store.quarantine_page(args.after_id, args.limit, args.serial)
+        if not args.json:
+            for row in rows:
+                row["raw"] = repr(row["raw"])[1:-1][:60]
+        _emit(rows, ("id", "serial", "source", "reason", "received_at", "raw"), args.json)
+        return 0
+    if cmd == "status":
+        return _status(store, args.json)
+    if cmd == "token":
+        if args.action == "create":
+            token = store.create_token(args.name)
+            print(token)
+            print(f"token {args.name!r} created; it is shown only once, store it now",
+                  file=sys.stderr)
+            return 0
+        if args.action == "list":
+            _emit(store.tokens(), ("name", "created_at"), False)
+            return 0
+        if args.action == "revoke":
+            if not store.revoke_token(args.name):
+                raise LookupError(f"no token named {args.name!r}")
+            print(f"revoked {args.name}")
+            return 0
+    if cmd == "prune":
+        deleted = store.prune(config.retention_days)
+        print(f"deleted {deleted} acknowledged event(s) older than {config.retention_days} days")
+        return 0
+    raise AssertionError(cmd)
+
+
+def _status(store: Store, as_json: bool) -> int:
+    devices = store.devices()
+    rows = []
+    for d in devices:
+        rows.append({
+            "serial": d["serial"], "name": d["name"], "timezone": d["timezone"],
+            "enabled": d["enabled"], "last_seen": d["last_seen"], "last_addr": d["last_addr"],
+            "events": d["events_stored"], "duplicates": d["events_duplicate"],
+            "quarantined": d["quarantined"], "users": d["users_stored"],
+            "oplog": d["oplog_stored"], "photos": d["photos_stored"],
+            "attlog_stamp": d["attlog_stamp"], "operlog_stamp": d["operlog_stamp"],
+            "attphoto_stamp": d["attphoto_stamp"],
+            "firmware": (d["info"] or {}).get("firmware"),
+        })
+    summary = {"store_id": store.store_id, "database": str(store.path),
+               "acked_up_to": store.acked_up_to(), "last_event_id": store.last_event_id(),
+               "waiting_for_ack": store.waiting_for_ack(), "pending": len(store.pending()),
+               **store.table_counts()}
+    if as_json:
+        print(json.dumps({"store": summary, "devices": rows}, sort_keys=True))
+        return 0
+    for key, value in summary.items():
+        print(f"{key}: {value}")
+    print()
+    _emit(rows, ("serial", "name", "timezone", "enabled", "last_seen", "events", "duplicates",
+                 "quarantined", "attlog_stamp", "operlog_stamp", "attphoto_stamp"), False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""Configuration: defaults < TOML file < ZK_RELAY_* environment < command-line flags.
+
+The result is a frozen :class:`Config`; every value is validated once, at start, and a bad value
+stops the relay with a message naming the key and where it came from.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, of the wrong type or out of range."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    # [server]
+    host: str = "0.0.0.0"  # noqa: S104 - device-facing service; terminals are on the LAN
+    port: int = 8080
+    threads: int = 32
+    max_body_bytes: int = 16 * 1024 * 1024
+    # [store]
+    data_dir: str = "./data"
+    db_file: str = "relay.sqlite3"
+    busy_timeout_ms: int = 10_000
+    retention_days: int = 90
+    retention_interval_seconds: float = 3600.0
+    # [adms]  (values of the handshake option block, adms-protocol.md §4.1, §11)
+    delay: int = 10
+    error_delay: int = 30
+    trans_interval: int = 1
+    trans_times: str = "00:00;14:05"
+    trans_flag: str = "TransData AttLog\tOpLog\tEnrollUser\tChgUser"
+    realtime: bool = True
+    server_ver: str = "2.4.1"
+    push_prot_ver: str = "2.4.1"
+    server_name: str = "zk-relay"
+
+    @property
+    def db_path(self) -> Path:
+        return Path(self.data_dir) / self.db_file
+
+
+# key -> (TOML section, env var, parser)
+def _int_in(lo: int, hi: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool):
+            raise ValueError(f"must be an integer, got {value!r}")
+        if isinstance(value, str):
+            try:
+                value = int(value.strip())
+            except ValueError:
+                raise ValueError(f"must be an integer, got {value!r}") from None
+        if not isinstance(value, int):
+            raise ValueError(f"must be an integer, got {value!r}")
+        if not lo <= value <= hi:
+            raise ValueError(f"must be between {lo} and {hi}, got {value}")
+        return value
+
+    return parse
+
+
+def _float_in(lo: float, hi: float) -> Callable[[Any], float]:
+    def parse(value: Any) -> float:
+        if isinstance(value, bool):
+            raise ValueError(f"must be a number, got {value!r}")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"must be a number, got {value!r}") from None
+        if not lo <= number <= hi:
+            raise ValueError(f"must be between {lo} and {hi}, got {number}")
+        return number
+
+    return parse
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if isinstance(value, str) and value.strip().lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"must be true or false, got {value!r}")
+
+
+def _text(*, allow_empty: bool = False, single_line: bool = True) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"must be a string, got {value!r}")
+        if not allow_empty and not value.strip():
+            raise ValueError("must not be empty")
+        if single_line and ("\n" in value or "\r" in value):
+            raise ValueError("must be a single line")
+        return value
+
+    return parse
+
+
+def _trans_times(value: Any) -> str:
+    text = _text()(value)
+    parts = text.split(";")
+    if len(parts) > 10:
+        raise ValueError("at most 10 times (HH:MM;HH:MM;...)")
+    for part in parts:
+        hh, _, mm = part.partition(":")
+        if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+            raise ValueError(f"must be HH:MM separated by ';', got {text!r}")
+    return text
+
+
+def _version(value: Any) -> str:
+    text = _text()(value)
+    if not all(p.isdigit() for p in text.split(".")):
+        raise ValueError(f"must look like 2.4.1, got {text!r}")
+    return text
+
+
+_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "host": ("server", _text()),
+    "port": ("server", _int_in(0, 65535)),
+    "threads": ("server", _int_in(1, 512)),
+    "max_body_bytes": ("server", _int_in(1024, 1024 * 1024 * 1024)),
+    "data_dir": ("store", _text()),
+    "db_file": ("store", _text()),
+    "busy_timeout_ms": ("store", _int_in(0, 600_000)),
+    "retention_days": ("store", _int_in(0, 36500)),
+    "retention_interval_seconds": ("store", _float_in(0.05, 7 * 86400)),
+    "delay": ("adms", _int_in(1, 3600)),
+    "error_delay": ("adms", _int_in(1, 3600)),
+    "trans_interval": ("adms", _int_in(0, 1440)),
+    "trans_times": ("adms", _trans_times),
+    "trans_flag": ("adms", _text()),
+    "realtime": ("adms", _bool),
+    "server_ver": ("adms", _version),
+    "push_prot_ver": ("adms", _version),
+    "server_name": ("adms", _text()),
+}
+assert set(_KEYS) == {f.name for f in fields(Config)}
+
+ENV_PREFIX = "ZK_RELAY_"
+
+
+def env_name(key: str) -> str:
+    return ENV_PREFIX + key.upper()
+
+
+def _apply(values: dict[str, Any], key: str, raw: Any, origin: str) -> None:
+    _section, parse = _KEYS[key]
+    try:
+        values[key] = parse(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{key}: {exc} (from {origin})") from None
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Build the configuration; raise :class:`ConfigError` with a readable message."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    if path is None and env.get(ENV_PREFIX + "CONFIG"):
+        path = env[ENV_PREFIX + "CONFIG"]
+    if path is not None:
+        file = Path(path)
+        try:
+            document = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"configuration file not found: {file}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read configuration file {file}: {exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"configuration file {file} is not valid TOML: {exc}") from None
+        for section, table in document.items():
+            if not isinstance(table, dict) or section not in {"server", "store", "adms"}:
+                raise ConfigError(
+                    f"{file}: unknown section [{section}] (expected [server], [store], [adms])"
+                )
+            for key, raw in table.items():
+                if key not in _KEYS or _KEYS[key][0] != section:
+                    raise ConfigError(f"{file}: unknown key {key!r} in [{section}]")
+                _apply(values, key, raw, f"{file} [{section}]")
+    for key in _KEYS:
+        name = env_name(key)
+        if name in env:
+            _apply(values, key, env[name], f"environment {name}")
+    for key, raw in (overrides or {}).items():
+        if raw is not None:
+            _apply(values, key, raw, "command line")
+    return replace(Config(), **values)
+
+
+def describe_keys() -> list[tuple[str, str, str, Any]]:
+    """(section, key, env var, default) for every key: used by the README and `config` command."""
+    default = Config()
+    return [(section, key, env_name(key), getattr(default, key)) for key, (section, _) in
+            _KEYS.items()]
