@@ -1,0 +1,39 @@
+"""Daily activity engine (engine-rules.md Part B, rules E0-E10) as plain Python, no Odoo.
+
+Public API: ``compute_days`` (B1 inputs -> B4 ``DayRecord`` per date), the typed inputs
+``Punch``/``DaySchedule``/``Holiday``/``Leave``/``Policy``, ``parse_policy``, and
+``replay.replay_document`` for the G1 JSON contract.
+"""
+
+from .compute import compute_days
+from .errors import EngineInputError
+from .model import (
+    DayRecord,
+    DaySchedule,
+    Holiday,
+    Interval,
+    Leave,
+    Missing,
+    OvertimeLine,
+    OvertimeMinutes,
+    Punch,
+)
+from .policy import DEFAULT_POLICY, Policy, Rounding, parse_policy
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "DayRecord",
+    "DaySchedule",
+    "EngineInputError",
+    "Holiday",
+    "Interval",
+    "Leave",
+    "Missing",
+    "OvertimeLine",
+    "OvertimeMinutes",
+    "Policy",
+    "Punch",
+    "Rounding",
+    "compute_days",
+    "parse_policy",
+]

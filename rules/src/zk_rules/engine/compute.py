@@ -1,0 +1,240 @@
+"""The public pure function: B1 inputs -> B4 records, for one employee and many dates.
+
+Everything that does not depend on the date (zone, policy, schedule instants, punch intake,
+work-date assignment) is done once per call; each date then costs only its own punches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from .errors import EngineInputError
+from .grace import apply_grace
+from .intake import Tap, id_key, read_taps
+from .localtime import ZoneClock, day_text, parse_date, zone_clock
+from .measures import Span, off_day_measures, workday_measures
+from .model import (
+    DayRecord,
+    DaySchedule,
+    Holiday,
+    Interval,
+    Leave,
+    Missing,
+    OvertimeMinutes,
+    Punch,
+)
+from .overtime import overtime_lines
+from .pairing import pair_day
+from .policy import Policy, parse_policy
+from .rounding import apply_rounding
+from .schedule import DayPlan, parse_holidays, parse_leaves, parse_schedule
+from .status import day_status, exception_codes
+from .workdate import assign_work_dates
+
+_NO_SNAPS: tuple[set[int], set[int]] = (set(), set())
+
+
+def compute_days(
+    *,
+    timezone: str,
+    evaluate_dates: Iterable[str | date],
+    punches: Iterable[Punch | Mapping[str, Any]] = (),
+    schedule: Mapping[str | date, DaySchedule | Mapping[str, Any]] | None = None,
+    holidays: Iterable[Holiday | Mapping[str, Any]] = (),
+    leaves: Iterable[Leave | Mapping[str, Any]] = (),
+    policy: Policy | Mapping[str, Any] | None = None,
+) -> dict[str, DayRecord]:
+    """Compute the B4 record of every date in ``evaluate_dates`` (keys ``YYYY-MM-DD``).
+
+    Pass all punches and the schedule of the dates around the range too: a punch belongs to
+    the date whose shift window holds it (E3), so neighbouring schedules matter. Raises
+    ``EngineInputError`` (a ValueError) naming the field on any malformed input.
+    """
+    clock = zone_clock(timezone)
+    rules = parse_policy(policy)
+    if isinstance(evaluate_dates, (str, bytes)):
+        raise EngineInputError("evaluate_dates", "must be a list of dates")
+    days = [
+        parse_date(value, f"evaluate_dates[{index}]") for index, value in enumerate(evaluate_dates)
+    ]
+    plans = parse_schedule(schedule, clock)
+    holiday_days = parse_holidays(holidays)
+    leave_minutes = parse_leaves(leaves)
+    taps = read_taps(punches, clock, rules.double_tap_seconds)
+    by_day = assign_work_dates(
+        taps,
+        plans,
+        rules.early_window_minutes,
+        rules.late_window_minutes,
+        rules.day_change_minute,
+        clock,
+    )
+    windows: dict[int, Span] = {}
+    return {
+        day_text(day): compute_day(
+            day,
+            by_day.get(day, []),
+            plans.get(day),
+            day in holiday_days,
+            leave_minutes.get(day, 0),
+            rules,
+            clock,
+            windows,
+        )
+        for day in days
+    }
+
+
+def compute_day(
+    day: int,
+    taps: list[Tap],
+    plan: DayPlan | None,
+    is_holiday: bool,
+    leave_total: int,
+    rules: Policy,
+    clock: ZoneClock,
+    windows: dict[int, Span],
+) -> DayRecord:
+    """One work date from its assigned taps (E4-E10); inputs already validated."""
+    day_type = "holiday" if is_holiday else ("workday" if plan is not None else "rest_day")
+    workday = day_type == "workday"
+    scheduled = max(0, plan.length - plan.unpaid_break) if workday else 0  # E4.2
+    leave = min(leave_total, scheduled) if workday else 0  # E4.3
+    expected = scheduled - leave
+    pairing = pair_day(taps, plan, rules.status_mode == "auto", rules.anchor_window_minutes)
+    intervals = pairing.intervals
+    presence = sum(
+        end - start
+        for start, end in intervals  # E8.1, before grace/rounding
+        if start is not None and end is not None
+    )
+    snaps = _NO_SNAPS
+    if workday and intervals:
+        snaps = apply_grace(
+            intervals, plan.segments, rules.grace_late_minutes, rules.grace_early_out_minutes
+        )
+    rounding = rules.rounding
+    effective = apply_rounding(
+        intervals,
+        snaps[0],
+        snaps[1],
+        rounding.unit_minutes,
+        rounding.in_mode,
+        rounding.out_mode,
+        clock,
+    )
+    closed = [(start, end) for start, end in effective if start is not None and end is not None]
+    missing_in, missing_out = pairing.missing_in, pairing.missing_out
+    overtime = _ZERO_OVERTIME
+    long_break = False
+    if workday:
+        m = workday_measures(
+            effective,
+            closed,
+            plan.segments,
+            plan.gaps,
+            plan.first_start,
+            plan.last_end,
+            plan.unpaid_break,
+            rules,
+            clock,
+            windows,
+        )
+        if m.overtime:
+            overtime = OvertimeMinutes(workday=m.overtime)
+        undertime = max(0, expected - m.regular)  # E8.6
+        if taps:
+            late_in = None if missing_in else m.late_in  # E8.7
+            early_out = None if missing_out else m.early_out  # E8.8
+        else:
+            late_in = early_out = None  # E10.2 absent
+        long_break = m.break_taken > plan.unpaid_break + rules.long_break_tolerance_minutes
+    else:
+        unpaid = plan.unpaid_break if plan is not None else rules.rest_day_unpaid_break_minutes
+        m = off_day_measures(effective, closed, unpaid, rules, clock, windows)
+        if m.overtime:
+            overtime = (
+                OvertimeMinutes(holiday=m.overtime)
+                if is_holiday
+                else OvertimeMinutes(rest_day=m.overtime)
+            )
+        undertime = 0
+        late_in = None if missing_in else 0  # E8.11
+        early_out = None if missing_out else 0
+    if leave > 0:
+        late_in = early_out = 0  # E4.3: judged by undertime only
+    on_leave_all_day = workday and leave > 0 and expected == 0
+    worked_on_leave = on_leave_all_day and bool(taps)
+    status = day_status(
+        day_type,
+        bool(taps),
+        on_leave_all_day,
+        missing_in,
+        missing_out,
+        late_in,
+        early_out,
+        undertime,
+    )
+    dst_transition = (plan is not None and plan.dst) or any(
+        clock.spans_transition(start, end) for start, end in closed
+    )
+    ids: list[Any] = []
+    collapsed: list[Any] = []
+    double_tap = dst_gap = dst_ambiguous = False
+    for tap in taps:
+        ids.extend(tap.ids)
+        collapsed.extend(tap.collapsed)
+        double_tap = double_tap or tap.double_tap
+        dst_gap = dst_gap or tap.dst_gap
+        dst_ambiguous = dst_ambiguous or tap.dst_ambiguous
+    exceptions = exception_codes(
+        status,
+        late_in,
+        early_out,
+        undertime,
+        worked_on_leave,
+        missing_in,
+        missing_out,
+        pairing.missing_break,
+        pairing.single,
+        long_break,
+        double_tap,
+        pairing.status_conflict,
+        dst_transition,
+        dst_ambiguous,
+        dst_gap,
+    )
+    return DayRecord(
+        work_date=day_text(day),
+        day_type=day_type,
+        status=status,
+        exceptions=exceptions,
+        provisional=status == "incomplete" or worked_on_leave,  # E10.4
+        scheduled_minutes=scheduled,
+        leave_minutes=leave,
+        expected_minutes=expected,
+        presence_minutes=presence,
+        presence_in_schedule_minutes=m.presence_in_schedule,
+        worked_minutes=m.regular + overtime.total,  # E8.12
+        regular_minutes=m.regular,
+        late_in_minutes=late_in,
+        early_out_minutes=early_out,
+        undertime_minutes=undertime,
+        early_arrival_minutes=m.early_arrival,
+        break_taken_minutes=m.break_taken,
+        break_deducted_minutes=m.break_deducted,
+        overtime_minutes=overtime,
+        overtime_lines=overtime_lines(overtime, rules.overtime_approval),
+        night_minutes=m.night,
+        missing=Missing(missing_in, missing_out, pairing.missing_break),
+        intervals=tuple(Interval(start, end) for start, end in effective),
+        punch_ids=tuple(sorted(ids, key=id_key)),
+        collapsed_punch_ids=tuple(sorted(collapsed, key=id_key)),
+        ignored_punch_ids=tuple(sorted(pairing.ignored, key=id_key)),
+        clock=clock,
+    )
+
+
+_ZERO_OVERTIME = OvertimeMinutes()

@@ -1,0 +1,206 @@
+"""E0: device-local wall clock <-> real instants in one IANA zone.
+
+Instants are integer seconds (or minutes) since the Unix epoch, UTC. Durations are differences
+of instants, never of wall-clock values (E0.2). A zone's UTC-offset transitions are found once
+per year and cached, so resolving thousands of punches costs a bisect each (the addon calls the
+engine per employee and per range of dates).
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import EngineInputError
+
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_SAMPLE_SECONDS = 6 * 3600  # no zone changes offset twice within 6 h
+_MARGIN_SECONDS = 2 * 86400  # offsets stay below a day, so 2 days covers local/UTC skew
+_ONE_SECOND = timedelta(seconds=1)
+_LOCAL_TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+_HHMM_RE = re.compile(r"[0-9]{2}:[0-9]{2}")
+
+_DAY_BY_TEXT: dict[str, int] = {}
+_TEXT_BY_DAY: dict[int, str] = {}
+
+
+def parse_date(value: object, field: str) -> int:
+    """``YYYY-MM-DD`` (or a ``date``) -> day number since 1970-01-01."""
+    if isinstance(value, str):
+        day = _DAY_BY_TEXT.get(value)
+        if day is not None:
+            return day
+        if len(value) == 10:
+            try:
+                day = date.fromisoformat(value).toordinal() - EPOCH_ORDINAL
+            except ValueError:
+                day = None
+            if day is not None:
+                _DAY_BY_TEXT[value] = day
+                return day
+        raise EngineInputError(field, f"must be a date YYYY-MM-DD, got {value!r}")
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.toordinal() - EPOCH_ORDINAL
+    raise EngineInputError(field, f"must be a date YYYY-MM-DD, got {value!r}")
+
+
+def day_text(day: int) -> str:
+    """Day number -> ``YYYY-MM-DD``."""
+    text = _TEXT_BY_DAY.get(day)
+    if text is None:
+        text = date.fromordinal(day + EPOCH_ORDINAL).isoformat()
+        _TEXT_BY_DAY[day] = text
+    return text
+
+
+def parse_hhmm(value: object, field: str, *, allow_24: bool = False) -> int:
+    """``HH:MM`` -> minutes of day; ``24:00`` only where a day may end (segment ends)."""
+    if isinstance(value, str) and _HHMM_RE.fullmatch(value):
+        hours, minutes = int(value[:2]), int(value[3:])
+        if minutes < 60 and (hours < 24 or (allow_24 and hours == 24 and minutes == 0)):
+            return hours * 60 + minutes
+    raise EngineInputError(field, f"must be a time HH:MM, got {value!r}")
+
+
+def parse_local_time(value: object, field: str) -> int:
+    """``YYYY-MM-DD HH:MM:SS`` -> naive local seconds since 1970-01-01 00:00 (wall clock)."""
+    if isinstance(value, str) and _LOCAL_TIME_RE.fullmatch(value):
+        hours, minutes, seconds = int(value[11:13]), int(value[14:16]), int(value[17:19])
+        if hours < 24 and minutes < 60 and seconds < 60:
+            day = parse_date(value[:10], field)
+            return day * 86400 + hours * 3600 + minutes * 60 + seconds
+    raise EngineInputError(field, f"must be a local time 'YYYY-MM-DD HH:MM:SS', got {value!r}")
+
+
+def _offset_seconds(zone: ZoneInfo, utc_seconds: int) -> int:
+    return datetime.fromtimestamp(utc_seconds, zone).utcoffset() // _ONE_SECOND
+
+
+class ZoneClock:
+    """Offset arithmetic of one zone from a cached table of its transitions (E0.2, E0.3).
+
+    A transition at UTC second T from offset a to b makes the local seconds between T+min(a,b)
+    and T+max(a,b) special: a gap when b > a (they do not exist), a repeat when b < a.
+    """
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.zone = ZoneInfo(key)
+        self._lo = self._hi = 0  # covered range (UTC and local seconds) [lo, hi)
+        self._years = (0, -1)
+        self._set_table(0, [])
+
+    def _set_table(self, base: int, trans: list[tuple[int, int, int]]) -> None:
+        self._base = base
+        self._t_utc = [t for t, _a, _b in trans]
+        self._t_lo = [t + min(a, b) for t, a, b in trans]
+        self._t_hi = [t + max(a, b) for t, a, b in trans]
+        self._t_before = [a for _t, a, _b in trans]
+        self._t_after = [b for _t, _a, b in trans]
+        self.fixed = not trans
+
+    def _cover(self, seconds: int) -> None:
+        year = date.fromordinal(seconds // 86400 + EPOCH_ORDINAL).year
+        first, last = self._years
+        if first > last:
+            first = last = year
+        first, last = min(first, year - 1), max(last, year + 1)
+        lo = (date(first, 1, 1).toordinal() - EPOCH_ORDINAL) * 86400
+        hi = (date(last + 1, 1, 1).toordinal() - EPOCH_ORDINAL) * 86400
+        start, stop = lo - _MARGIN_SECONDS, hi + _MARGIN_SECONDS
+        trans: list[tuple[int, int, int]] = []
+        before = base = _offset_seconds(self.zone, start)
+        at = start
+        while at < stop:
+            nxt = min(at + _SAMPLE_SECONDS, stop)
+            after = _offset_seconds(self.zone, nxt)
+            if after != before:
+                low, high = at, nxt  # offset(low) == before, offset(high) == after
+                while high - low > 1:
+                    mid = (low + high) // 2
+                    if _offset_seconds(self.zone, mid) == before:
+                        low = mid
+                    else:
+                        high = mid
+                trans.append((high, before, after))
+                before = after
+            at = nxt
+        self._set_table(base, trans)
+        self._years = (first, last)
+        self._lo, self._hi = lo, hi
+
+    def offsets(self, local_seconds: int) -> tuple[int, int]:
+        """(fold=0 offset, fold=1 offset) of a wall-clock time; equal unless gap or repeat."""
+        if not self._lo <= local_seconds < self._hi:
+            self._cover(local_seconds)
+        if self.fixed:
+            return self._base, self._base
+        index = bisect_right(self._t_lo, local_seconds) - 1
+        if index < 0:
+            return self._base, self._base
+        if local_seconds < self._t_hi[index]:
+            # inside a gap or a repeat: fold=0 keeps the offset in force before (PEP 495)
+            return self._t_before[index], self._t_after[index]
+        after = self._t_after[index]
+        return after, after
+
+    def utc_offset(self, utc_seconds: int) -> int:
+        """Offset in force at a UTC instant."""
+        if not self._lo <= utc_seconds < self._hi:
+            self._cover(utc_seconds)
+        if self.fixed:
+            return self._base
+        index = bisect_right(self._t_utc, utc_seconds) - 1
+        return self._base if index < 0 else self._t_after[index]
+
+    def schedule_minute(self, day: int, minute_of_day: int) -> int:
+        """A schedule time (E0.3: fold=0) as a UTC minute; minute_of_day may reach 2880."""
+        local = day * 86400 + minute_of_day * 60
+        return (local - self.offsets(local)[0]) // 60
+
+    def local_minute(self, utc_minute: int) -> int:
+        """UTC minute -> local wall-clock minute since 1970-01-01 00:00."""
+        return utc_minute + self.utc_offset(utc_minute * 60) // 60
+
+    def spans_transition(self, start_minute: int, end_minute: int) -> bool:
+        """E8.14: an offset change lies strictly inside (start, end)."""
+        start, end = start_minute * 60, end_minute * 60
+        if not self._lo <= start < self._hi:
+            self._cover(start)
+        if not self._lo <= end < self._hi:
+            self._cover(end)
+        if self.fixed:
+            return False
+        index = bisect_right(self._t_utc, start)
+        return index < len(self._t_utc) and self._t_utc[index] < end
+
+    def iso_minute(self, utc_minute: int) -> str:
+        """E0.1 output form: local ISO time with offset, to the minute (2025-10-26T02:10+02:00)."""
+        offset = self.utc_offset(utc_minute * 60)
+        local = utc_minute + offset // 60
+        day, minute = divmod(local, 1440)
+        sign = "+" if offset >= 0 else "-"
+        off_h, off_m = divmod(abs(offset) // 60, 60)
+        return f"{day_text(day)}T{minute // 60:02d}:{minute % 60:02d}{sign}{off_h:02d}:{off_m:02d}"
+
+    def aware(self, utc_minute: int) -> datetime:
+        """UTC minute -> aware datetime in the zone (for callers that want objects)."""
+        return datetime.fromtimestamp(utc_minute * 60, UTC).astimezone(self.zone)
+
+
+@lru_cache(maxsize=256)
+def _clock(key: str) -> ZoneClock:
+    return ZoneClock(key)
+
+
+def zone_clock(key: object, field: str = "timezone") -> ZoneClock:
+    """The cached clock of an IANA zone; an unknown or malformed name is an input error."""
+    if not isinstance(key, str) or not key:
+        raise EngineInputError(field, f"must be an IANA time zone name, got {key!r}")
+    try:
+        return _clock(key)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise EngineInputError(field, f"unknown IANA time zone {key!r}") from exc

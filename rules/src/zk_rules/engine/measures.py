@@ -1,0 +1,216 @@
+"""E8 measures of one work date, on effective intervals in UTC minutes (real elapsed time)."""
+
+from __future__ import annotations
+
+from .localtime import ZoneClock
+from .policy import Policy
+
+Span = tuple[int, int]
+
+
+class Measures:
+    """E8 figures of one day (late/early before the null rules of E8.7/E8.8/E4.3)."""
+
+    __slots__ = (
+        "presence_in_schedule",
+        "break_taken",
+        "break_deducted",
+        "regular",
+        "overtime",
+        "early_arrival",
+        "night",
+        "late_in",
+        "early_out",
+    )
+
+    def __init__(self) -> None:
+        self.presence_in_schedule = 0
+        self.break_taken = 0
+        self.break_deducted = 0
+        self.regular = 0
+        self.overtime = 0
+        self.early_arrival = 0
+        self.night = 0
+        self.late_in = 0
+        self.early_out = 0
+
+
+def union(spans: list[Span]) -> list[Span]:
+    """Merge overlapping spans so no minute counts twice (rounding may make intervals touch)."""
+    if len(spans) < 2:
+        return spans
+    spans = sorted(spans)
+    merged = [spans[0]]
+    for start, end in spans[1:]:
+        last_start, last_end = merged[-1]
+        if start <= last_end:
+            if end > last_end:
+                merged[-1] = (last_start, end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def clip(spans: list[Span], low: int | None, high: int | None, out: list[Span]) -> int:
+    """Append the parts of spans inside [low, high) (None = unbounded); return their length."""
+    total = 0
+    for start, end in spans:
+        if low is not None and start < low:
+            start = low
+        if high is not None and end > high:
+            end = high
+        if end > start:
+            out.append((start, end))
+            total += end - start
+    return total
+
+
+def night_minutes(
+    counted: list[Span],
+    deducted: int,
+    policy: Policy,
+    clock: ZoneClock,
+    windows: dict[int, Span],
+) -> int:
+    """E8.13: |C ∩ Nw| less the deducted break spread in proportion, floored.
+
+    Nw is the union of the local [night_start, night_end) windows, resolved like schedule
+    times, so a 22:00-06:00 night is 420 or 540 real minutes on DST nights (E0.2).
+    ``night_start == night_end`` means no night window.
+    """
+    start_minute, end_minute = policy.night_start_minute, policy.night_end_minute
+    if not counted or start_minute == end_minute:
+        return 0
+    if end_minute <= start_minute:
+        end_minute += 1440
+    inside = total = 0
+    for start, end in counted:
+        total += end - start
+        for day in range(
+            clock.local_minute(start) // 1440 - 1, clock.local_minute(end) // 1440 + 1
+        ):
+            window = windows.get(day)
+            if window is None:
+                window = (
+                    clock.schedule_minute(day, start_minute),
+                    clock.schedule_minute(day, end_minute),
+                )
+                windows[day] = window
+            low = start if start > window[0] else window[0]
+            high = end if end < window[1] else window[1]
+            if high > low:
+                inside += high - low
+    if total == 0:
+        return 0
+    return inside - deducted * inside // total
+
+
+def _late_early(effective: list[list[int | None]], segments: list[Span]) -> tuple[int, int]:
+    """E8.7/E8.8 sums of max(0, a - s) and max(0, e - b) per segment (a, b as in E6.1)."""
+    late = early = 0
+    for seg_start, seg_end in segments:
+        a = b = None
+        for start, end in effective:
+            if (start is None or start < seg_end) and (end is None or end > seg_start):
+                if start is not None and (a is None or start < a):
+                    a = start
+                if end is not None and (b is None or end > b):
+                    b = end
+        if a is not None and a > seg_start:
+            late += a - seg_start
+        if b is not None and b < seg_end:
+            early += seg_end - b
+    return late, early
+
+
+def _break_taken_in_segments(effective: list[list[int | None]], segments: list[Span]) -> int:
+    """E8.3: gaps between consecutive intervals that have a start and overlap each segment."""
+    taken = 0
+    for seg_start, seg_end in segments:
+        previous_end: int | None = None
+        for start, end in effective:
+            if start is None or start >= seg_end or (end is not None and end <= seg_start):
+                continue
+            if previous_end is not None:
+                low = previous_end if previous_end > seg_start else seg_start
+                high = start if start < seg_end else seg_end
+                if high > low:
+                    taken += high - low
+            previous_end = end
+    return taken
+
+
+def workday_measures(
+    effective: list[list[int | None]],
+    closed: list[Span],
+    plan_segments: list[Span],
+    gaps: list[Span],
+    first_start: int,
+    last_end: int,
+    unpaid_break: int,
+    policy: Policy,
+    clock: ZoneClock,
+    windows: dict[int, Span],
+) -> Measures:
+    """E8.2-E8.10 and E8.13 on a workday."""
+    m = Measures()
+    spans = union(closed)
+    counted: list[Span] = []
+    for start, end in spans:
+        for seg_start, seg_end in plan_segments:
+            low = start if start > seg_start else seg_start
+            high = end if end < seg_end else seg_end
+            if high > low:
+                counted.append((low, high))
+                m.presence_in_schedule += high - low
+    m.break_taken = _break_taken_in_segments(effective, plan_segments)
+    if m.presence_in_schedule >= policy.break_trigger_minutes:  # E8.4
+        m.break_deducted = min(m.presence_in_schedule, max(0, unpaid_break - m.break_taken))
+    m.regular = m.presence_in_schedule - m.break_deducted  # E8.5
+    threshold = policy.overtime_threshold_minutes
+    pieces: list[Span] = []
+    post = clip(spans, last_end, None, pieces)  # E8.9
+    if post and post >= threshold:
+        m.overtime += post
+        counted.extend(pieces)
+    pieces = []
+    inter = sum(clip(spans, low, high, pieces) for low, high in gaps)
+    if inter and inter >= threshold:
+        m.overtime += inter
+        counted.extend(pieces)
+    pieces = []
+    m.early_arrival = clip(spans, None, first_start, pieces)  # E8.10
+    if policy.count_early_arrival and m.early_arrival and m.early_arrival >= threshold:
+        m.overtime += m.early_arrival
+        counted.extend(pieces)
+    m.late_in, m.early_out = _late_early(effective, plan_segments)
+    m.night = night_minutes(counted, m.break_deducted, policy, clock, windows)  # E8.13
+    return m
+
+
+def off_day_measures(
+    effective: list[list[int | None]],
+    closed: list[Span],
+    unpaid_break: int,
+    policy: Policy,
+    clock: ZoneClock,
+    windows: dict[int, Span],
+) -> Measures:
+    """E8.11 (rest day or holiday) and E8.13: all worked time is one overtime piece."""
+    m = Measures()
+    spans = union(closed)
+    total = sum(end - start for start, end in spans)
+    previous_end: int | None = None
+    for start, end in effective:
+        if start is None:
+            continue
+        if previous_end is not None and start > previous_end:
+            m.break_taken += start - previous_end
+        previous_end = end
+    if total >= policy.break_trigger_minutes:
+        m.break_deducted = min(total, max(0, unpaid_break - m.break_taken))
+    overtime = total - m.break_deducted
+    m.overtime = overtime if overtime >= policy.overtime_threshold_minutes else 0
+    if m.overtime > 0:
+        m.night = night_minutes(spans, m.break_deducted, policy, clock, windows)
+    return m
