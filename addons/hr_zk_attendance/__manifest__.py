@@ -9,8 +9,6 @@
     "maintainers": ["zk-odoo"],
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "application": False,
-    "installable": True,
     "depends": ["hr_attendance"],
     "external_dependencies": {"python": ["zk_rules", "requests"]},
     "data": [

@@ -1,7 +1,7 @@
 """Punch fingerprint (architecture.md, "Fingerprint and time")."""
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -9,7 +9,7 @@ from zk_rules.fingerprint import punch_fingerprint
 
 
 def test_fingerprint_is_sha256_of_fields_joined_by_unit_separator():
-    expected = hashlib.sha256("CQZ1\x1f0042\x1f2025-01-02 08:00:05".encode()).hexdigest()
+    expected = hashlib.sha256(b"CQZ1\x1f0042\x1f2025-01-02 08:00:05").hexdigest()
     assert punch_fingerprint("CQZ1", "0042", "2025-01-02 08:00:05") == expected
 
 
@@ -31,6 +31,6 @@ def test_fingerprint_rejects_malformed_local_time(bad):
 
 def test_fingerprint_rejects_aware_datetime_and_numeric_pin():
     with pytest.raises(ValueError, match="naive"):
-        punch_fingerprint("S", "1", datetime(2025, 1, 2, tzinfo=timezone.utc))
+        punch_fingerprint("S", "1", datetime(2025, 1, 2, tzinfo=UTC))
     with pytest.raises(ValueError, match="string"):
         punch_fingerprint("S", 42, "2025-01-02 08:00:05")  # type: ignore[arg-type]

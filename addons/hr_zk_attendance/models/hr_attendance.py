@@ -2,7 +2,7 @@ import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from zk_rules.calendar import CalendarLine, schedule_for_dates
@@ -67,7 +67,7 @@ class HrAttendance(models.Model):
                         "in_mode": "zk", "out_mode": "zk",
                     })
             except ValidationError as exc:
-                related.write({"state": "review", "state_reason": _(
+                related.write({"state": "review", "state_reason": self.env._(
                     "Could not be written as attendance: %s", exc.args[0])})
                 continue
             related.write({"attendance_id": attendance.id})

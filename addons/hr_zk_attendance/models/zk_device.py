@@ -1,7 +1,7 @@
 import logging
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from odoo.addons.base.models.res_partner import _tz_get
@@ -66,10 +66,10 @@ class ZkDevice(models.Model):
     def _check_connection(self):
         for device in self:
             if device.connection == "relay" and not device.relay_id:
-                raise ValidationError(_("Terminal %s: choose the relay it pushes to.",
+                raise ValidationError(self.env._("Terminal %s: choose the relay it pushes to.",
                                         device.serial))
             if device.connection == "direct" and not device.address:
-                raise ValidationError(_("Terminal %s: give the address to poll it at.",
+                raise ValidationError(self.env._("Terminal %s: give the address to poll it at.",
                                         device.serial))
 
     @api.depends("last_seen", "state")
@@ -108,6 +108,8 @@ class ZkDevice(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
+        if self.env.context.get("zk_from_relay"):
+            return result  # facts reported by the relay itself: nothing to send back
         if {"timezone", "name", "active", "state", "relay_id", "connection"} & set(vals):
             self.filtered(lambda d: d.state == "active")._register_on_relay()
         return result
@@ -130,7 +132,7 @@ class ZkDevice(models.Model):
             else:
                 error = False
             if device.relay_sync_error != error:
-                super(ZkDevice, device).write({"relay_sync_error": error})
+                device.with_context(zk_from_relay=True).write({"relay_sync_error": error})
 
     def action_register_on_relay(self):
         self._register_on_relay()
@@ -169,7 +171,7 @@ class ZkDevice(models.Model):
                 "fingerprint_count": _int(info.get("fingerprints"), device.fingerprint_count),
                 "attlog_count": _int(info.get("attlogs"), device.attlog_count),
             }
-            super(ZkDevice, device).write(vals)
+            device.with_context(zk_from_relay=True).write(vals)
         for entry in listing.get("pending", []):
             if entry["serial"] in known:
                 continue
@@ -181,6 +183,7 @@ class ZkDevice(models.Model):
                 "timezone": relay.company_id.partner_id.tz or self.env.user.tz or "UTC",
                 "last_seen": _parse_instant(entry.get("last_seen")),
             })
+        return True
 
 
 def _int(value, default):

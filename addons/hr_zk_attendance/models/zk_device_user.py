@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -50,7 +50,8 @@ class ZkDeviceUser(models.Model):
     def _check_pin(self):
         for line in self:
             if not line.pin.strip() or line.pin != line.pin.strip():
-                raise ValidationError(_("A PIN cannot be empty or begin or end with spaces."))
+                raise ValidationError(self.env._(
+                    "A PIN cannot be empty or begin or end with spaces."))
 
     @api.model_create_multi
     def create(self, vals_list):

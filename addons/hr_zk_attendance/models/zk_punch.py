@@ -2,7 +2,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from zk_rules.fingerprint import punch_fingerprint
@@ -170,20 +170,23 @@ class ZkPunch(models.Model):
         for punch in self:
             state, reason, employee = "done", False, mapping.get((punch.device_id.id, punch.pin))
             if not punch.device_id:
-                state, reason = "review", _("Terminal %s is not configured in Odoo.",
+                state, reason = "review", self.env._("Terminal %s is not configured in Odoo.",
                                             punch.serial)
             elif punch.device_id.state != "active":
-                state, reason = "review", _("Terminal %s is waiting for approval.", punch.serial)
+                state, reason = "review", self.env._(
+                    "Terminal %s is waiting for approval.", punch.serial)
             elif punch.status is not None and punch.status not in codes:
-                state, reason = "review", _("Status code %s is not mapped for this site.",
+                state, reason = "review", self.env._("Status code %s is not mapped for this site.",
                                             punch.status)
             elif not punch.timestamp_utc or punch.timestamp_utc > now + future:
-                state, reason = "review", _("Dated in the future: is the terminal clock right?")
+                state, reason = "review", self.env._(
+                    "Dated in the future: is the terminal clock right?")
             elif punch.timestamp_utc < now - past:
-                state, reason = "review", _("Dated long ago: is the terminal clock right?")
+                state, reason = "review", self.env._("Dated long ago: is the terminal clock right?")
             elif not employee:
-                state, reason = "unmapped", _("PIN %s is not mapped to an employee on %s.",
-                                              punch.pin, punch.device_id.display_name)
+                state, reason = "unmapped", self.env._(
+                    "PIN %(pin)s is not mapped to an employee on %(terminal)s.",
+                    pin=punch.pin, terminal=punch.device_id.display_name)
             by_state.setdefault((state, reason, employee), []).append(punch.id)
             if state == "done":
                 touched |= employee

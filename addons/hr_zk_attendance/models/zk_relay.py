@@ -2,7 +2,7 @@ import logging
 
 import psycopg2
 
-from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..lib.relay_client import RelayClient, RelayError, RelayStoreChanged
@@ -88,29 +88,29 @@ class ZkRelay(models.Model):
             health = self._client().health()
             listing = self._client().devices()
         except RelayError as exc:
-            return self._notify(_("Connection failed"), str(exc), "danger")
+            return self._notify(self.env._("Connection failed"), str(exc), "danger")
         terminals = len(listing.get("devices", []))
         pending = len(listing.get("pending", []))
-        message = _(
+        message = self.env._(
             "Relay reached (version %(version)s, store %(store)s): %(terminals)s terminal(s), "
             "%(pending)s waiting for approval. The token is accepted.",
             version=health.get("version", "?"), store=listing.get("store_id", "?"),
             terminals=terminals, pending=pending,
         )
-        return self._notify(_("Connection OK"), message, "success")
+        return self._notify(self.env._("Connection OK"), message, "success")
 
     def action_pull_now(self):
         """Start the scheduled import now; it runs page by page in the background."""
         self.env.ref("hr_zk_attendance.ir_cron_zk_pull_relays")._trigger()
-        return self._notify(_("Import started"),
-                            _("Punches are being imported page by page in the background."),
+        return self._notify(self.env._("Import started"),
+                            self.env._("Punches are imported page by page in the background."),
                             "info")
 
     def action_sync_devices(self):
         for relay in self:
             relay._sync_devices()
-        return self._notify(_("Terminals refreshed"),
-                            _("Last seen, firmware and counts were read from the relay."),
+        return self._notify(self.env._("Terminals refreshed"),
+                            self.env._("Last seen, firmware and counts were read from the relay."),
                             "success")
 
     def action_view_devices(self):
@@ -150,7 +150,7 @@ class ZkRelay(models.Model):
         While a relay has more, progress tells the cron framework to run again at once
         (ir_cron `_notify_progress`), so long imports never hold one giant transaction.
         """
-        relays = self.search([])
+        relays = self.search([("active", "=", True)])
         done = remaining = 0
         for relay in relays:
             try:
@@ -160,7 +160,7 @@ class ZkRelay(models.Model):
                 # The page is rolled back to the savepoint (cursor unchanged, nothing acked):
                 # it comes again on the next run. Other relays go on.
                 _logger.exception("zk relay %s: import failed", relay.name)
-                relay.last_error = _("Import failed: %s", exc)
+                relay.last_error = self.env._("Import failed: %s", exc)
                 has_more, ack_to = False, None
             if ack_to:
                 relay._ack_after_commit(relay.store_id, ack_to)
@@ -234,7 +234,8 @@ class ZkRelay(models.Model):
                     # Not fatal: the next pull acknowledges the committed cursor first.
                     _logger.info("zk relay %s: ack deferred: %s", relay.name, exc)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_imported(self):
         if self.env["zk.punch"].search_count([("relay_id", "in", self.ids)], limit=1):
-            raise UserError(_("A relay with imported punches cannot be deleted; archive it."))
-        return super().unlink()
+            raise UserError(self.env._(
+                "A relay with imported punches cannot be deleted; archive it instead."))
