@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from zk_rules.calendar import CalendarLine, schedule_for_dates
+from zk_rules.engine.replay import replay_document
 
 _logger = logging.getLogger(__name__)
 
@@ -98,8 +99,6 @@ def _calendar_lines(calendar):
 
 def _pair(employee, punches, tz, first, last):
     """Closed intervals (UTC naive) the engine pairs for work dates first..last."""
-    from zk_rules.engine.replay import replay_document
-
     dates = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     calendar = employee.resource_calendar_id
     schedule = {}

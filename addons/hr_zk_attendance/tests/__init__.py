@@ -1,1 +1,1 @@
-from . import common, test_punch_import, test_security
+from . import common, test_attendance, test_punch_import, test_security
