@@ -228,10 +228,14 @@ class CtoBank:
 
     # ----------------------------------------------------------------- writing
     def add_opening_lots(
-        self, opening_lots: Iterable[Any], *, meta: Meta = NO_META, field: str = "opening_lots"
+        self,
+        opening_lots: list[Any] | tuple[Any, ...],
+        *,
+        meta: Meta = NO_META,
+        field: str = "opening_lots",
     ) -> Outcome:
         """C13: migrated lots, written as given (never capped) before any event."""
-        items = require_list(list(opening_lots) if opening_lots is not None else [], field)
+        items = require_list(opening_lots, field)
         if any(entry.type != "opening" for entry in self._ledger):
             raise CtoInputError(field, "opening lots must be written before any event (C13)")
         parsed = [parse_opening_lot(item, f"{field}[{i}]") for i, item in enumerate(items)]

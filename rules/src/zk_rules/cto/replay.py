@@ -27,11 +27,12 @@ def replay_bank(doc: dict[str, Any]) -> CtoBank:
     data = require_mapping(doc, "document")
     reject_unknown_keys(data, DOCUMENT_KEYS, "")
     bank = CtoBank(data.get("policy"))
-    bank.add_opening_lots(data.get("opening_lots") or [], field="opening_lots")
+    opening = data.get("opening_lots")
+    bank.add_opening_lots([] if opening is None else opening, field="opening_lots")
     as_of = None if data.get("as_of") is None else require_date(data["as_of"], "as_of")
     seen_overtime: set[Any] = set()
     seen_requests: set[Any] = set()
-    for index, raw in enumerate(require_list(data.get("events") or [], "events")):
+    for index, raw in enumerate(require_list(data.get("events", []), "events")):
         field = f"events[{index}]"
         event = parse_event(raw, field)
         # A self-contained document can only revoke or cancel what it recorded before:
