@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import EngineInputError
 from .grace import apply_grace
-from .intake import Tap, id_key, read_taps
+from .intake import Tap, read_taps, sorted_ids
 from .localtime import ZoneClock, day_text, parse_date, zone_clock
 from .measures import Span, off_day_measures, workday_measures
 from .model import (
@@ -230,9 +230,9 @@ def compute_day(
         night_minutes=m.night,
         missing=Missing(missing_in, missing_out, pairing.missing_break),
         intervals=tuple(Interval(start, end) for start, end in effective),
-        punch_ids=tuple(sorted(ids, key=id_key)),
-        collapsed_punch_ids=tuple(sorted(collapsed, key=id_key)),
-        ignored_punch_ids=tuple(sorted(pairing.ignored, key=id_key)),
+        punch_ids=sorted_ids(ids),
+        collapsed_punch_ids=sorted_ids(collapsed),
+        ignored_punch_ids=sorted_ids(pairing.ignored),
         clock=clock,
     )
 

@@ -19,8 +19,14 @@ def id_key(punch_id: PunchId) -> tuple[bool, Any]:
     return (isinstance(punch_id, str), punch_id)
 
 
-def sorted_ids(ids: Iterable[PunchId]) -> tuple[PunchId, ...]:
-    return tuple(sorted(ids, key=id_key))
+def sorted_ids(ids: list[PunchId]) -> tuple[PunchId, ...]:
+    """Ids in order: numbers, then strings (a plain sort when all ids share one type)."""
+    if len(ids) < 2:
+        return tuple(ids)
+    try:
+        return tuple(sorted(ids))
+    except TypeError:  # ints mixed with strings
+        return tuple(sorted(ids, key=id_key))
 
 
 class Tap:
@@ -51,7 +57,7 @@ class Tap:
     ) -> None:
         self.minute = minute
         self.status = status  # a known code 0-5, or None
-        self.direction = DIRECTION_OF_STATUS.get(status, UNKNOWN) if status is not None else UNKNOWN
+        self.direction = DIRECTION_OF_STATUS.get(status, UNKNOWN)  # type: ignore[arg-type]
         self.id = punch_id
         self.ids = ids
         self.collapsed = collapsed
@@ -75,22 +81,36 @@ def _fields(punch: Any, index: int) -> tuple[Any, Any, Any]:
     raise EngineInputError(f"punches[{index}]", "must be an object {id, local_time, status}")
 
 
-def _read(punches: Iterable[Any]) -> list[tuple[int, tuple[bool, Any], PunchId, int | None]]:
-    """Validate and drop exact repeats of the same id (E1.1 idempotence)."""
+def _check(punch_id: Any, status: Any, index: int) -> None:
+    if isinstance(punch_id, bool) or not isinstance(punch_id, (int, str)) or punch_id == "":
+        raise EngineInputError(
+            f"punches[{index}].id", f"must be an integer or a non-empty string, got {punch_id!r}"
+        )
+    if status is not None and (isinstance(status, bool) or not isinstance(status, int)):
+        raise EngineInputError(
+            f"punches[{index}].status", f"must be an integer or null, got {status!r}"
+        )
+
+
+Row = tuple[int, bool, PunchId, "int | None"]
+
+
+def _read(punches: Iterable[Any]) -> list[Row]:
+    """Validate; drop exact repeats of one id (E1.1 idempotence); refuse conflicting ones."""
     seen: dict[PunchId, tuple[int, Any]] = {}
-    rows = []
+    rows: list[Row] = []
     for index, punch in enumerate(punches):
-        punch_id, local_time, status = _fields(punch, index)
-        if isinstance(punch_id, bool) or not isinstance(punch_id, (int, str)) or punch_id == "":
-            raise EngineInputError(
-                f"punches[{index}].id",
-                f"must be an integer or a non-empty string, got {punch_id!r}",
-            )
+        if type(punch) is dict and "id" in punch and "local_time" in punch:
+            punch_id, local_time, status = punch["id"], punch["local_time"], punch.get("status")
+        else:
+            punch_id, local_time, status = _fields(punch, index)
+        id_type = type(punch_id)
+        if not (
+            (id_type is int or (id_type is str and punch_id))
+            and (status is None or type(status) is int)
+        ):
+            _check(punch_id, status, index)
         local = parse_local_time(local_time, f"punches[{index}].local_time")
-        if status is not None and (isinstance(status, bool) or not isinstance(status, int)):
-            raise EngineInputError(
-                f"punches[{index}].status", f"must be an integer or null, got {status!r}"
-            )
         known = seen.get(punch_id)
         if known is not None:
             if known != (local, status):
@@ -100,7 +120,7 @@ def _read(punches: Iterable[Any]) -> list[tuple[int, tuple[bool, Any], PunchId, 
                 )
             continue
         seen[punch_id] = (local, status)
-        rows.append((local, id_key(punch_id), punch_id, status))
+        rows.append((local, id_type is str, punch_id, status))
     return rows
 
 
@@ -108,31 +128,40 @@ def read_taps(punches: Iterable[Any], clock: ZoneClock, double_tap_seconds: int)
     """Punches -> time-ordered taps (E0.3, E1.1-E1.3, E2.1-E2.4)."""
     rows = _read(punches)
     rows.sort()  # wall-clock order, then id: E0.3 resolves repeats in this order
-    resolved = []  # (utc seconds, id key, id, status, merged ids, gap, ambiguous)
+    resolved = []  # (utc seconds, id is str, id, status, merged ids, gap, ambiguous)
     previous: int | None = None
+    special = False
+    offsets = clock.offsets
     index, count = 0, len(rows)
     while index < count:
-        local, key, punch_id, status = rows[index]
-        merged: list[PunchId] = []
+        local, is_str, punch_id, status = rows[index]
         index += 1
-        while index < count and rows[index][0] == local:  # E1.1: same local time = one punch
-            other = rows[index]
-            merged.append(other[2])
-            if other[3] in DIRECTION_OF_STATUS:
-                status = other[3]
-            index += 1
-        off0, off1 = clock.offsets(local)
-        gap = ambiguous = False
+        merged: tuple[PunchId, ...] = ()
+        if index < count and rows[index][0] == local:  # E1.1: same local time = one punch
+            extra = []
+            while index < count and rows[index][0] == local:
+                other = rows[index]
+                extra.append(other[2])
+                if other[3] in DIRECTION_OF_STATUS:
+                    status = other[3]  # last known status in id order, as E2.2
+                index += 1
+            merged = tuple(extra)
+        off0, off1 = offsets(local)
         utc = local - off0
-        if off0 < off1:
-            gap = True  # E0.3: fold=0, the offset in force before the change
-        elif off0 > off1:
-            ambiguous = True  # E0.3: earliest instant later than the previous punch
-            if previous is not None and utc <= previous and local - off1 > previous:
+        if off0 == off1:
+            resolved.append((utc, is_str, punch_id, status, merged, False, False))
+        elif off0 < off1:  # E0.3 gap: fold=0, the offset in force before the change
+            special = True
+            resolved.append((utc, is_str, punch_id, status, merged, True, False))
+        else:  # E0.3 repeat: the earliest instant later than the previous punch, else fold=0
+            special = True
+            if previous is not None and utc <= previous < local - off1:
                 utc = local - off1
+            resolved.append((utc, is_str, punch_id, status, merged, False, True))
         previous = utc
-        resolved.append((utc, key, punch_id, status, merged, gap, ambiguous))
-    resolved.sort(key=lambda row: (row[0], row[1]))  # E1.3
+    if special:
+        # Only gap and repeat times can break wall-clock order; otherwise it is time order.
+        resolved.sort(key=lambda row: (row[0], row[1], row[2]))  # E1.3
     taps: list[Tap] = []
     index, count = 0, len(resolved)
     while index < count:  # E2.1: clusters anchored to their first punch
@@ -141,6 +170,22 @@ def read_taps(punches: Iterable[Any], clock: ZoneClock, double_tap_seconds: int)
         limit = first[0] + double_tap_seconds
         while stop < count and resolved[stop][0] <= limit:
             stop += 1
+        if stop == index + 1 and not first[4]:
+            status = first[3]
+            taps.append(
+                Tap(
+                    first[0] // 60,
+                    status if status in DIRECTION_OF_STATUS else None,
+                    first[2],
+                    [first[2]],
+                    _NONE,
+                    False,
+                    first[5],
+                    first[6],
+                )
+            )
+            index = stop
+            continue
         status = None
         ids: list[PunchId] = []
         gap = ambiguous = False
@@ -156,3 +201,6 @@ def read_taps(punches: Iterable[Any], clock: ZoneClock, double_tap_seconds: int)
         )
         index = stop
     return taps
+
+
+_NONE: list[PunchId] = []

@@ -20,11 +20,15 @@ EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _SAMPLE_SECONDS = 6 * 3600  # no zone changes offset twice within 6 h
 _MARGIN_SECONDS = 2 * 86400  # offsets stay below a day, so 2 days covers local/UTC skew
 _ONE_SECOND = timedelta(seconds=1)
-_LOCAL_TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TIME_OF_DAY_RE = re.compile(r" [0-9]{2}:[0-9]{2}:[0-9]{2}")
 _HHMM_RE = re.compile(r"[0-9]{2}:[0-9]{2}")
 
+# Validated texts only: a hit means the text was checked before (bounded: dates in use,
+# at most 86,400 times of day).
 _DAY_BY_TEXT: dict[str, int] = {}
 _TEXT_BY_DAY: dict[int, str] = {}
+_SECONDS_BY_TIME: dict[str, int] = {}
 
 
 def parse_date(value: object, field: str) -> int:
@@ -33,7 +37,7 @@ def parse_date(value: object, field: str) -> int:
         day = _DAY_BY_TEXT.get(value)
         if day is not None:
             return day
-        if len(value) == 10:
+        if _DATE_RE.fullmatch(value):
             try:
                 day = date.fromisoformat(value).toordinal() - EPOCH_ORDINAL
             except ValueError:
@@ -67,11 +71,18 @@ def parse_hhmm(value: object, field: str, *, allow_24: bool = False) -> int:
 
 def parse_local_time(value: object, field: str) -> int:
     """``YYYY-MM-DD HH:MM:SS`` -> naive local seconds since 1970-01-01 00:00 (wall clock)."""
-    if isinstance(value, str) and _LOCAL_TIME_RE.fullmatch(value):
-        hours, minutes, seconds = int(value[11:13]), int(value[14:16]), int(value[17:19])
-        if hours < 24 and minutes < 60 and seconds < 60:
-            day = parse_date(value[:10], field)
-            return day * 86400 + hours * 3600 + minutes * 60 + seconds
+    try:
+        return _DAY_BY_TEXT[value[:10]] * 86400 + _SECONDS_BY_TIME[value[10:]]  # type: ignore[index]
+    except (KeyError, TypeError):
+        pass
+    if isinstance(value, str) and len(value) == 19:
+        time_text = value[10:]
+        if _TIME_OF_DAY_RE.fullmatch(time_text):
+            hours, minutes, seconds = int(value[11:13]), int(value[14:16]), int(value[17:19])
+            if hours < 24 and minutes < 60 and seconds < 60:
+                day = parse_date(value[:10], field)
+                _SECONDS_BY_TIME[time_text] = hours * 3600 + minutes * 60 + seconds
+                return day * 86400 + _SECONDS_BY_TIME[time_text]
     raise EngineInputError(field, f"must be a local time 'YYYY-MM-DD HH:MM:SS', got {value!r}")
 
 
@@ -89,6 +100,8 @@ class ZoneClock:
     def __init__(self, key: str) -> None:
         self.key = key
         self.zone = ZoneInfo(key)
+        #: parsed schedule days of this zone, shared by employees on the same calendar
+        self.plan_cache: dict[tuple[object, ...], object] = {}
         self._lo = self._hi = 0  # covered range (UTC and local seconds) [lo, hi)
         self._years = (0, -1)
         self._set_table(0, [])

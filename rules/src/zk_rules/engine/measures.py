@@ -39,6 +39,11 @@ def union(spans: list[Span]) -> list[Span]:
     """Merge overlapping spans so no minute counts twice (rounding may make intervals touch)."""
     if len(spans) < 2:
         return spans
+    for index in range(1, len(spans)):
+        if spans[index][0] <= spans[index - 1][1]:
+            break
+    else:
+        return spans  # already ordered and disjoint: the usual case
     spans = sorted(spans)
     merged = [spans[0]]
     for start, end in spans[1:]:
@@ -86,6 +91,21 @@ def night_minutes(
     inside = total = 0
     for start, end in counted:
         total += end - start
+        if clock.fixed or not clock.spans_transition(start, end):
+            # One offset over the whole piece: local minutes are elapsed minutes here.
+            offset = clock.utc_offset(start * 60) // 60
+            local_start, local_end = start + offset, end + offset
+            base = local_start - local_start % 1440 - 1440
+            while base < local_end:
+                low, high = base + start_minute, base + end_minute
+                if low < local_start:
+                    low = local_start
+                if high > local_end:
+                    high = local_end
+                if high > low:
+                    inside += high - low
+                base += 1440
+            continue
         for day in range(
             clock.local_minute(start) // 1440 - 1, clock.local_minute(end) // 1440 + 1
         ):

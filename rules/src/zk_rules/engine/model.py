@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from .localtime import ZoneClock
 
@@ -52,8 +52,7 @@ class Leave:
     kind: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Interval:
+class Interval(NamedTuple):
     """An effective interval (after grace and rounding) in UTC epoch minutes.
 
     ``end`` None = open (missing check-out); ``start`` None = orphan check-out (E5).
@@ -70,8 +69,7 @@ class Interval:
         return datetime.fromtimestamp(minute * 60, UTC).replace(tzinfo=None)
 
 
-@dataclass(frozen=True, slots=True)
-class OvertimeLine:
+class OvertimeLine(NamedTuple):
     """E9.1 line: one per kind with minutes > 0."""
 
     kind: str
@@ -79,8 +77,7 @@ class OvertimeLine:
     status: str
 
 
-@dataclass(frozen=True, slots=True)
-class Missing:
+class Missing(NamedTuple):
     """E10.1 missing punches."""
 
     check_in: bool = False
@@ -88,8 +85,7 @@ class Missing:
     break_: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class OvertimeMinutes:
+class OvertimeMinutes(NamedTuple):
     """E8.9/E8.11 overtime by kind, before approval."""
 
     workday: int = 0
@@ -101,9 +97,12 @@ class OvertimeMinutes:
         return self.workday + self.rest_day + self.holiday
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DayRecord:
-    """B4 record of one employee and work date. ``to_dict()`` gives the G1 output form."""
+    """B4 record of one employee and work date. ``to_dict()`` gives the G1 output form.
+
+    Treat it as read-only (not frozen only because frozen construction is slower).
+    """
 
     work_date: str
     day_type: str
@@ -131,7 +130,7 @@ class DayRecord:
     punch_ids: tuple[PunchId, ...]
     collapsed_punch_ids: tuple[PunchId, ...]
     ignored_punch_ids: tuple[PunchId, ...]
-    clock: ZoneClock
+    clock: ZoneClock = field(repr=False, compare=False)
     """Zone of the employee, to print interval bounds (E0.1)."""
 
     def local_iso(self, minute: int | None) -> str | None:

@@ -61,41 +61,76 @@ def _day_schedule(value: Any, name: str) -> tuple[Any, Any]:
     raise EngineInputError(name, "must be an object {segments, unpaid_break_minutes}")
 
 
+def _plan(raw_date: Any, value: Any, clock: ZoneClock) -> DayPlan | None:
+    """Validate one schedule entry and resolve it to instants (None: no segments)."""
+    day = parse_date(raw_date, f"schedule key {raw_date!r}")
+    name = f"schedule.{day_text(day)}"
+    raw_segments, unpaid = _day_schedule(value, name)
+    unpaid = non_negative_int(unpaid, f"{name}.unpaid_break_minutes")
+    if isinstance(raw_segments, (str, bytes)) or not isinstance(raw_segments, Iterable):
+        raise EngineInputError(f"{name}.segments", "must be a list of [start, end] pairs")
+    segments = []
+    for index, pair in enumerate(raw_segments):
+        field = f"{name}.segments[{index}]"
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise EngineInputError(field, f'must be a pair ["HH:MM", "HH:MM"], got {pair!r}')
+        start = parse_hhmm(pair[0], f"{field}[0]")
+        end = parse_hhmm(pair[1], f"{field}[1]", allow_24=True)
+        if end <= start:
+            end += 1440  # E3.1: ends the next day
+        segments.append((clock.schedule_minute(day, start), clock.schedule_minute(day, end)))
+    if not segments:
+        return None
+    segments.sort()
+    for index in range(1, len(segments)):
+        if segments[index][0] < segments[index - 1][1]:
+            raise EngineInputError(f"{name}.segments", "segments overlap")
+    return DayPlan(day, segments, unpaid, clock)
+
+
+def _cache_key(raw_date: Any, value: Any) -> tuple[Any, ...] | None:
+    """Key of an entry whose validated plan may be reused, or None (validate it afresh)."""
+    if isinstance(value, DaySchedule):
+        segments, unpaid = value.segments, value.unpaid_break_minutes
+    elif type(value) is dict:
+        for key in value:
+            if key != "segments" and key != "unpaid_break_minutes":
+                return None
+        segments, unpaid = value.get("segments"), value.get("unpaid_break_minutes", 0)
+    else:
+        return None
+    try:
+        key = (raw_date, tuple(map(tuple, segments)), unpaid, type(unpaid))
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 def parse_schedule(schedule: Mapping[Any, Any] | None, clock: ZoneClock) -> dict[int, DayPlan]:
-    """Schedule mapping -> {day number: DayPlan} for dates with at least one segment."""
+    """Schedule mapping -> {day number: DayPlan} for dates with at least one segment.
+
+    Parsed days are cached per zone: employees on one calendar share them, so a month of a
+    thousand employees resolves each distinct schedule day once.
+    """
     plans: dict[int, DayPlan] = {}
     if schedule is None:
         return plans
     if not isinstance(schedule, Mapping):
         raise EngineInputError("schedule", "must be an object {date: {segments, ...}}")
+    cache = clock.plan_cache
     for raw_date, value in schedule.items():
-        day = parse_date(raw_date, f"schedule key {raw_date!r}")
-        name = f"schedule.{day_text(day)}"
-        raw_segments, unpaid = _day_schedule(value, name)
-        unpaid = non_negative_int(unpaid, f"{name}.unpaid_break_minutes")
-        if isinstance(raw_segments, (str, bytes)) or not isinstance(raw_segments, Iterable):
-            raise EngineInputError(f"{name}.segments", "must be a list of [start, end] pairs")
-        segments = []
-        for index, pair in enumerate(raw_segments):
-            field = f"{name}.segments[{index}]"
-            if (
-                isinstance(pair, (str, bytes))
-                or not isinstance(pair, (list, tuple))
-                or len(pair) != 2
-            ):
-                raise EngineInputError(field, f'must be a pair ["HH:MM", "HH:MM"], got {pair!r}')
-            start = parse_hhmm(pair[0], f"{field}[0]")
-            end = parse_hhmm(pair[1], f"{field}[1]", allow_24=True)
-            if end <= start:
-                end += 1440  # E3.1: ends the next day
-            segments.append((clock.schedule_minute(day, start), clock.schedule_minute(day, end)))
-        if not segments:
-            continue
-        segments.sort()
-        for index in range(1, len(segments)):
-            if segments[index][0] < segments[index - 1][1]:
-                raise EngineInputError(f"{name}.segments", "segments overlap")
-        plans[day] = DayPlan(day, segments, unpaid, clock)
+        key = _cache_key(raw_date, value)
+        if key is not None and key in cache:
+            plan = cache[key]
+        else:
+            plan = _plan(raw_date, value, clock)
+            if key is not None:
+                if len(cache) > 100_000:  # bound memory in a long-running server
+                    cache.clear()
+                cache[key] = plan
+        if plan is not None:
+            plans[plan.day] = plan  # type: ignore[union-attr]
     return plans
 
 

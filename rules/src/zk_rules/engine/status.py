@@ -44,22 +44,36 @@ def exception_codes(
     dst_ambiguous: bool,
     dst_gap: bool,
 ) -> tuple[str, ...]:
-    """E10.3: sorted codes; informational ones never change the status."""
-    flags = (
-        ("late_in", (late_in or 0) > 0),
-        ("early_out", (early_out or 0) > 0),
-        ("undertime", status == "non_compliant" and undertime > 0),
-        ("absent", status == "absent"),
-        ("worked_on_leave", worked_on_leave),
-        ("missing_check_in", missing_in),
-        ("missing_check_out", missing_out),
-        ("missing_break_punch", missing_break),
-        ("single_punch", single),
-        ("long_break", long_break),
-        ("double_tap_collapsed", double_tap),
-        ("status_conflict", status_conflict),
-        ("dst_transition", dst_transition),
-        ("dst_ambiguous_time", dst_ambiguous),
-        ("dst_gap_time", dst_gap),
-    )
-    return tuple(sorted(code for code, raised in flags if raised))
+    """E10.3: the codes, emitted in sorted order; informational ones never change the status."""
+    codes = []
+    if status == "absent":
+        codes.append("absent")
+    if double_tap:
+        codes.append("double_tap_collapsed")
+    if dst_ambiguous:
+        codes.append("dst_ambiguous_time")
+    if dst_gap:
+        codes.append("dst_gap_time")
+    if dst_transition:
+        codes.append("dst_transition")
+    if early_out:
+        codes.append("early_out")
+    if late_in:
+        codes.append("late_in")
+    if long_break:
+        codes.append("long_break")
+    if missing_break:
+        codes.append("missing_break_punch")
+    if missing_in:
+        codes.append("missing_check_in")
+    if missing_out:
+        codes.append("missing_check_out")
+    if single:
+        codes.append("single_punch")
+    if status_conflict:
+        codes.append("status_conflict")
+    if status == "non_compliant" and undertime > 0:
+        codes.append("undertime")
+    if worked_on_leave:
+        codes.append("worked_on_leave")
+    return tuple(codes)
