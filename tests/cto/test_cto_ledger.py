@@ -107,6 +107,7 @@ def test_c11_rebuild_knows_active_requests_and_next_lot_number():
     part = bank_with(EVENTS)
     rebuilt = CtoBank.from_records(None, part.lots, part.ledger)
     outcome = rebuilt.apply(cancel("S", "2024-04-09"))
+    assert outcome.lot_ids == ("L2", "L3") and rebuilt.lot("L2").remaining == 450
     # S took 450 from L2 (B: 300 × 1.5) and 30 from L3
     assert [(e.type, e.lot, e.minutes) for e in outcome.entries] == [
         ("use_cancel", "L2", 450),

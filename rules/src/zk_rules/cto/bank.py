@@ -86,6 +86,11 @@ class Outcome:
     rejection: Rejection | None = None
     payroll: tuple[PayrollLine, ...] = ()
 
+    @property
+    def lot_ids(self) -> tuple[str, ...]:
+        """Lots whose ``remaining`` these entries changed (or that they created), in order."""
+        return tuple(dict.fromkeys(e.lot for e in self.entries if e.lot is not None))
+
 
 def month_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
@@ -197,6 +202,10 @@ class CtoBank:
     def lots(self) -> tuple[Lot, ...]:
         """Lots in creation order (opening lots first). Do not mutate them."""
         return tuple(self._lots.values())
+
+    def lot(self, lot_id: str) -> Lot:
+        """The lot ``lot_id`` (KeyError if unknown)."""
+        return self._lots[lot_id]
 
     @property
     def ledger(self) -> tuple[LedgerEntry, ...]:
