@@ -63,6 +63,7 @@ def test_c2_holiday_and_workday_rates():
 def test_c2_zero_credit_writes_nothing():
     bank = bank_with([ot("A", "2024-03-01", 0)])
     assert bank.ledger == () and bank.lots == () and bank.month_credited == {}
+    assert not bank.credited_ref("A")  # nothing was credited, nothing is remembered (C1)
 
 
 # --------------------------------------------------------------------------- C3 order

@@ -316,9 +316,9 @@ class CtoBank:
         if ev.ref in self._credit_lot:
             return Outcome("duplicate")
         raw = self.policy.credit_raw(ev.kind, ev.approved_minutes or 0)
-        self._credit_lot[ev.ref] = None
-        if raw == 0:
+        if raw == 0:  # nothing to credit and nothing in the ledger: not "credited" (C1)
             return Outcome("ignored")
+        self._credit_lot[ev.ref] = None  # C1: from now on this ref is credited (maybe 0, C6)
         after_monthly = raw
         if self.policy.monthly_cap_minutes is not None:
             room = self.policy.monthly_cap_minutes - self._month_credited.get(
