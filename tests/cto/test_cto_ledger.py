@@ -58,6 +58,10 @@ def test_c11_chain_verifies_and_a_tampered_entry_is_found():
     assert verify_chain(stored) is None and verify_chain(bank.ledger) is None
     stored[3]["minutes"] -= 1  # an edit
     assert verify_chain(stored) == 4
+    stored[3]["minutes"] += 1
+    assert verify_chain(stored) is None
+    stored[5]["type"] = "gift"  # not even an entry any more
+    assert verify_chain(stored) == 6
     deleted = [e.to_dict() for e in bank.ledger]
     del deleted[2]  # a deletion breaks seq and the link
     assert verify_chain(deleted) == 4

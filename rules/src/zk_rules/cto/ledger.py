@@ -145,11 +145,15 @@ def verify_chain(entries: Iterable[LedgerEntry | Mapping[str, Any]]) -> int | No
     """Recompute the chain; return the ``seq`` of the first bad entry, or None if intact.
 
     An entry is bad when its seq breaks the 1, 2, 3, … sequence, its ``prev_hash`` is not the
-    previous entry's hash, or its hash does not match its own fields (an edit).
+    previous entry's hash, its hash does not match its own fields (an edit), or it no longer
+    reads as an entry (then its position is returned).
     """
     previous = GENESIS_HASH
     for position, raw in enumerate(entries, start=1):
-        entry = LedgerEntry.from_mapping(raw, f"ledger[{position - 1}]")
+        try:
+            entry = LedgerEntry.from_mapping(raw, f"ledger[{position - 1}]")
+        except CtoInputError:  # edited into something that is not an entry at all
+            return position
         if entry.seq != position or entry.prev_hash != previous:
             return entry.seq
         if entry.hash != entry_hash(previous, entry.payload()):
