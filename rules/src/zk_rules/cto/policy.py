@@ -154,8 +154,12 @@ class Policy:
         return cls(
             rates=MappingProxyType(rates),
             rate_texts=MappingProxyType(texts),
-            monthly_cap_minutes=_optional_cap(data, "monthly_cap_minutes", field_name),
-            balance_cap_minutes=_optional_cap(data, "balance_cap_minutes", field_name),
+            monthly_cap_minutes=_optional_cap(
+                data, "monthly_cap_minutes", DEFAULT_MONTHLY_CAP_MINUTES, field_name
+            ),
+            balance_cap_minutes=_optional_cap(
+                data, "balance_cap_minutes", DEFAULT_BALANCE_CAP_MINUTES, field_name
+            ),
             expiry=Expiry.from_mapping(data.get("expiry") or {}, f"{field_name}.expiry"),
             allowed_day_blocks_minutes=blocks,
             max_days_per_request=require_int(
@@ -189,12 +193,8 @@ class Policy:
         }
 
 
-def _optional_cap(data: Mapping[str, Any], key: str, field_name: str) -> int | None:
-    default = (
-        DEFAULT_MONTHLY_CAP_MINUTES
-        if key == "monthly_cap_minutes"
-        else (DEFAULT_BALANCE_CAP_MINUTES)
-    )
+def _optional_cap(data: Mapping[str, Any], key: str, default: int, field_name: str) -> int | None:
+    """A cap in minutes; an explicit null switches the cap off."""
     if key not in data:
         return default
     if data[key] is None:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
+from zk_rules.cto.bank import month_of
 from zk_rules.cto.inputs import CtoInputError, require_int
 from zk_rules.cto.ledger import ENTRY_TYPES, LedgerEntry
 from zk_rules.cto.lots import Lot, fifo
@@ -135,8 +136,9 @@ def movements_by_month(
     """Signed minutes per entry type per month of the entry date, plus ``uncredited``."""
     table: dict[str, dict[str, int]] = {}
     for entry in _entries(ledger):
-        key = f"{entry.date.year:04d}-{entry.date.month:02d}"
-        row = table.setdefault(key, {**dict.fromkeys(ENTRY_TYPES, 0), "uncredited": 0})
+        row = table.setdefault(
+            month_of(entry.date), {**dict.fromkeys(ENTRY_TYPES, 0), "uncredited": 0}
+        )
         row[entry.type] += entry.minutes
         row["uncredited"] += entry.uncredited_minutes or 0
     return dict(sorted(table.items()))
