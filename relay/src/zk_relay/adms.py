@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from hashlib import sha256
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -89,48 +90,82 @@ def split_lines(body: bytes) -> list[bytes]:
     return out
 
 
+def fingerprint(serial: str, pin: str, local_time: str) -> str:
+    """The punch fingerprint (architecture.md), identical to ``zk_rules.fingerprint``.
+
+    ``local_time`` here is already canonical (checked by :func:`parse_local_time`), so the
+    rule reduces to one SHA-256 over ``serial U+001F pin U+001F local_time``; the tests prove
+    equality with :func:`zk_rules.fingerprint.punch_fingerprint` on generated inputs. Anything
+    not canonical goes through ``punch_fingerprint`` itself.
+    """
+    if pin and serial and len(local_time) == 19 and _CANONICAL_TIME.fullmatch(local_time):
+        return sha256(f"{serial}\x1f{pin}\x1f{local_time}".encode()).hexdigest()
+    return punch_fingerprint(serial, pin, local_time)
+
+
+def _parse_attlog_text(serial: str, text: str) -> Punch | str:
+    """One decoded ATTLOG record, or the reason it is refused."""
+    if "\t" in text:
+        fields = text.split("\t")
+    else:
+        tokens = text.split()
+        if len(tokens) < 3:
+            return "too few fields (expected PIN, date and time)"
+        fields = [tokens[0], tokens[1] + " " + tokens[2], *tokens[3:]]
+    pin = fields[0].strip()
+    if not pin:
+        return "empty PIN"
+    if len(pin) > MAX_PIN_LENGTH:
+        return f"PIN longer than {MAX_PIN_LENGTH} characters"
+    if "\x00" in text:
+        return "contains NUL bytes"
+    if len(fields) < 2:
+        return "no time field"
+    local_time = parse_local_time(fields[1])
+    if local_time is None:
+        return f"time {fields[1].strip()[:40]!r} is not YYYY-MM-DD HH:MM:SS"
+    n = len(fields)
+    status = _int_or_none(fields[2]) if n > 2 else None
+    verify = _int_or_none(fields[3]) if n > 3 else None
+    workcode = fields[4].strip() if n > 4 else ""
+    return Punch(pin, local_time, status, verify, workcode, text.rstrip("\t"),
+                 sha256(f"{serial}\x1f{pin}\x1f{local_time}".encode()).hexdigest())
+
+
 def parse_attlog_line(serial: str, line: bytes) -> Punch | BadLine:
     """One ATTLOG record: TAB fields; whitespace fallback when no TAB (§5.1, §10)."""
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError:
         return BadLine(line, "not UTF-8 text")
-    if "\x00" in text:
-        return BadLine(line, "contains NUL bytes")
-    if "\t" in text:
-        fields = text.split("\t")
-    else:
-        tokens = text.split()
-        if len(tokens) < 3:
-            return BadLine(line, "too few fields (expected PIN, date and time)")
-        fields = [tokens[0], tokens[1] + " " + tokens[2], *tokens[3:]]
-    pin = fields[0].strip()
-    if not pin:
-        return BadLine(line, "empty PIN")
-    if len(pin) > MAX_PIN_LENGTH:
-        return BadLine(line, f"PIN longer than {MAX_PIN_LENGTH} characters")
-    if len(fields) < 2:
-        return BadLine(line, "no time field")
-    local_time = parse_local_time(fields[1])
-    if local_time is None:
-        return BadLine(line, f"time {fields[1].strip()[:40]!r} is not YYYY-MM-DD HH:MM:SS")
-    n = len(fields)
-    status = _int_or_none(fields[2]) if n > 2 else None
-    verify = _int_or_none(fields[3]) if n > 3 else None
-    workcode = fields[4].strip() if n > 4 else ""
-    return Punch(pin, local_time, status, verify, workcode, text.rstrip("\t"),
-                 punch_fingerprint(serial, pin, local_time))
+    item = _parse_attlog_text(serial, text)
+    return BadLine(line, item) if type(item) is str else item  # type: ignore[return-value]
 
 
 def parse_attlog(serial: str, body: bytes) -> tuple[list[Punch], list[BadLine]]:
+    """A whole ATTLOG body: good records and quarantined lines (with their raw bytes)."""
     punches: list[Punch] = []
     bad: list[BadLine] = []
-    for line in split_lines(body):
-        item = parse_attlog_line(serial, line)
-        if type(item) is Punch:
-            punches.append(item)
+    try:
+        lines = body.decode("utf-8").split("\n")
+    except UnicodeDecodeError:  # decode line by line so one bad line spoils nothing else
+        for raw in split_lines(body):
+            item = parse_attlog_line(serial, raw)
+            if type(item) is Punch:
+                punches.append(item)
+            else:
+                bad.append(item)  # type: ignore[arg-type]
+        return punches, bad
+    for text in lines:
+        if text.endswith("\r"):
+            text = text[:-1]
+        if not text or text.isspace():
+            continue
+        item = _parse_attlog_text(serial, text)
+        if type(item) is str:
+            bad.append(BadLine(text.encode("utf-8"), item))
         else:
-            bad.append(item)  # type: ignore[arg-type]
+            punches.append(item)  # type: ignore[arg-type]
     return punches, bad
 
 
@@ -163,7 +198,7 @@ def parse_rtlog(serial: str, body: bytes) -> tuple[list[Punch], list[BadLine], i
             continue
         punches.append(Punch(pin, local_time, _int_or_none(values.get("inoutstatus", "")),
                              _int_or_none(values.get("verifytype", "")), "", text,
-                             punch_fingerprint(serial, pin, local_time)))
+                             fingerprint(serial, pin, local_time)))
     return punches, bad, other
 
 

@@ -23,7 +23,7 @@ class Config:
     # [server]
     host: str = "0.0.0.0"  # noqa: S104 - device-facing service; terminals are on the LAN
     port: int = 8080
-    threads: int = 32
+    threads: int = 16
     max_body_bytes: int = 16 * 1024 * 1024
     # [store]
     data_dir: str = "./data"

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 from bottle import HTTPResponse
 
@@ -45,7 +45,10 @@ class Request:
         self.environ = environ
         self.raw_query = environ.get("QUERY_STRING", "")
         query: dict[str, str] = {}
-        for key, value in parse_qsl(self.raw_query, keep_blank_values=True):
+        for part in self.raw_query.split("&"):
+            key, _, value = part.partition("=")
+            if "%" in part or "+" in part:
+                key, value = unquote_plus(key), unquote_plus(value)
             query.setdefault(key.lower(), value)
         self.query = query
         self.serial = query.get("sn", "").strip()

@@ -79,7 +79,8 @@ CREATE TABLE IF NOT EXISTS events (
     workcode TEXT NOT NULL DEFAULT '',
     raw TEXT NOT NULL,
     received_at TEXT NOT NULL,
-    fingerprint TEXT NOT NULL UNIQUE
+    fingerprint TEXT NOT NULL,
+    UNIQUE (serial, local_time, pin)
 );
 CREATE TABLE IF NOT EXISTS quarantine (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -177,7 +178,8 @@ EVENT_COLUMNS = ("id", "serial", "pin", "local_time", "timezone", "status", "ver
                  "workcode", "received_at", "fingerprint")
 INSERT_EVENT = (
     "INSERT INTO events (serial, pin, local_time, timezone, status, verify, workcode, raw,"
-    " received_at, fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(fingerprint) DO NOTHING"
+    " received_at, fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?)"
+    " ON CONFLICT(serial, local_time, pin) DO NOTHING"
 )
 INSERT_QUARANTINE = (
     "INSERT INTO quarantine (serial, source, reason, raw, received_at) VALUES (?,?,?,?,?)"
