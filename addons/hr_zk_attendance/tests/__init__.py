@@ -1,1 +1,7 @@
-from . import common, test_attendance, test_punch_import, test_security
+from . import (
+    common,
+    test_attendance,
+    test_punch_import,
+    test_relay_end_to_end,
+    test_security,
+)
