@@ -76,6 +76,36 @@ class ZkDeviceUser(models.Model):
         if punches:
             punches._process()
 
+    @api.model
+    def _merge_reported_users(self, users):
+        """Apply OPERLOG USER rows: refresh known PINs, add unknown ones as unmatched lines.
+
+        The last row per terminal and PIN wins (rows come in relay order).
+        """
+        latest = {(u["serial"], u["pin"]): u for u in users if u.get("pin")}
+        devices = {d.serial: d for d in self.env["zk.device"].search(
+            [("serial", "in", list({serial for serial, _pin in latest}))])}
+        existing = {(line.device_id.serial, line.pin): line for line in self.search([
+            ("device_id", "in", [d.id for d in devices.values()]),
+            ("pin", "in", list({pin for _serial, pin in latest})),
+        ])}
+        to_create = []
+        for key, user in latest.items():
+            device = devices.get(key[0])
+            if not device:
+                continue  # an unknown terminal: its punches wait for review already
+            vals = {"device_name": user.get("name") or False,
+                    "privilege": _int_or_zero(user.get("privilege")),
+                    "card": user.get("card") or False}
+            line = existing.get(key)
+            if line:
+                if line.sync_state == "pending":
+                    vals.update(sync_state="synced", sync_message=False)
+                line.write(vals)
+            else:
+                to_create.append(dict(vals, device_id=device.id, pin=key[1]))
+        return self.create(to_create)
+
     def action_close(self):
         """Close the mapping (employee left): kept for history, no longer matched."""
         self.write({"active": False, "date_closed": fields.Datetime.now()})
@@ -86,3 +116,10 @@ class ZkDeviceUser(models.Model):
         lines = self.search([("employee_id", "in", employees.ids)])
         lines.action_close()
         return lines
+
+
+def _int_or_zero(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0

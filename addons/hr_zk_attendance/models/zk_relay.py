@@ -40,6 +40,8 @@ class ZkRelay(models.Model):
                             help="Last relay event id imported and committed in Odoo.")
     acked_cursor = fields.Integer(readonly=True, copy=False,
                                   help="Last event id acknowledged to the relay.")
+    users_cursor = fields.Integer(readonly=True, copy=False,
+                                  help="Last terminal user (OPERLOG USER row) read.")
     last_pull_at = fields.Datetime(readonly=True, copy=False)
     last_success_at = fields.Datetime(readonly=True, copy=False)
     last_pull_imported = fields.Integer(readonly=True, copy=False)
@@ -193,7 +195,8 @@ class ZkRelay(models.Model):
             # fingerprints make sure nothing already imported is imported twice.
             _logger.warning("zk relay %s: store changed %s -> %s, restarting from 0",
                             self.name, self.store_id, store_id)
-            self.write({"store_id": store_id, "cursor": 0, "acked_cursor": 0})
+            self.write({"store_id": store_id, "cursor": 0, "acked_cursor": 0,
+                        "users_cursor": 0})
             return True, None
         events = page["events"]
         created, duplicates = self.env["zk.punch"]._import_relay_events(self, events)
@@ -208,7 +211,19 @@ class ZkRelay(models.Model):
             "last_pull_duplicates": duplicates,
             "total_imported": self.total_imported + created,
         })
-        return bool(page["has_more"]), (new_cursor if events else None)
+        users_more = self._pull_users(client)
+        return bool(page["has_more"]) or users_more, (new_cursor if events else None)
+
+    def _pull_users(self, client):
+        """Users the terminals reported (OPERLOG USER rows) become registry lines."""
+        page = client.users(self.users_cursor, self.page_size)
+        if page.get("store_id") != self.store_id:
+            return False  # the events page handles a changed store first
+        users = page.get("users", [])
+        if users:
+            self.env["zk.device.user"]._merge_reported_users(users)
+            self.users_cursor = max([self.users_cursor] + [int(u["id"]) for u in users])
+        return bool(page.get("has_more"))
 
     def _ack(self, client, store_id, up_to):
         try:

@@ -109,3 +109,18 @@ class TestRelayEndToEnd(HttpCase):
         self.assertEqual(self.env["zk.punch"].search_count(
             [("device_id", "=", self.device.id), ("local_time", "like", f"{base}%")]),
             len(lines))
+
+    def test_users_reported_by_terminal_appear_unmatched_then_map(self):
+        """OPERLOG USER rows become registry lines to be matched (PIN kept as a string)."""
+        body = (b"USER PIN=0815\tName=Dario Lim\tPri=0\tPasswd=\tCard=[15CD5B07]\tGrp=1"
+                b"\tTZ=0000000000000000\tVerify=-1\tViceCard=\n")
+        status, text = self.relay_proc.adms(
+            "POST", f"/iclock/cdata?SN={SERIAL}&table=OPERLOG&Stamp=9999", body)
+        self.assertEqual((status, "OK" in text), (200, True))
+        self.pull_until_done()
+        line = self.env["zk.device.user"].search([("device_id", "=", self.device.id),
+                                                  ("pin", "=", "0815")])
+        self.assertEqual(line.device_name, "Dario Lim")
+        self.assertEqual(line.sync_state, "unmapped")
+        line.employee_id = self.env["hr.employee"].create({"name": "Dario Lim"})
+        self.assertEqual(line.sync_state, "synced")
