@@ -171,7 +171,10 @@ class Relay:
                 data += chunk
                 if _complete(data):
                     break
-        return parse_reply(data)
+        try:
+            return parse_reply(data)
+        except (ValueError, IndexError):
+            raise ConnectionError(f"no complete response: {data[:100]!r}") from None
 
     def get(self, target: str, **kw: Any) -> Reply:
         return self.send(terminal_request("GET", target, **kw))
