@@ -1,0 +1,89 @@
+"""A throwaway PostgreSQL cluster for the Odoo tests and benchmarks.
+
+Lives in a temporary folder, listens on a Unix socket there and on a loopback port, trusts
+local connections, and disappears on stop(). PostgreSQL's server tools refuse to run as root,
+so as root they run as the `postgres` account.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+PG_BIN_CANDIDATES = ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin"]
+
+
+def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=False, **kwargs)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ThrowawayPostgres:
+    """A PostgreSQL cluster in a temporary folder, on a Unix socket and loopback port."""
+
+    def __init__(self) -> None:
+        self.bin = next((Path(p) for p in PG_BIN_CANDIDATES if Path(p, "initdb").exists()), None)
+        if self.bin is None:
+            found = shutil.which("initdb")
+            self.bin = Path(found).parent if found else None
+        self.root = Path(tempfile.mkdtemp(prefix="zk-pg-"))
+        self.data = self.root / "data"
+        self.sock = self.root / "sock"
+        self.port = free_port()
+        self.as_postgres = os.geteuid() == 0
+
+    def _cmd(self, *args: str) -> list[str]:
+        # PostgreSQL's server tools refuse to run as root: use the postgres account then.
+        if self.as_postgres:
+            return ["runuser", "-u", "postgres", "--", *args]
+        return list(args)
+
+    def start(self) -> None:
+        if self.bin is None:
+            raise RuntimeError("PostgreSQL server tools (initdb) not found")
+        self.sock.mkdir(parents=True)
+        if self.as_postgres:
+            shutil.chown(self.root, "postgres")
+            shutil.chown(self.sock, "postgres")
+        init = run(
+            self._cmd(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust",
+                      "-U", "postgres", "-E", "UTF8", "--no-sync"),
+            capture_output=True, text=True,
+        )
+        if init.returncode:
+            raise RuntimeError(f"initdb failed: {init.stderr.strip()}")
+        options = (f"-k {self.sock} -p {self.port} -c listen_addresses=127.0.0.1 "
+                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+        start = run(
+            self._cmd(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options,
+                      "-l", str(self.root / "postgres.log"), "-w", "start"),
+            capture_output=True, text=True,
+        )
+        if start.returncode:
+            raise RuntimeError(f"PostgreSQL did not start: {start.stderr.strip()}")
+        self.psql("postgres", "CREATE ROLE odoo LOGIN SUPERUSER")
+
+    def psql(self, db: str, sql: str, user: str = "postgres") -> str:
+        result = run(
+            ["psql", "-h", str(self.sock), "-p", str(self.port), "-U", user, "-d", db,
+             "-tAc", sql],
+            capture_output=True, text=True,
+        )
+        if result.returncode:
+            raise RuntimeError(f"psql failed: {result.stderr.strip()}")
+        return result.stdout.strip()
+
+    def stop(self) -> None:
+        if self.data.exists():
+            run(self._cmd(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
+                          "stop"), capture_output=True)
+        shutil.rmtree(self.root, ignore_errors=True)
