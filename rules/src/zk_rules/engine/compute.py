@@ -33,7 +33,7 @@ from .schedule import DayPlan, parse_holidays, parse_leaves, parse_schedule
 from .status import day_status, exception_codes
 from .workdate import assign_work_dates
 
-_NO_SNAPS: tuple[set[int], set[int]] = (set(), set())
+_NO_SNAPS: tuple[list[int], list[int]] = ([], [])
 
 
 def compute_days(
@@ -87,6 +87,90 @@ def compute_days(
     }
 
 
+def _record(*fields: Any) -> DayRecord:
+    return DayRecord(*fields)  # positional: about twice as fast as 27 keywords
+
+
+_MISSING = {
+    (check_in, check_out, brk): Missing(check_in, check_out, brk)
+    for check_in in (False, True)
+    for check_out in (False, True)
+    for brk in (False, True)
+}
+_ZERO_OVERTIME = OvertimeMinutes()
+
+
+def _unpunched_day(
+    day: int,
+    plan: DayPlan | None,
+    day_type: str,
+    scheduled: int,
+    leave: int,
+    rules: Policy,
+    clock: ZoneClock,
+) -> DayRecord:
+    """A date with no punches: E10.2 step 1, every measure 0 (the same as the full path)."""
+    expected = scheduled - leave
+    workday = day_type == "workday"
+    if workday:
+        if leave > 0:
+            late_in: int | None = 0  # E4.3
+            status = "on_leave" if expected == 0 else "absent"
+        else:
+            late_in = None  # E10.2 absent: late and early unknown
+            status = "absent"
+    else:
+        late_in = 0
+        status = "off" if day_type == "rest_day" else "holiday"
+    dst = plan is not None and plan.dst
+    exceptions = exception_codes(
+        status,
+        None,
+        None,
+        expected,
+        False,
+        False,
+        False,
+        False,
+        False,
+        False,
+        False,
+        False,
+        dst,
+        False,
+        False,
+    )
+    return _record(
+        day_text(day),
+        day_type,
+        status,
+        exceptions,
+        False,
+        scheduled,
+        leave,
+        expected,
+        0,
+        0,
+        0,
+        0,
+        late_in,
+        late_in,
+        expected if workday else 0,
+        0,
+        0,
+        0,
+        _ZERO_OVERTIME,
+        (),
+        0,
+        _MISSING[False, False, False],
+        (),
+        (),
+        (),
+        (),
+        clock,
+    )
+
+
 def compute_day(
     day: int,
     taps: list[Tap],
@@ -102,16 +186,17 @@ def compute_day(
     workday = day_type == "workday"
     scheduled = max(0, plan.length - plan.unpaid_break) if workday else 0  # E4.2
     leave = min(leave_total, scheduled) if workday else 0  # E4.3
+    if not taps:
+        return _unpunched_day(day, plan, day_type, scheduled, leave, rules, clock)
     expected = scheduled - leave
     pairing = pair_day(taps, plan, rules.status_mode == "auto", rules.anchor_window_minutes)
     intervals = pairing.intervals
-    presence = sum(
-        end - start
-        for start, end in intervals  # E8.1, before grace/rounding
-        if start is not None and end is not None
-    )
+    presence = 0  # E8.1, before grace and rounding
+    for start, end in intervals:
+        if start is not None and end is not None:
+            presence += end - start
     snaps = _NO_SNAPS
-    if workday and intervals:
+    if workday:
         snaps = apply_grace(
             intervals, plan.segments, rules.grace_late_minutes, rules.grace_early_out_minutes
         )
@@ -130,65 +215,51 @@ def compute_day(
     overtime = _ZERO_OVERTIME
     long_break = False
     if workday:
-        m = workday_measures(
-            effective,
-            closed,
-            plan.segments,
-            plan.gaps,
-            plan.first_start,
-            plan.last_end,
-            plan.unpaid_break,
-            rules,
-            clock,
-            windows,
-        )
+        m = workday_measures(effective, closed, plan, rules, clock, windows)
         if m.overtime:
-            overtime = OvertimeMinutes(workday=m.overtime)
+            overtime = OvertimeMinutes(m.overtime, 0, 0)
         undertime = max(0, expected - m.regular)  # E8.6
-        if taps:
-            late_in = None if missing_in else m.late_in  # E8.7
-            early_out = None if missing_out else m.early_out  # E8.8
-        else:
-            late_in = early_out = None  # E10.2 absent
+        late_in = None if missing_in else m.late_in  # E8.7
+        early_out = None if missing_out else m.early_out  # E8.8
         long_break = m.break_taken > plan.unpaid_break + rules.long_break_tolerance_minutes
     else:
         unpaid = plan.unpaid_break if plan is not None else rules.rest_day_unpaid_break_minutes
         m = off_day_measures(effective, closed, unpaid, rules, clock, windows)
         if m.overtime:
             overtime = (
-                OvertimeMinutes(holiday=m.overtime)
+                OvertimeMinutes(0, 0, m.overtime)
                 if is_holiday
-                else OvertimeMinutes(rest_day=m.overtime)
+                else OvertimeMinutes(0, m.overtime, 0)
             )
         undertime = 0
         late_in = None if missing_in else 0  # E8.11
         early_out = None if missing_out else 0
     if leave > 0:
         late_in = early_out = 0  # E4.3: judged by undertime only
-    on_leave_all_day = workday and leave > 0 and expected == 0
-    worked_on_leave = on_leave_all_day and bool(taps)
+    worked_on_leave = leave > 0 and expected == 0  # E4.3 (leave > 0 implies a workday)
     status = day_status(
-        day_type,
-        bool(taps),
-        on_leave_all_day,
-        missing_in,
-        missing_out,
-        late_in,
-        early_out,
-        undertime,
+        day_type, True, worked_on_leave, missing_in, missing_out, late_in, early_out, undertime
     )
-    dst_transition = (plan is not None and plan.dst) or any(
-        clock.spans_transition(start, end) for start, end in closed
+    dst_transition = (plan is not None and plan.dst) or (  # E8.14
+        not clock.fixed and any(clock.spans_transition(start, end) for start, end in closed)
     )
-    ids: list[Any] = []
-    collapsed: list[Any] = []
-    double_tap = dst_gap = dst_ambiguous = False
-    for tap in taps:
-        ids.extend(tap.ids)
-        collapsed.extend(tap.collapsed)
-        double_tap = double_tap or tap.double_tap
-        dst_gap = dst_gap or tap.dst_gap
-        dst_ambiguous = dst_ambiguous or tap.dst_ambiguous
+    if len(taps) == 1:
+        tap = taps[0]
+        ids, collapsed = tap.ids, tap.collapsed
+        double_tap, dst_gap, dst_ambiguous = tap.double_tap, tap.dst_gap, tap.dst_ambiguous
+    else:
+        ids = []
+        collapsed = []
+        double_tap = dst_gap = dst_ambiguous = False
+        for tap in taps:
+            ids.extend(tap.ids)
+            if tap.collapsed:
+                collapsed.extend(tap.collapsed)
+                double_tap = double_tap or tap.double_tap
+            if tap.dst_gap:
+                dst_gap = True
+            if tap.dst_ambiguous:
+                dst_ambiguous = True
     exceptions = exception_codes(
         status,
         late_in,
@@ -206,35 +277,32 @@ def compute_day(
         dst_ambiguous,
         dst_gap,
     )
-    return DayRecord(
-        work_date=day_text(day),
-        day_type=day_type,
-        status=status,
-        exceptions=exceptions,
-        provisional=status == "incomplete" or worked_on_leave,  # E10.4
-        scheduled_minutes=scheduled,
-        leave_minutes=leave,
-        expected_minutes=expected,
-        presence_minutes=presence,
-        presence_in_schedule_minutes=m.presence_in_schedule,
-        worked_minutes=m.regular + overtime.total,  # E8.12
-        regular_minutes=m.regular,
-        late_in_minutes=late_in,
-        early_out_minutes=early_out,
-        undertime_minutes=undertime,
-        early_arrival_minutes=m.early_arrival,
-        break_taken_minutes=m.break_taken,
-        break_deducted_minutes=m.break_deducted,
-        overtime_minutes=overtime,
-        overtime_lines=overtime_lines(overtime, rules.overtime_approval),
-        night_minutes=m.night,
-        missing=Missing(missing_in, missing_out, pairing.missing_break),
-        intervals=tuple(Interval(start, end) for start, end in effective),
-        punch_ids=sorted_ids(ids),
-        collapsed_punch_ids=sorted_ids(collapsed),
-        ignored_punch_ids=sorted_ids(pairing.ignored),
-        clock=clock,
+    return _record(
+        day_text(day),
+        day_type,
+        status,
+        exceptions,
+        status == "incomplete" or worked_on_leave,  # E10.4
+        scheduled,
+        leave,
+        expected,
+        presence,
+        m.presence_in_schedule,
+        m.regular + overtime.workday + overtime.rest_day + overtime.holiday,  # E8.12
+        m.regular,
+        late_in,
+        early_out,
+        undertime,
+        m.early_arrival,
+        m.break_taken,
+        m.break_deducted,
+        overtime,
+        overtime_lines(overtime, rules.overtime_approval),
+        m.night,
+        _MISSING[missing_in, missing_out, pairing.missing_break],
+        tuple([Interval(start, end) for start, end in effective]),
+        sorted_ids(ids),
+        sorted_ids(collapsed),
+        sorted_ids(pairing.ignored),
+        clock,
     )
-
-
-_ZERO_OVERTIME = OvertimeMinutes()

@@ -8,14 +8,12 @@ def apply_grace(
     segments: list[tuple[int, int]],
     grace_late: int,
     grace_early_out: int,
-) -> tuple[set[int], set[int]]:
+) -> tuple[list[int], list[int]]:
     """Snap in place (E6.1); return the indexes whose start / end were snapped (E7 skips them).
 
     *a* and *b* are found on the intervals as paired, before any snap, so one segment's snap
     never changes what another segment sees. Early arrival is never snapped (E6.2).
     """
-    snapped_starts: set[int] = set()
-    snapped_ends: set[int] = set()
     moves: list[tuple[int, int, int]] = []  # (index, 0 start / 1 end, new value)
     for seg_start, seg_end in segments:
         a = b = None
@@ -30,7 +28,14 @@ def apply_grace(
             moves.append((a_index, 0, seg_start))
         if b is not None and seg_end - grace_early_out <= b < seg_end:
             moves.append((b_index, 1, seg_end))
+    if not moves:
+        return _NONE
+    snapped_starts: list[int] = []
+    snapped_ends: list[int] = []
     for index, which, value in moves:
         intervals[index][which] = value
-        (snapped_starts if which == 0 else snapped_ends).add(index)
+        (snapped_starts if which == 0 else snapped_ends).append(index)
     return snapped_starts, snapped_ends
+
+
+_NONE: tuple[list[int], list[int]] = ([], [])

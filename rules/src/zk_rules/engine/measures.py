@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .localtime import ZoneClock
 from .policy import Policy
+from .schedule import DayPlan
 
 Span = tuple[int, int]
 
@@ -125,49 +126,41 @@ def night_minutes(
     return inside - deducted * inside // total
 
 
-def _late_early(effective: list[list[int | None]], segments: list[Span]) -> tuple[int, int]:
-    """E8.7/E8.8 sums of max(0, a - s) and max(0, e - b) per segment (a, b as in E6.1)."""
-    late = early = 0
-    for seg_start, seg_end in segments:
-        a = b = None
-        for start, end in effective:
-            if (start is None or start < seg_end) and (end is None or end > seg_start):
-                if start is not None and (a is None or start < a):
-                    a = start
-                if end is not None and (b is None or end > b):
-                    b = end
-        if a is not None and a > seg_start:
-            late += a - seg_start
-        if b is not None and b < seg_end:
-            early += seg_end - b
-    return late, early
+def _per_segment(m: Measures, effective: list[list[int | None]], segments: list[Span]) -> None:
+    """Per segment: E8.7/E8.8 late and early (a, b as in E6.1) and E8.3 break taken.
 
-
-def _break_taken_in_segments(effective: list[list[int | None]], segments: list[Span]) -> int:
-    """E8.3: gaps between consecutive intervals that have a start and overlap each segment."""
-    taken = 0
+    Break taken = gaps between consecutive intervals that have a start and overlap the
+    segment, clipped to it: gaps between segments, or lateness into one, are not breaks.
+    """
+    late = early = taken = 0
     for seg_start, seg_end in segments:
-        previous_end: int | None = None
+        a = b = previous_end = None
         for start, end in effective:
-            if start is None or start >= seg_end or (end is not None and end <= seg_start):
+            if (start is not None and start >= seg_end) or (end is not None and end <= seg_start):
+                continue  # does not overlap this segment
+            if end is not None and (b is None or end > b):
+                b = end
+            if start is None:
                 continue
+            if a is None or start < a:
+                a = start
             if previous_end is not None:
                 low = previous_end if previous_end > seg_start else seg_start
                 high = start if start < seg_end else seg_end
                 if high > low:
                     taken += high - low
             previous_end = end
-    return taken
+        if a is not None and a > seg_start:
+            late += a - seg_start
+        if b is not None and b < seg_end:
+            early += seg_end - b
+    m.late_in, m.early_out, m.break_taken = late, early, taken
 
 
 def workday_measures(
     effective: list[list[int | None]],
     closed: list[Span],
-    plan_segments: list[Span],
-    gaps: list[Span],
-    first_start: int,
-    last_end: int,
-    unpaid_break: int,
+    plan: DayPlan,
     policy: Policy,
     clock: ZoneClock,
     windows: dict[int, Span],
@@ -175,35 +168,43 @@ def workday_measures(
     """E8.2-E8.10 and E8.13 on a workday."""
     m = Measures()
     spans = union(closed)
+    segments = plan.segments
     counted: list[Span] = []
+    in_schedule = 0
     for start, end in spans:
-        for seg_start, seg_end in plan_segments:
+        for seg_start, seg_end in segments:
             low = start if start > seg_start else seg_start
             high = end if end < seg_end else seg_end
             if high > low:
                 counted.append((low, high))
-                m.presence_in_schedule += high - low
-    m.break_taken = _break_taken_in_segments(effective, plan_segments)
-    if m.presence_in_schedule >= policy.break_trigger_minutes:  # E8.4
-        m.break_deducted = min(m.presence_in_schedule, max(0, unpaid_break - m.break_taken))
-    m.regular = m.presence_in_schedule - m.break_deducted  # E8.5
+                in_schedule += high - low
+    m.presence_in_schedule = in_schedule
+    _per_segment(m, effective, segments)
+    if in_schedule >= policy.break_trigger_minutes:  # E8.4
+        m.break_deducted = min(in_schedule, max(0, plan.unpaid_break - m.break_taken))
+    m.regular = in_schedule - m.break_deducted  # E8.5
     threshold = policy.overtime_threshold_minutes
-    pieces: list[Span] = []
-    post = clip(spans, last_end, None, pieces)  # E8.9
-    if post and post >= threshold:
-        m.overtime += post
-        counted.extend(pieces)
-    pieces = []
-    inter = sum(clip(spans, low, high, pieces) for low, high in gaps)
-    if inter and inter >= threshold:
-        m.overtime += inter
-        counted.extend(pieces)
-    pieces = []
-    m.early_arrival = clip(spans, None, first_start, pieces)  # E8.10
-    if policy.count_early_arrival and m.early_arrival and m.early_arrival >= threshold:
-        m.overtime += m.early_arrival
-        counted.extend(pieces)
-    m.late_in, m.early_out = _late_early(effective, plan_segments)
+    first_start, last_end = plan.first_start, plan.last_end
+    if spans and spans[-1][1] > last_end:  # E8.9 post
+        pieces: list[Span] = []
+        post = clip(spans, last_end, None, pieces)
+        if post and post >= threshold:
+            m.overtime += post
+            counted.extend(pieces)
+    if plan.gaps:  # E8.9 inter
+        pieces = []
+        inter = 0
+        for low, high in plan.gaps:
+            inter += clip(spans, low, high, pieces)
+        if inter and inter >= threshold:
+            m.overtime += inter
+            counted.extend(pieces)
+    if spans and spans[0][0] < first_start:  # E8.10, and E8.9 pre when counted
+        pieces = []
+        m.early_arrival = clip(spans, None, first_start, pieces)
+        if policy.count_early_arrival and m.early_arrival and m.early_arrival >= threshold:
+            m.overtime += m.early_arrival
+            counted.extend(pieces)
     m.night = night_minutes(counted, m.break_deducted, policy, clock, windows)  # E8.13
     return m
 

@@ -17,8 +17,8 @@ def round_minute(minute: int, unit: int, mode: str, clock: ZoneClock) -> int:
 
 def apply_rounding(
     intervals: list[list[int | None]],
-    snapped_starts: set[int],
-    snapped_ends: set[int],
+    snapped_starts: list[int],
+    snapped_ends: list[int],
     unit: int,
     in_mode: str,
     out_mode: str,
@@ -29,14 +29,19 @@ def apply_rounding(
     The drop also applies with rounding off: two taps in one minute leave a 0-minute interval,
     which carries no time and is not an effective interval.
     """
+    if unit == 1:  # rounding off (E7.1): only E7.2 applies
+        return [
+            interval
+            for interval in intervals
+            if interval[0] is None or interval[1] is None or interval[0] < interval[1]
+        ]
     result = []
     for index, interval in enumerate(intervals):
         start, end = interval
-        if unit > 1:
-            if start is not None and index not in snapped_starts:
-                start = round_minute(start, unit, in_mode, clock)
-            if end is not None and index not in snapped_ends:
-                end = round_minute(end, unit, out_mode, clock)
+        if start is not None and index not in snapped_starts:
+            start = round_minute(start, unit, in_mode, clock)
+        if end is not None and index not in snapped_ends:
+            end = round_minute(end, unit, out_mode, clock)
         if start is not None and end is not None and start >= end:
             continue
         result.append([start, end])
