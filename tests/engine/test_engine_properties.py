@@ -191,3 +191,52 @@ def test_property_each_punch_lands_on_at_most_one_date_and_intervals_are_ordered
             datetime.fromisoformat(s) for s in starts
         )
     assert len(seen) == len(set(seen))
+
+
+@SETTINGS
+@given(
+    st.integers(min_value=0, max_value=24 * 60 - 1),
+    st.integers(min_value=1, max_value=23 * 60),
+    st.integers(min_value=0, max_value=23 * 60 + 59),
+    st.integers(min_value=0, max_value=23 * 60 + 59),
+    st.sampled_from(("Asia/Manila", "Asia/Kathmandu", "America/New_York")),
+)
+def test_property_e8_13_night_minutes_match_a_minute_by_minute_count(
+    offset, length, night_start, night_end, zone_name
+):
+    # Rest day in January (no DST change near), no break deducted, every minute counted:
+    # night must equal the number of worked minutes whose local clock is in the window.
+    zone = ZoneInfo(zone_name)
+    start = datetime(2025, 1, 6) + timedelta(minutes=offset)
+    end = start + timedelta(minutes=length)
+    policy = {
+        "night_start": f"{night_start // 60:02d}:{night_start % 60:02d}",
+        "night_end": f"{night_end // 60:02d}:{night_end % 60:02d}",
+        "overtime_threshold_minutes": 0,
+        "break_trigger_minutes": 10**6,
+        # both punches on one operational date: the day changes at the start time (E3.5)
+        "day_change_time": start.strftime("%H:%M"),
+        "double_tap_seconds": 0,
+    }
+    doc = {
+        "timezone": zone_name,
+        "evaluate_dates": [start.date().isoformat()],
+        "punches": [
+            {"id": 1, "local_time": start.strftime("%Y-%m-%d %H:%M:%S"), "status": 0},
+            {"id": 2, "local_time": end.strftime("%Y-%m-%d %H:%M:%S"), "status": 1},
+        ],
+        "policy": policy,
+    }
+    record = _run(doc)[start.date().isoformat()]
+    assert record["presence_minutes"] == length
+    expected = 0
+    if night_start != night_end:
+        instant = start.replace(tzinfo=zone).timestamp()
+        for minute in range(length):
+            local = datetime.fromtimestamp(instant + 60 * minute, zone)
+            clock = local.hour * 60 + local.minute
+            if night_start < night_end:
+                expected += night_start <= clock < night_end
+            else:
+                expected += clock >= night_start or clock < night_end
+    assert record["night_minutes"] == expected

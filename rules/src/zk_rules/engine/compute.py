@@ -171,6 +171,41 @@ def _unpunched_day(
     )
 
 
+def _tap_summary(taps: list[Tap]) -> tuple[list[Any], list[Any], bool, bool, bool]:
+    """(ids, collapsed ids, double tap, DST gap, DST repeat) of a day's taps (E2.3, E0.3)."""
+    if len(taps) == 1:
+        tap = taps[0]
+        return tap.ids, tap.collapsed, tap.double_tap, tap.dst_gap, tap.dst_ambiguous
+    ids: list[Any] = []
+    collapsed: list[Any] = []
+    double_tap = dst_gap = dst_ambiguous = False
+    for tap in taps:
+        ids.extend(tap.ids)
+        if tap.collapsed:
+            collapsed.extend(tap.collapsed)
+            double_tap = double_tap or tap.double_tap
+        if tap.dst_gap:
+            dst_gap = True
+        if tap.dst_ambiguous:
+            dst_ambiguous = True
+    return ids, collapsed, double_tap, dst_gap, dst_ambiguous
+
+
+def _spans_dst(plan: DayPlan | None, closed: list[Span], clock: ZoneClock) -> bool:
+    """E8.14: a segment or a closed interval of the day spans a change of UTC offset."""
+    if plan is not None and plan.dst:
+        return True
+    if not closed:
+        return False
+    high = closed[-1][1]
+    for _start, end in closed:
+        if end > high:
+            high = end
+    if clock.steady_offset(closed[0][0], high) is not None:
+        return False  # one range test settles the usual day
+    return any(clock.spans_transition(start, end) for start, end in closed)
+
+
 def compute_day(
     day: int,
     taps: list[Tap],
@@ -212,12 +247,9 @@ def compute_day(
     )
     closed = [(start, end) for start, end in effective if start is not None and end is not None]
     missing_in, missing_out = pairing.missing_in, pairing.missing_out
-    overtime = _ZERO_OVERTIME
-    long_break = False
     if workday:
         m = workday_measures(effective, closed, plan, rules, clock, windows)
-        if m.overtime:
-            overtime = OvertimeMinutes(m.overtime, 0, 0)
+        overtime = OvertimeMinutes(m.overtime, 0, 0) if m.overtime else _ZERO_OVERTIME
         undertime = max(0, expected - m.regular)  # E8.6
         late_in = None if missing_in else m.late_in  # E8.7
         early_out = None if missing_out else m.early_out  # E8.8
@@ -225,6 +257,7 @@ def compute_day(
     else:
         unpaid = plan.unpaid_break if plan is not None else rules.rest_day_unpaid_break_minutes
         m = off_day_measures(effective, closed, unpaid, rules, clock, windows)
+        overtime = _ZERO_OVERTIME
         if m.overtime:
             overtime = (
                 OvertimeMinutes(0, 0, m.overtime)
@@ -234,32 +267,14 @@ def compute_day(
         undertime = 0
         late_in = None if missing_in else 0  # E8.11
         early_out = None if missing_out else 0
+        long_break = False
     if leave > 0:
         late_in = early_out = 0  # E4.3: judged by undertime only
     worked_on_leave = leave > 0 and expected == 0  # E4.3 (leave > 0 implies a workday)
     status = day_status(
         day_type, True, worked_on_leave, missing_in, missing_out, late_in, early_out, undertime
     )
-    dst_transition = (plan is not None and plan.dst) or (  # E8.14
-        not clock.fixed and any(clock.spans_transition(start, end) for start, end in closed)
-    )
-    if len(taps) == 1:
-        tap = taps[0]
-        ids, collapsed = tap.ids, tap.collapsed
-        double_tap, dst_gap, dst_ambiguous = tap.double_tap, tap.dst_gap, tap.dst_ambiguous
-    else:
-        ids = []
-        collapsed = []
-        double_tap = dst_gap = dst_ambiguous = False
-        for tap in taps:
-            ids.extend(tap.ids)
-            if tap.collapsed:
-                collapsed.extend(tap.collapsed)
-                double_tap = double_tap or tap.double_tap
-            if tap.dst_gap:
-                dst_gap = True
-            if tap.dst_ambiguous:
-                dst_ambiguous = True
+    ids, collapsed, double_tap, dst_gap, dst_ambiguous = _tap_summary(taps)
     exceptions = exception_codes(
         status,
         late_in,
@@ -273,7 +288,7 @@ def compute_day(
         long_break,
         double_tap,
         pairing.status_conflict,
-        dst_transition,
+        _spans_dst(plan, closed, clock),
         dst_ambiguous,
         dst_gap,
     )
@@ -288,7 +303,7 @@ def compute_day(
         expected,
         presence,
         m.presence_in_schedule,
-        m.regular + overtime.workday + overtime.rest_day + overtime.holiday,  # E8.12
+        m.regular + m.overtime,  # E8.12 (one kind per day)
         m.regular,
         late_in,
         early_out,
@@ -297,12 +312,12 @@ def compute_day(
         m.break_taken,
         m.break_deducted,
         overtime,
-        overtime_lines(overtime, rules.overtime_approval),
+        overtime_lines(overtime, rules.overtime_approval) if m.overtime else (),
         m.night,
         _MISSING[missing_in, missing_out, pairing.missing_break],
         tuple([Interval(start, end) for start, end in effective]),
         sorted_ids(ids),
-        sorted_ids(collapsed),
-        sorted_ids(pairing.ignored),
+        sorted_ids(collapsed) if collapsed else (),
+        sorted_ids(pairing.ignored) if pairing.ignored else (),
         clock,
     )

@@ -12,11 +12,15 @@ import re
 from bisect import bisect_right
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import EngineInputError
 
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+#: Dates outside these years are refused: attendance data never needs them, and the zone
+#: table must stay inside what ``datetime`` can represent.
+MIN_YEAR, MAX_YEAR = 1900, 2199
 _SAMPLE_SECONDS = 6 * 3600  # no zone changes offset twice within 6 h
 _MARGIN_SECONDS = 2 * 86400  # offsets stay below a day, so 2 days covers local/UTC skew
 _ONE_SECOND = timedelta(seconds=1)
@@ -29,6 +33,8 @@ _HHMM_RE = re.compile(r"[0-9]{2}:[0-9]{2}")
 _DAY_BY_TEXT: dict[str, int] = {}
 _TEXT_BY_DAY: dict[int, str] = {}
 _SECONDS_BY_TIME: dict[str, int] = {}
+_CLOCK_TEXT = [f"T{minute // 60:02d}:{minute % 60:02d}" for minute in range(1440)]
+_OFFSET_TEXT: dict[int, str] = {}
 
 
 def parse_date(value: object, field: str) -> int:
@@ -39,16 +45,19 @@ def parse_date(value: object, field: str) -> int:
             return day
         if _DATE_RE.fullmatch(value):
             try:
-                day = date.fromisoformat(value).toordinal() - EPOCH_ORDINAL
+                parsed = date.fromisoformat(value)
             except ValueError:
-                day = None
-            if day is not None:
+                parsed = None
+            if parsed is not None and MIN_YEAR <= parsed.year <= MAX_YEAR:
+                day = parsed.toordinal() - EPOCH_ORDINAL
                 _DAY_BY_TEXT[value] = day
                 return day
-        raise EngineInputError(field, f"must be a date YYYY-MM-DD, got {value!r}")
     if isinstance(value, date) and not isinstance(value, datetime):
-        return value.toordinal() - EPOCH_ORDINAL
-    raise EngineInputError(field, f"must be a date YYYY-MM-DD, got {value!r}")
+        if MIN_YEAR <= value.year <= MAX_YEAR:
+            return value.toordinal() - EPOCH_ORDINAL
+    raise EngineInputError(
+        field, f"must be a date YYYY-MM-DD in the years {MIN_YEAR}-{MAX_YEAR}, got {value!r}"
+    )
 
 
 def day_text(day: int) -> str:
@@ -95,6 +104,8 @@ class ZoneClock:
 
     A transition at UTC second T from offset a to b makes the local seconds between T+min(a,b)
     and T+max(a,b) special: a gap when b > a (they do not exist), a repeat when b < a.
+    The table covers whole years around the instants asked for and grows on demand; it is
+    one tuple replaced at once, so threads of a server never see half of an update.
     """
 
     def __init__(self, key: str) -> None:
@@ -102,27 +113,20 @@ class ZoneClock:
         self.zone = ZoneInfo(key)
         #: parsed schedule days of this zone, shared by employees on the same calendar
         self.plan_cache: dict[tuple[object, ...], object] = {}
-        self._lo = self._hi = 0  # covered range (UTC and local seconds) [lo, hi)
         self._years = (0, -1)
-        self._set_table(0, [])
+        # (lo, hi, base offset, UTC instants, local lows, local highs, before, after)
+        self._state: tuple[Any, ...] = (0, 0, 0, [], [], [], [], [])
 
-    def _set_table(self, base: int, trans: list[tuple[int, int, int]]) -> None:
-        self._base = base
-        self._t_utc = [t for t, _a, _b in trans]
-        self._t_lo = [t + min(a, b) for t, a, b in trans]
-        self._t_hi = [t + max(a, b) for t, a, b in trans]
-        self._t_before = [a for _t, a, _b in trans]
-        self._t_after = [b for _t, _a, b in trans]
-        self.fixed = not trans
-
-    def _cover(self, seconds: int) -> None:
+    def _cover(self, seconds: int) -> tuple[Any, ...]:
         year = date.fromordinal(seconds // 86400 + EPOCH_ORDINAL).year
         first, last = self._years
         if first > last:
             first = last = year
-        first, last = min(first, year - 1), max(last, year + 1)
+        first, last = max(MIN_YEAR, min(first, year - 1)), min(MAX_YEAR, max(last, year + 1))
         lo = (date(first, 1, 1).toordinal() - EPOCH_ORDINAL) * 86400
         hi = (date(last + 1, 1, 1).toordinal() - EPOCH_ORDINAL) * 86400
+        if not lo <= seconds < hi:
+            raise EngineInputError("time", f"outside the years {MIN_YEAR}-{MAX_YEAR}")
         start, stop = lo - _MARGIN_SECONDS, hi + _MARGIN_SECONDS
         trans: list[tuple[int, int, int]] = []
         before = base = _offset_seconds(self.zone, start)
@@ -141,33 +145,47 @@ class ZoneClock:
                 trans.append((high, before, after))
                 before = after
             at = nxt
-        self._set_table(base, trans)
+        state = (
+            lo,
+            hi,
+            base,
+            [t for t, _a, _b in trans],
+            [t + min(a, b) for t, a, b in trans],
+            [t + max(a, b) for t, a, b in trans],
+            [a for _t, a, _b in trans],
+            [b for _t, _a, b in trans],
+        )
+        self._state = state
         self._years = (first, last)
-        self._lo, self._hi = lo, hi
+        return state
 
     def offsets(self, local_seconds: int) -> tuple[int, int]:
         """(fold=0 offset, fold=1 offset) of a wall-clock time; equal unless gap or repeat."""
-        if not self._lo <= local_seconds < self._hi:
-            self._cover(local_seconds)
-        if self.fixed:
-            return self._base, self._base
-        index = bisect_right(self._t_lo, local_seconds) - 1
+        state = self._state
+        if not state[0] <= local_seconds < state[1]:
+            state = self._cover(local_seconds)
+        lows = state[4]
+        if not lows:
+            return state[2], state[2]
+        index = bisect_right(lows, local_seconds) - 1
         if index < 0:
-            return self._base, self._base
-        if local_seconds < self._t_hi[index]:
+            return state[2], state[2]
+        if local_seconds < state[5][index]:
             # inside a gap or a repeat: fold=0 keeps the offset in force before (PEP 495)
-            return self._t_before[index], self._t_after[index]
-        after = self._t_after[index]
+            return state[6][index], state[7][index]
+        after = state[7][index]
         return after, after
 
     def utc_offset(self, utc_seconds: int) -> int:
         """Offset in force at a UTC instant."""
-        if not self._lo <= utc_seconds < self._hi:
-            self._cover(utc_seconds)
-        if self.fixed:
-            return self._base
-        index = bisect_right(self._t_utc, utc_seconds) - 1
-        return self._base if index < 0 else self._t_after[index]
+        state = self._state
+        if not state[0] <= utc_seconds < state[1]:
+            state = self._cover(utc_seconds)
+        instants = state[3]
+        if not instants:
+            return state[2]
+        index = bisect_right(instants, utc_seconds) - 1
+        return state[2] if index < 0 else state[7][index]
 
     def schedule_minute(self, day: int, minute_of_day: int) -> int:
         """A schedule time (E0.3: fold=0) as a UTC minute; minute_of_day may reach 2880."""
@@ -178,26 +196,44 @@ class ZoneClock:
         """UTC minute -> local wall-clock minute since 1970-01-01 00:00."""
         return utc_minute + self.utc_offset(utc_minute * 60) // 60
 
+    def steady_offset(self, start_minute: int, end_minute: int) -> int | None:
+        """The offset (seconds) in force over [start, end] if no change lies inside, else None."""
+        start, end = start_minute * 60, end_minute * 60
+        state = self._state
+        if not (state[0] <= start < state[1] and state[0] <= end < state[1]):
+            self._cover(start)
+            state = self._cover(end)
+        instants = state[3]
+        if not instants:
+            return state[2]
+        index = bisect_right(instants, start)
+        if index < len(instants) and instants[index] < end:
+            return None
+        return state[2] if index == 0 else state[7][index - 1]
+
     def spans_transition(self, start_minute: int, end_minute: int) -> bool:
         """E8.14: an offset change lies strictly inside (start, end)."""
         start, end = start_minute * 60, end_minute * 60
-        if not self._lo <= start < self._hi:
+        state = self._state
+        if not (state[0] <= start < state[1] and state[0] <= end < state[1]):
             self._cover(start)
-        if not self._lo <= end < self._hi:
-            self._cover(end)
-        if self.fixed:
+            state = self._cover(end)
+        instants = state[3]
+        if not instants:
             return False
-        index = bisect_right(self._t_utc, start)
-        return index < len(self._t_utc) and self._t_utc[index] < end
+        index = bisect_right(instants, start)
+        return index < len(instants) and instants[index] < end
 
     def iso_minute(self, utc_minute: int) -> str:
         """E0.1 output form: local ISO time with offset, to the minute (2025-10-26T02:10+02:00)."""
         offset = self.utc_offset(utc_minute * 60)
-        local = utc_minute + offset // 60
-        day, minute = divmod(local, 1440)
-        sign = "+" if offset >= 0 else "-"
-        off_h, off_m = divmod(abs(offset) // 60, 60)
-        return f"{day_text(day)}T{minute // 60:02d}:{minute % 60:02d}{sign}{off_h:02d}:{off_m:02d}"
+        day, minute = divmod(utc_minute + offset // 60, 1440)
+        text = _OFFSET_TEXT.get(offset)
+        if text is None:
+            sign = "+" if offset >= 0 else "-"
+            hours, minutes = divmod(abs(offset) // 60, 60)
+            text = _OFFSET_TEXT[offset] = f"{sign}{hours:02d}:{minutes:02d}"
+        return day_text(day) + _CLOCK_TEXT[minute] + text
 
     def aware(self, utc_minute: int) -> datetime:
         """UTC minute -> aware datetime in the zone (for callers that want objects)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from .localtime import ZoneClock
 from .policy import Policy
 from .schedule import DayPlan
@@ -9,31 +11,18 @@ from .schedule import DayPlan
 Span = tuple[int, int]
 
 
-class Measures:
+class Measures(NamedTuple):
     """E8 figures of one day (late/early before the null rules of E8.7/E8.8/E4.3)."""
 
-    __slots__ = (
-        "presence_in_schedule",
-        "break_taken",
-        "break_deducted",
-        "regular",
-        "overtime",
-        "early_arrival",
-        "night",
-        "late_in",
-        "early_out",
-    )
-
-    def __init__(self) -> None:
-        self.presence_in_schedule = 0
-        self.break_taken = 0
-        self.break_deducted = 0
-        self.regular = 0
-        self.overtime = 0
-        self.early_arrival = 0
-        self.night = 0
-        self.late_in = 0
-        self.early_out = 0
+    presence_in_schedule: int
+    break_taken: int
+    break_deducted: int
+    regular: int
+    overtime: int
+    early_arrival: int
+    night: int
+    late_in: int
+    early_out: int
 
 
 def union(spans: list[Span]) -> list[Span]:
@@ -90,26 +79,54 @@ def night_minutes(
     if end_minute <= start_minute:
         end_minute += 1440
     inside = total = 0
+    low_all, high_all = counted[0]
     for start, end in counted:
-        total += end - start
-        if clock.fixed or not clock.spans_transition(start, end):
-            # One offset over the whole piece: local minutes are elapsed minutes here.
-            offset = clock.utc_offset(start * 60) // 60
+        if start < low_all:
+            low_all = start
+        if end > high_all:
+            high_all = end
+    offset = clock.steady_offset(low_all, high_all)
+    if offset is not None:
+        # One offset over all of C: local minutes are elapsed minutes here (the usual day).
+        offset //= 60
+        for start, end in counted:
+            total += end - start
             local_start, local_end = start + offset, end + offset
-            base = local_start - local_start % 1440 - 1440
-            while base < local_end:
-                low, high = base + start_minute, base + end_minute
+            # windows [k*1440 + start_minute, k*1440 + end_minute) that can meet the piece
+            k = (local_start - end_minute) // 1440 + 1
+            last = -((start_minute - local_end) // 1440) - 1
+            while k <= last:
+                low = k * 1440 + start_minute
+                high = low - start_minute + end_minute
                 if low < local_start:
                     low = local_start
                 if high > local_end:
                     high = local_end
                 if high > low:
                     inside += high - low
-                base += 1440
-            continue
-        for day in range(
-            clock.local_minute(start) // 1440 - 1, clock.local_minute(end) // 1440 + 1
-        ):
+                k += 1
+    else:  # a DST change inside C: windows resolved as schedule times, per local date
+        for start, end in counted:
+            total += end - start
+        inside = _night_across_dst(counted, start_minute, end_minute, clock, windows)
+    if total == 0:
+        return 0
+    return inside - deducted * inside // total
+
+
+def _night_across_dst(
+    counted: list[Span],
+    start_minute: int,
+    end_minute: int,
+    clock: ZoneClock,
+    windows: dict[int, Span],
+) -> int:
+    """|C ∩ Nw| when an offset change falls inside C: each local night resolves like a
+    schedule time (fold=0), so it lasts 420 or 540 real minutes on DST nights (E0.2)."""
+    inside = 0
+    for start, end in counted:
+        first_day = clock.local_minute(start) // 1440 - 1
+        for day in range(first_day, clock.local_minute(end) // 1440 + 1):
             window = windows.get(day)
             if window is None:
                 window = (
@@ -121,12 +138,10 @@ def night_minutes(
             high = end if end < window[1] else window[1]
             if high > low:
                 inside += high - low
-    if total == 0:
-        return 0
-    return inside - deducted * inside // total
+    return inside
 
 
-def _per_segment(m: Measures, effective: list[list[int | None]], segments: list[Span]) -> None:
+def _per_segment(effective: list[list[int | None]], segments: list[Span]) -> tuple[int, int, int]:
     """Per segment: E8.7/E8.8 late and early (a, b as in E6.1) and E8.3 break taken.
 
     Break taken = gaps between consecutive intervals that have a start and overlap the
@@ -154,7 +169,7 @@ def _per_segment(m: Measures, effective: list[list[int | None]], segments: list[
             late += a - seg_start
         if b is not None and b < seg_end:
             early += seg_end - b
-    m.late_in, m.early_out, m.break_taken = late, early, taken
+    return late, early, taken
 
 
 def workday_measures(
@@ -166,7 +181,6 @@ def workday_measures(
     windows: dict[int, Span],
 ) -> Measures:
     """E8.2-E8.10 and E8.13 on a workday."""
-    m = Measures()
     spans = union(closed)
     segments = plan.segments
     counted: list[Span] = []
@@ -178,18 +192,17 @@ def workday_measures(
             if high > low:
                 counted.append((low, high))
                 in_schedule += high - low
-    m.presence_in_schedule = in_schedule
-    _per_segment(m, effective, segments)
+    late, early, taken = _per_segment(effective, segments)
+    deducted = 0
     if in_schedule >= policy.break_trigger_minutes:  # E8.4
-        m.break_deducted = min(in_schedule, max(0, plan.unpaid_break - m.break_taken))
-    m.regular = in_schedule - m.break_deducted  # E8.5
+        deducted = min(in_schedule, max(0, plan.unpaid_break - taken))
     threshold = policy.overtime_threshold_minutes
-    first_start, last_end = plan.first_start, plan.last_end
-    if spans and spans[-1][1] > last_end:  # E8.9 post
+    overtime = early_arrival = 0
+    if spans and spans[-1][1] > plan.last_end:  # E8.9 post
         pieces: list[Span] = []
-        post = clip(spans, last_end, None, pieces)
-        if post and post >= threshold:
-            m.overtime += post
+        post = clip(spans, plan.last_end, None, pieces)
+        if post >= threshold:
+            overtime += post
             counted.extend(pieces)
     if plan.gaps:  # E8.9 inter
         pieces = []
@@ -197,16 +210,26 @@ def workday_measures(
         for low, high in plan.gaps:
             inter += clip(spans, low, high, pieces)
         if inter and inter >= threshold:
-            m.overtime += inter
+            overtime += inter
             counted.extend(pieces)
-    if spans and spans[0][0] < first_start:  # E8.10, and E8.9 pre when counted
+    if spans and spans[0][0] < plan.first_start:  # E8.10, and E8.9 pre when counted
         pieces = []
-        m.early_arrival = clip(spans, None, first_start, pieces)
-        if policy.count_early_arrival and m.early_arrival and m.early_arrival >= threshold:
-            m.overtime += m.early_arrival
+        early_arrival = clip(spans, None, plan.first_start, pieces)
+        if policy.count_early_arrival and early_arrival >= threshold:
+            overtime += early_arrival
             counted.extend(pieces)
-    m.night = night_minutes(counted, m.break_deducted, policy, clock, windows)  # E8.13
-    return m
+    night = night_minutes(counted, deducted, policy, clock, windows)  # E8.13
+    return Measures(
+        in_schedule,
+        taken,
+        deducted,
+        in_schedule - deducted,  # E8.5
+        overtime,
+        early_arrival,
+        night,
+        late,
+        early,
+    )
 
 
 def off_day_measures(
@@ -218,20 +241,23 @@ def off_day_measures(
     windows: dict[int, Span],
 ) -> Measures:
     """E8.11 (rest day or holiday) and E8.13: all worked time is one overtime piece."""
-    m = Measures()
     spans = union(closed)
-    total = sum(end - start for start, end in spans)
+    total = 0
+    for start, end in spans:
+        total += end - start
+    taken = 0
     previous_end: int | None = None
     for start, end in effective:
         if start is None:
             continue
         if previous_end is not None and start > previous_end:
-            m.break_taken += start - previous_end
+            taken += start - previous_end
         previous_end = end
+    deducted = 0
     if total >= policy.break_trigger_minutes:
-        m.break_deducted = min(total, max(0, unpaid_break - m.break_taken))
-    overtime = total - m.break_deducted
-    m.overtime = overtime if overtime >= policy.overtime_threshold_minutes else 0
-    if m.overtime > 0:
-        m.night = night_minutes(spans, m.break_deducted, policy, clock, windows)
-    return m
+        deducted = min(total, max(0, unpaid_break - taken))
+    overtime = total - deducted
+    if overtime < policy.overtime_threshold_minutes:
+        overtime = 0
+    night = night_minutes(spans, deducted, policy, clock, windows) if overtime > 0 else 0
+    return Measures(0, taken, deducted, 0, overtime, 0, night, 0, 0)

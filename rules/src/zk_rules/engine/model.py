@@ -141,6 +141,7 @@ class DayRecord:
         """The G1 output form of this record (JSON-ready)."""
         iso = self.clock.iso_minute
         overtime = self.overtime_minutes
+        missing = self.missing
         return {
             "work_date": self.work_date,
             "day_type": self.day_type,
@@ -171,9 +172,9 @@ class DayRecord:
             ],
             "night_minutes": self.night_minutes,
             "missing": {
-                "check_in": self.missing.check_in,
-                "check_out": self.missing.check_out,
-                "break": self.missing.break_,
+                "check_in": missing.check_in,
+                "check_out": missing.check_out,
+                "break": missing.break_,
             },
             "intervals": [
                 {
