@@ -47,13 +47,14 @@ DEFAULT_SERIAL = "SIM0000000001"
 DEFAULT_FIRMWARE = "Ver 6.60 Apr 28 2017"
 MAX_REQUEST_BYTES = 1 << 20
 _ACCEPT_POLL_SECONDS = 0.05
+_SEND_TIMEOUT_SECONDS = 30.0
 
 
 class _SessionClosed(Exception):
     """The session ends (client said goodbye, refused, or a fault cut it)."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Session:
     sock: socket.socket
     peer: tuple[str, int]
@@ -62,6 +63,8 @@ class _Session:
     buffer: bytes | None = None
     sent: int = 0
     closing: bool = False
+    # set from outside to end the session: True = with a TCP reset, False = with a FIN
+    cut: bool | None = None
     replies: list[bytes] = field(default_factory=list)
 
 
@@ -136,7 +139,7 @@ class TcpTerminal:
         self._stop = threading.Event()
         self._listener_changed = threading.Condition(self._lock)
         self._accept_thread: threading.Thread | None = None
-        self._sessions: dict[socket.socket, threading.Thread] = {}
+        self._sessions: dict[_Session, threading.Thread] = {}
 
     # ------------------------------------------------------------------ data
     @property
@@ -225,12 +228,19 @@ class TcpTerminal:
                 self._listener_changed.wait(timeout=1)
 
     def drop_sessions(self, reset: bool = True) -> int:
-        """Cut every open session (TCP reset by default); returns how many were cut."""
+        """Cut every open session (TCP reset by default) and wait until they are gone.
+
+        Returns how many sessions were cut.
+        """
         with self._lock:
-            socks = list(self._sessions)
-        for sock in socks:
-            _cut(sock, reset)
-        return len(socks)
+            sessions = dict(self._sessions)
+        for session in sessions:
+            session.cut = reset
+            if not reset:
+                _shutdown(session.sock)  # FIN now; wakes the session thread at once
+        for thread in sessions.values():
+            thread.join(timeout=5)
+        return len(sessions)
 
     def _listen(self, port: int) -> socket.socket:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -273,14 +283,16 @@ class TcpTerminal:
                     if self._stop.is_set():
                         break
                     raise
-                conn.settimeout(None)
+                # The session thread wakes this often to see whether it was told to end.
+                conn.settimeout(_ACCEPT_POLL_SECONDS)
                 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                session = _Session(conn, peer)
                 thread = threading.Thread(
-                    target=self._serve, args=(conn, peer), name="zk-sim-session", daemon=True
+                    target=self._serve, args=(session,), name="zk-sim-session", daemon=True
                 )
                 with self._lock:
                     self.connections_accepted += 1
-                    self._sessions[conn] = thread
+                    self._sessions[session] = thread
                 thread.start()
         finally:
             with self._lock:
@@ -290,17 +302,17 @@ class TcpTerminal:
                 self._listener_changed.notify_all()
 
     # ----------------------------------------------------------------- session
-    def _serve(self, conn: socket.socket, peer: tuple[str, int]) -> None:
-        session = _Session(conn, peer)
+    def _serve(self, session: _Session) -> None:
+        conn, peer = session.sock, session.peer
         try:
-            while not self._stop.is_set():
-                top = _recv_exact(conn, zp.TOP_SIZE)
+            while True:
+                top = self._recv_exact(session, zp.TOP_SIZE)
                 if top is None:
                     break
                 length = zp.parse_top(top)
                 if length > MAX_REQUEST_BYTES:
                     raise ValueError(f"request of {length} bytes")
-                body = _recv_exact(conn, length)
+                body = self._recv_exact(session, length)
                 if body is None:
                     break
                 packet = zp.parse_body(body)
@@ -317,12 +329,37 @@ class TcpTerminal:
         except (_SessionClosed, OSError):
             pass
         finally:
-            with self._lock:
-                self._sessions.pop(conn, None)
             try:
+                if session.cut:
+                    # linger 0: close sends a TCP reset instead of a FIN
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 conn.close()
             except OSError:
                 pass
+            with self._lock:
+                self._sessions.pop(session, None)
+
+    def _recv_exact(self, session: _Session, size: int) -> bytes | None:
+        """Exactly ``size`` bytes; None when the peer closed between frames.
+
+        Raises _SessionClosed when the session is told to end or the peer leaves mid-frame.
+        """
+        chunks: list[bytes] = []
+        remaining = size
+        while remaining:
+            if session.cut is not None or self._stop.is_set():
+                raise _SessionClosed
+            try:
+                chunk = session.sock.recv(remaining)
+            except TimeoutError:
+                continue
+            if not chunk:
+                if chunks:
+                    raise _SessionClosed
+                return None
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
 
     def _flush(self, session: _Session) -> None:
         data = b"".join(session.replies)
@@ -330,15 +367,20 @@ class TcpTerminal:
         if not data:
             return
         limit = self.drop_after_bytes
+        cut_here = False
         if limit is not None and session.sent + len(data) > limit:
-            allowed = max(0, limit - session.sent)
-            if allowed:
-                session.sock.sendall(data[:allowed])
-            session.sent += allowed
-            _cut(session.sock, self.drop_with_reset)
-            raise _SessionClosed
-        session.sock.sendall(data)
+            cut_here = True
+            data = data[: max(0, limit - session.sent)]
+        # Sending may wait for a slow reader; only reads wake up often.
+        session.sock.settimeout(_SEND_TIMEOUT_SECONDS)
+        try:
+            session.sock.sendall(data)
+        finally:
+            session.sock.settimeout(_ACCEPT_POLL_SECONDS)
         session.sent += len(data)
+        if cut_here:
+            session.cut = self.drop_with_reset
+            raise _SessionClosed
 
     def _reply(
         self, session: _Session, request: zp.Packet, command: int, payload: bytes = b""
@@ -535,33 +577,9 @@ class TcpTerminal:
         self._reply(session, pkt, zp.CMD_ACK_OK)
 
 
-def _recv_exact(sock: socket.socket, size: int) -> bytes | None:
-    """Exactly ``size`` bytes, or None when the peer closed before the first byte."""
-    chunks: list[bytes] = []
-    remaining = size
-    while remaining:
-        chunk = sock.recv(remaining)
-        if not chunk:
-            if chunks:
-                raise _SessionClosed
-            return None
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
-
-
-def _cut(sock: socket.socket, reset: bool) -> None:
-    """End a connection with a TCP reset (linger 0) or a plain FIN.
-
-    Only shuts the socket down: that wakes the session thread blocked in ``recv`` (closing a
-    socket another thread is reading does not), and that thread's close then sends the
-    reset when linger 0 is set.
-    """
+def _shutdown(sock: socket.socket) -> None:
+    """Send a FIN and wake whoever is blocked reading the socket."""
     try:
-        if reset:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            sock.shutdown(socket.SHUT_RD)
-        else:
-            sock.shutdown(socket.SHUT_RDWR)
+        sock.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
