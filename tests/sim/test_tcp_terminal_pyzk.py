@@ -140,11 +140,14 @@ def test_new_punches_show_up_in_the_next_read():
     assert len(latest) == 3
 
 
-def test_comm_password_accepted():
-    with running(USERS, RECORDS, password=123456) as terminal:
-        conn = client(terminal, password=123456).connect()
-        assert [u.user_id for u in conn.get_users()] == [u.pin for u in USERS]
-        conn.disconnect()
+@pytest.mark.parametrize("password", [1, 123456, 0x3FFFF])
+def test_comm_password_accepted(password):
+    # 0x3FFFF: session ids must stay small or pyzk's MakeKey overflows (see zkproto).
+    with running(USERS, RECORDS, password=password) as terminal:
+        for _ in range(3):
+            conn = client(terminal, password=password).connect()
+            assert [u.user_id for u in conn.get_users()] == [u.pin for u in USERS]
+            conn.disconnect()
     assert terminal.commands[:2] == [zp.CMD_CONNECT, zp.CMD_AUTH]
 
 
