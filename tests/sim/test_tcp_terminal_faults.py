@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sim_helpers import RECORDS, USERS, client, running
-from zk.exception import ZKError, ZKNetworkError
+from zk.exception import ZKError, ZKErrorResponse, ZKNetworkError
 from zk_sim import TcpTerminal, TerminalRecord, TerminalUser
 from zk_sim import zkproto as zp
 
@@ -69,6 +69,17 @@ def test_mute_terminal_lets_the_client_time_out():
         terminal.mute = False
         conn = client(terminal).connect()
         assert conn.get_serialnumber() == terminal.serial
+        conn.disconnect()
+
+
+def test_error_commands_make_reads_fail_while_the_session_stays_up():
+    with running(USERS, RECORDS) as terminal:
+        terminal.error_commands = {zp.CMD_PREPARE_BUFFER}
+        conn = client(terminal).connect()
+        with pytest.raises(ZKErrorResponse):
+            conn.get_attendance()
+        terminal.error_commands = set()
+        assert len(conn.get_attendance()) == len(RECORDS)
         conn.disconnect()
 
 

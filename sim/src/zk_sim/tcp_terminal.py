@@ -25,6 +25,9 @@ Fault switches (attributes, may be changed while running):
     must run pyzk under a watchdog of their own.
 ``mute``
     Requests are read but never answered (a hung terminal): the client's timeout fires.
+``error_commands``
+    A set of command codes answered with ``CMD_ACK_ERROR`` (the terminal is up but refuses,
+    e.g. ``{zkproto.CMD_PREPARE_BUFFER}`` makes pyzk's reads raise ``ZKErrorResponse``).
 """
 
 from __future__ import annotations
@@ -127,6 +130,7 @@ class TcpTerminal:
         self.drop_after_bytes: int | None = None
         self.drop_with_reset = True
         self.mute = False
+        self.error_commands: set[int] = set()
         self._refuse = False
 
         # what happened, for tests
@@ -402,6 +406,8 @@ class TcpTerminal:
             session.closing = True
         elif not session.authenticated:
             self._reply(session, pkt, zp.CMD_ACK_UNAUTH)
+        elif cmd in self.error_commands:
+            self._reply(session, pkt, zp.CMD_ACK_ERROR)
         else:
             handler = self._handlers().get(cmd)
             if handler is None:
