@@ -1,9 +1,11 @@
 import logging
+from collections import defaultdict
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from zk_rules.calendar import CalendarLine, schedule_for_dates
 from zk_rules.engine.replay import replay_document
@@ -26,52 +28,139 @@ class HrAttendance(models.Model):
     zk_punch_ids = fields.One2many("zk.punch", "attendance_id", string="Terminal punches")
 
     @api.model
-    def _zk_rebuild_from_punches(self, punches):
-        """Turn processed punches into closed hr.attendance intervals, per employee.
+    def _zk_build_pending(self, limit=200):
+        """Turn punches waiting for pairing into closed hr.attendance intervals.
 
-        Pairing is the engine's (E2-E5, zk_rules.engine). Only closed intervals are written:
-        an open one would block the employee (Part D); it stays visible on the punches.
+        Works on at most `limit` employees per call (the cron runs it again while some
+        remain) and returns how many employees are still waiting. Pairing is the engine's
+        (E2-E5, zk_rules.engine). Only closed intervals are written: an open one would block
+        the employee (Part D); it stays visible on the punches.
         """
-        for employee in punches.employee_id:
-            own = punches.filtered(lambda p, e=employee: p.employee_id == e)
-            self._zk_rebuild_employee(employee, own)
+        # Plain SQL: a grouped scan of the pending flag; the cron runs as the system user.
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            "SELECT employee_id, min(timestamp_utc), max(timestamp_utc) FROM zk_punch "
+            "WHERE pairing_pending AND state = 'done' AND employee_id IS NOT NULL "
+            "GROUP BY employee_id ORDER BY employee_id LIMIT %s", limit + 1))
+        rows = self.env.cr.fetchall()
+        remaining = max(len(rows) - limit, 0)
+        rows = rows[:limit]
+        if not rows:
+            return 0
+        employees = self.env["hr.employee"].browse([r[0] for r in rows])
+        zones = {employee.id: ZoneInfo(employee._get_tz() or "UTC") for employee in employees}
+        spans = {}
+        for employee_id, lowest, highest in rows:
+            employee, tz = employees.browse(employee_id), zones[employee_id]
+            first = _to_local(lowest, tz).date() - timedelta(days=1)
+            last = _to_local(highest, tz).date() + timedelta(days=1)
+            spans[employee_id] = (employee, tz, first, last,
+                                  _to_utc(datetime.combine(first, time.min), tz),
+                                  _to_utc(datetime.combine(last + timedelta(days=1), time.min),
+                                          tz))
+        low = min(span[4] for span in spans.values()) - timedelta(days=1)
+        high = max(span[5] for span in spans.values()) + timedelta(days=1)
+        punches = self.env["zk.punch"].search_fetch(
+            [("employee_id", "in", employees.ids), ("state", "=", "done"),
+             ("timestamp_utc", ">=", low), ("timestamp_utc", "<", high)],
+            ["employee_id", "timestamp_utc", "status", "attendance_id", "pairing_pending"],
+            order="timestamp_utc, id")
+        existing = self.search_fetch(
+            [("employee_id", "in", employees.ids), ("in_mode", "=", "zk"),
+             ("check_in", ">=", low), ("check_in", "<", high)],
+            ["employee_id", "check_in", "check_out"])
+        by_employee = defaultdict(list)
+        for punch in punches:
+            by_employee[punch.employee_id.id].append(punch)
+        current = defaultdict(list)
+        for attendance in existing:
+            current[attendance.employee_id.id].append(attendance)
+        plans = {}
+        for employee_id, (employee, tz, first, last, start, end) in spans.items():
+            own = [p for p in by_employee[employee_id]
+                   if start - timedelta(days=1) <= p.timestamp_utc < end + timedelta(days=1)]
+            wanted = [iv for iv in _pair(employee, own, tz, first, last) if start <= iv[0] < end]
+            olds = [a for a in current[employee_id] if start <= a.check_in < end]
+            plans[employee_id] = (own, wanted, olds)
+        self._zk_apply_plans(plans)
+        return remaining
 
-    def _zk_rebuild_employee(self, employee, punches):
-        tz = ZoneInfo(employee._get_tz() or "UTC")
-        local_dates = {_to_local(p.timestamp_utc, tz).date() for p in punches}
-        first, last = min(local_dates) - timedelta(days=1), max(local_dates) + timedelta(days=1)
-        span_start = _to_utc(datetime.combine(first, time.min), tz)
-        span_end = _to_utc(datetime.combine(last + timedelta(days=1), time.min), tz)
-        window = self.env["zk.punch"].search([
-            ("employee_id", "=", employee.id), ("state", "=", "done"),
-            ("timestamp_utc", ">=", span_start - timedelta(days=1)),
-            ("timestamp_utc", "<", span_end + timedelta(days=1)),
-        ], order="timestamp_utc, id")
-        intervals = _pair(employee, window, tz, first, last)
-        wanted = [(s, e) for s, e in intervals if span_start <= s < span_end]
-        existing = self.search([
-            ("employee_id", "=", employee.id), ("in_mode", "=", "zk"),
-            ("check_in", ">=", span_start), ("check_in", "<", span_end),
-        ])
-        keep = existing.filtered(lambda a: (a.check_in, a.check_out) in wanted)
-        (existing - keep).unlink()
-        have = {(a.check_in, a.check_out) for a in keep}
-        for start, end in wanted:
-            if (start, end) in have:
+    def _zk_apply_plans(self, plans):
+        """Write the planned intervals: drop stale ones, create new ones, link punches."""
+        to_unlink = self.browse()
+        to_create = {}
+        for employee_id, (_own, wanted, olds) in plans.items():
+            keep = {(a.check_in, a.check_out) for a in olds if (a.check_in, a.check_out)
+                    in wanted}
+            to_unlink |= self.browse([a.id for a in olds
+                                      if (a.check_in, a.check_out) not in wanted])
+            to_create[employee_id] = [iv for iv in wanted if iv not in keep]
+        to_unlink.unlink()
+        vals = [{"employee_id": emp, "check_in": s, "check_out": e, "in_mode": "zk",
+                 "out_mode": "zk"} for emp, intervals in to_create.items() for s, e in intervals]
+        failed = {}
+        try:
+            with self.env.cr.savepoint():
+                self.create(vals)
+        except ValidationError:
+            # One employee's interval overlaps a hand-made attendance: retry employee by
+            # employee so the others are written and the conflicting punches go to review.
+            for employee_id, intervals in to_create.items():
+                try:
+                    with self.env.cr.savepoint():
+                        self.create([{"employee_id": employee_id, "check_in": s,
+                                      "check_out": e, "in_mode": "zk", "out_mode": "zk"}
+                                     for s, e in intervals])
+                except ValidationError as exc:
+                    failed[employee_id] = exc.args[0]
+        self._zk_link_punches(plans, failed)
+
+    def _zk_link_punches(self, plans, failed):
+        Punch = self.env["zk.punch"]
+        self.env.flush_all()
+        employee_ids = list(plans)
+        attendances = self.search_fetch(
+            [("employee_id", "in", employee_ids), ("in_mode", "=", "zk")],
+            ["employee_id", "check_in", "check_out"]) if employee_ids else self.browse()
+        by_employee = defaultdict(list)
+        for attendance in attendances:
+            by_employee[attendance.employee_id.id].append(attendance)
+        links, review, done = [], [], []
+        for employee_id, (own, _wanted, _olds) in plans.items():
+            if employee_id in failed:
+                review += [p.id for p in own if p.pairing_pending]
                 continue
-            related = window.filtered(lambda p, s=start, e=end: s <= p.timestamp_utc
-                                      < e + timedelta(minutes=1))
-            try:
-                with self.env.cr.savepoint():
-                    attendance = self.create({
-                        "employee_id": employee.id, "check_in": start, "check_out": end,
-                        "in_mode": "zk", "out_mode": "zk",
-                    })
-            except ValidationError as exc:
-                related.write({"state": "review", "state_reason": self.env._(
-                    "Could not be written as attendance: %s", exc.args[0])})
-                continue
-            related.write({"attendance_id": attendance.id})
+            spans = sorted((a.check_in, a.check_out + timedelta(minutes=1), a.id)
+                           for a in by_employee[employee_id])
+            for punch in own:
+                target = next((att for start, end, att in spans
+                               if start <= punch.timestamp_utc < end), None)
+                if target != punch.attendance_id.id:
+                    links.append((punch.id, target))
+                if punch.pairing_pending:
+                    done.append(punch.id)
+        if links:
+            # One statement for the whole chunk instead of one ORM write per punch.
+            self.env.cr.execute(SQL(
+                "UPDATE zk_punch SET attendance_id = v.att FROM (VALUES %s) AS v(id, att) "
+                "WHERE zk_punch.id = v.id",
+                SQL(", ").join(SQL("(%s, %s::int)", pid, att) for pid, att in links)))
+        if done:
+            self.env.cr.execute(SQL(
+                "UPDATE zk_punch SET pairing_pending = false WHERE id IN %s", tuple(done)))
+        Punch.invalidate_model(["attendance_id", "pairing_pending"])
+        for employee_id, message in failed.items():
+            ids = [p.id for p in plans[employee_id][0] if p.pairing_pending]
+            Punch.browse(ids).write({
+                "state": "review", "pairing_pending": False,
+                "state_reason": self.env._("Could not be written as attendance: %s", message),
+            })
+
+    @api.model
+    def _cron_zk_build_attendances(self):
+        remaining = self._zk_build_pending()
+        self.env["ir.cron"]._notify_progress(done=1, remaining=remaining)
+        return remaining
 
 
 def _to_local(utc_naive, tz):

@@ -60,6 +60,8 @@ class ZkPunch(models.Model):
     state_reason = fields.Char(readonly=True)
     attendance_id = fields.Many2one("hr.attendance", readonly=True, ondelete="set null",
                                     index="btree_not_null")
+    pairing_pending = fields.Boolean(readonly=True, index=True,
+                                     help="Processed, waiting to be paired into attendances.")
 
     def init(self):
         # The database, not Python, guarantees a punch is stored once (architecture.md).
@@ -192,9 +194,10 @@ class ZkPunch(models.Model):
                 touched |= employee
         for (state, reason, employee), ids in by_state.items():
             self.browse(ids).write({"state": state, "state_reason": reason,
-                                    "employee_id": employee.id if employee else False})
+                                    "employee_id": employee.id if employee else False,
+                                    "pairing_pending": state == "done"})
         if touched:
-            self.filtered(lambda p: p.state == "done")._rebuild_attendances()
+            self.env.ref("hr_zk_attendance.ir_cron_zk_build_attendances")._trigger()
 
     def _employee_mapping(self):
         lines = self.env["zk.device.user"].search([
@@ -208,9 +211,6 @@ class ZkPunch(models.Model):
         todo = self.filtered(lambda p: p.state != "done")
         todo._process()
         return True
-
-    def _rebuild_attendances(self):
-        self.env["hr.attendance"]._zk_rebuild_from_punches(self)
 
 
 def _naive_utc(text):

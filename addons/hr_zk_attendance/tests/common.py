@@ -25,6 +25,13 @@ class ZkCase(TransactionCase):
         })
         cls.today = (datetime.now() - timedelta(days=1)).strftime("%Y-%m-%d")
 
+    def import_events(self, events):
+        """One relay page, then the attendance build the cron would run next."""
+        result = self.env["zk.punch"]._import_relay_events(self.relay, events)
+        while self.env["hr.attendance"]._zk_build_pending():
+            pass
+        return result
+
     def event(self, event_id, pin, local_time, status=0, serial=None):
         serial = serial or self.device.serial
         return {

@@ -21,7 +21,7 @@ class TestAttendanceFromPunches(ZkCase):
     def test_e5_2_status_path_gives_two_closed_intervals_marked_zk(self):
         """B5 punches: 07:58:12 (0), 12:01:05 (2), 12:59:40 (3), 17:02:30 (1)."""
         day = self.today
-        self.env["zk.punch"]._import_relay_events(self.relay, [
+        self.import_events([
             self.event(1, "0042", f"{day} 07:58:12", 0),
             self.event(2, "0042", f"{day} 12:01:05", 2),
             self.event(3, "0042", f"{day} 12:59:40", 3),
@@ -40,7 +40,7 @@ class TestAttendanceFromPunches(ZkCase):
         """A missing check-out (E5.3 b) stays on the punches; no open attendance blocks."""
         self.employee.resource_calendar_id = False  # no schedule: time path, no anchors
         day = self.today
-        self.env["zk.punch"]._import_relay_events(self.relay, [
+        self.import_events([
             self.event(1, "0042", f"{day} 08:00:00", 0),
             self.event(2, "0042", f"{day} 12:00:00", 0),
             self.event(3, "0042", f"{day} 13:00:00", 0),
@@ -50,7 +50,7 @@ class TestAttendanceFromPunches(ZkCase):
         self.assertFalse(self.env["hr.attendance"].search_count(
             [("employee_id", "=", self.employee.id), ("check_out", "=", False)]))
         # The open punch arriving later closes the day: 13:00-17:30 is written then.
-        self.env["zk.punch"]._import_relay_events(self.relay, [
+        self.import_events([
             self.event(4, "0042", f"{day} 17:30:00", 0)])
         self.assertEqual([self.hhmm(a) for a in self.attendances()],
                          [("08:00", "12:00"), ("13:00", "17:30")])
@@ -59,7 +59,7 @@ class TestAttendanceFromPunches(ZkCase):
         """E2.1: a second tap within 120 s joins the first; the pair is 08:00-17:00."""
         self.employee.resource_calendar_id = False
         day = self.today
-        self.env["zk.punch"]._import_relay_events(self.relay, [
+        self.import_events([
             self.event(1, "0042", f"{day} 08:00:00", 0),
             self.event(2, "0042", f"{day} 08:00:50", 0),
             self.event(3, "0042", f"{day} 17:00:00", 1),
@@ -71,7 +71,7 @@ class TestAttendanceFromPunches(ZkCase):
         monday = date.fromisoformat(self.today) - timedelta(
             days=date.fromisoformat(self.today).weekday() or 7)
         day = monday.isoformat()
-        self.env["zk.punch"]._import_relay_events(self.relay, [
+        self.import_events([
             self.event(1, "0042", f"{day} 07:59:00", 255),
             self.event(2, "0042", f"{day} 12:03:00", 255),
             self.event(3, "0042", f"{day} 17:02:00", 255),
@@ -82,9 +82,9 @@ class TestAttendanceFromPunches(ZkCase):
         day = self.today
         page = [self.event(1, "0042", f"{day} 08:00:00", 0),
                 self.event(2, "0042", f"{day} 17:00:00", 1)]
-        self.env["zk.punch"]._import_relay_events(self.relay, page)
+        self.import_events(page)
         first = self.attendances()
-        self.env["zk.punch"]._import_relay_events(self.relay, page)
+        self.import_events(page)
         self.assertEqual(self.attendances(), first)
 
     def test_manual_attendance_overlap_goes_to_review(self):
@@ -95,7 +95,7 @@ class TestAttendanceFromPunches(ZkCase):
             "employee_id": self.employee.id,
             "check_in": f"{day} 01:00:00", "check_out": f"{day} 03:00:00",  # 09:00-11:00 local
         })
-        self.env["zk.punch"]._import_relay_events(self.relay, [
+        self.import_events([
             self.event(1, "0042", f"{day} 08:00:00", 0),
             self.event(2, "0042", f"{day} 12:00:00", 1),
         ])

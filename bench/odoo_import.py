@@ -1,0 +1,237 @@
+"""Odoo import throughput: relay pages -> punch log -> hr.attendance (issue 6).
+
+Run with Odoo's interpreter (it needs Odoo 18 and the addon's dependencies, as ./run-tests
+installs them):
+
+    $ODOO18_HOME/venv/bin/python bench/odoo_import.py [--events 100000] [--sample 10000]
+
+It starts a throwaway PostgreSQL, installs hr_zk_attendance into a fresh database, then
+imports the same kind of relay pages two ways, in one run:
+
+* zk-odoo: `zk.punch._import_relay_events` one page at a time, one commit per page, as the
+  scheduled action does (fingerprint insert, mapping, engine pairing, attendances);
+* naive baseline, on a smaller sample: what the free modules do, one ORM `create` per event
+  after a search for duplicates, then check-in/check-out toggling on `hr.attendance`.
+
+It prints a table (events/s, the ratio, RSS across the import). No assertion: a benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+from pg_throwaway import ThrowawayPostgres, free_port  # noqa: E402
+
+HOME = Path(os.environ.get("ODOO18_HOME", "/opt/odoo18"))
+DB = "zk_bench"
+ZONE = "Asia/Manila"
+EMPLOYEES = 500
+DEVICES = 10
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        pages = int(handle.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def punch_days(first: date, days: int) -> list[tuple[int, str, int]]:
+    """Realistic days: in ~08:00, lunch out/in, out ~17:00; a double tap now and then."""
+    rng = random.Random(7)
+    events = []
+    for n in range(days):
+        day = first + timedelta(days=n)
+        if day.weekday() == 6:
+            continue
+        for emp in range(EMPLOYEES):
+            base = datetime.combine(day, datetime.min.time())
+            times = [
+                (base + timedelta(hours=8, seconds=rng.randint(-900, 900)), 0),
+                (base + timedelta(hours=12, seconds=rng.randint(0, 300)), 2),
+                (base + timedelta(hours=13, seconds=rng.randint(-300, 300)), 3),
+                (base + timedelta(hours=17, seconds=rng.randint(0, 1800)), 1),
+            ]
+            if rng.random() < 0.05:
+                times.append((times[0][0] + timedelta(seconds=20), 0))
+            events += [(emp, when.strftime("%Y-%m-%d %H:%M:%S"), status)
+                       for when, status in times]
+    events.sort(key=lambda e: e[1])
+    return events
+
+
+def relay_pages(events, first_id: int, page_size: int):
+    from zk_rules.fingerprint import punch_fingerprint
+
+    page = []
+    for offset, (emp, local_time, status) in enumerate(events):
+        serial = f"BENCH{emp % DEVICES:03d}"
+        pin = f"{emp:05d}"
+        page.append({
+            "id": first_id + offset, "serial": serial, "pin": pin, "local_time": local_time,
+            "timezone": ZONE, "status": status, "verify": 1, "workcode": "",
+            "received_at": "2025-01-01T00:00:00+00:00",
+            "fingerprint": punch_fingerprint(serial, pin, local_time),
+        })
+        if len(page) == page_size:
+            yield page
+            page = []
+    if page:
+        yield page
+
+
+def install(pg: ThrowawayPostgres) -> None:
+    cmd = [str(HOME / "venv" / "bin" / "python"), str(HOME / "src" / "odoo-bin"),
+           f"--addons-path={HOME / 'src' / 'odoo' / 'addons'},{ROOT / 'addons'}",
+           f"--database={DB}", f"--db_host={pg.sock}", f"--db_port={pg.port}",
+           "--db_user=odoo", "--without-demo=all", "--stop-after-init",
+           "--init=hr_zk_attendance", f"--http-port={free_port()}", "--log-level=warn",
+           f"--data-dir={pg.root / 'filestore'}"]
+    subprocess.run(cmd, check=True)
+
+
+def setup_fixtures(env):
+    relay = env["zk.relay"].create({"name": "bench", "url": "http://127.0.0.1:9", "token": "x"})
+    # Terminals are created without contacting a relay: connection "direct" for the bench.
+    devices = env["zk.device"].create([{
+        "serial": f"BENCH{n:03d}", "timezone": ZONE, "connection": "direct",
+        "address": "127.0.0.1"} for n in range(DEVICES)])
+    employees = env["hr.employee"].create([{"name": f"Employee {n}", "tz": ZONE}
+                                           for n in range(EMPLOYEES)])
+    env["zk.device.user"].create([{
+        "device_id": devices[n % DEVICES].id, "pin": f"{n:05d}", "employee_id": employees[n].id}
+        for n in range(EMPLOYEES)])
+    return relay
+
+
+def naive_import(env, relay, page) -> None:
+    """The free modules' way: search, create, toggle an open attendance, per event."""
+    Punch, Attendance = env["zk.punch"], env["hr.attendance"]
+    for event in page:
+        if Punch.search_count([("fingerprint", "=", event["fingerprint"])]):
+            continue
+        device = env["zk.device"].search([("serial", "=", event["serial"])], limit=1)
+        user = env["zk.device.user"].search([("device_id", "=", device.id),
+                                             ("pin", "=", event["pin"])], limit=1)
+        local = datetime.strptime(event["local_time"], "%Y-%m-%d %H:%M:%S")
+        instant = local - timedelta(hours=8)
+        Punch.create({
+            "fingerprint": event["fingerprint"], "device_id": device.id, "relay_id": relay.id,
+            "serial": event["serial"], "pin": event["pin"], "local_time": event["local_time"],
+            "timezone": ZONE, "timestamp_utc": instant, "status": event["status"],
+            "employee_id": user.employee_id.id, "state": "done",
+        })
+        open_attendance = Attendance.search([("employee_id", "=", user.employee_id.id),
+                                             ("check_out", "=", False)], limit=1)
+        if open_attendance and instant > open_attendance.check_in:
+            open_attendance.check_out = instant
+        elif not open_attendance:
+            Attendance.create({"employee_id": user.employee_id.id, "check_in": instant})
+
+
+def measure(label, registry, relay_id, pages, importer, total, finisher=None):
+    from odoo import SUPERUSER_ID, api
+
+    samples = []
+    started = time.perf_counter()
+    done = 0
+    for page in pages:
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            importer(env, env["zk.relay"].browse(relay_id), page)
+        done += len(page)
+        if not samples or done >= total * len(samples) / 4:
+            samples.append((done, rss_mb()))
+    while finisher:
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            if not finisher(env):
+                break
+    elapsed = time.perf_counter() - started
+    samples.append((done, rss_mb()))
+    return {"label": label, "events": done, "seconds": elapsed, "rate": done / elapsed,
+            "rss": samples}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--sample", type=int, default=10_000)
+    parser.add_argument("--page-size", type=int, default=1000)
+    args = parser.parse_args()
+    os.nice(0)
+    pg = ThrowawayPostgres()
+    try:
+        pg.start()
+        print(f"installing hr_zk_attendance into a fresh database ({pg.root}) ...", flush=True)
+        install(pg)
+        sys.path.insert(0, str(HOME / "src"))
+        import odoo
+        from odoo import SUPERUSER_ID, api
+
+        odoo.tools.config.parse_config([
+            f"--addons-path={HOME / 'src' / 'odoo' / 'addons'},{ROOT / 'addons'}",
+            f"--db_host={pg.sock}", f"--db_port={pg.port}", "--db_user=odoo",
+            f"--data-dir={pg.root / 'filestore'}", "--log-level=warn"])
+        registry = odoo.modules.registry.Registry(DB)
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            relay_id = setup_fixtures(env).id
+        today = date.today()
+        days = max(1, args.events // (EMPLOYEES * 4) + 2)
+        ours = punch_days(today - timedelta(days=days + 1), days)[: args.events]
+        sample_days = max(1, args.sample // (EMPLOYEES * 4) + 2)
+        older = today - timedelta(days=days + sample_days + 3)
+        naive = punch_days(older, sample_days)[: args.sample]
+        profiler = None
+        if os.environ.get("ZK_BENCH_PROFILE"):
+            import cProfile
+
+            profiler = cProfile.Profile()
+        results = [
+            measure("naive (search + create per event)", registry, relay_id,
+                    relay_pages(naive, 10_000_000, args.page_size), naive_import, len(naive))]
+        if profiler:
+            profiler.enable()
+        results.append(
+            measure("zk-odoo (page insert + engine pairing)", registry, relay_id,
+                    relay_pages(ours, 1, args.page_size),
+                    lambda env, relay, page: env["zk.punch"]._import_relay_events(relay, page),
+                    len(ours), finisher=lambda env: env["hr.attendance"]._zk_build_pending()))
+        if profiler:
+            import pstats
+
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        with registry.cursor() as cr:
+            cr.execute("SELECT count(*) FROM zk_punch")
+            punches = cr.fetchone()[0]
+            cr.execute("SELECT count(*) FROM hr_attendance WHERE in_mode = 'zk'")
+            attendances = cr.fetchone()[0]
+    finally:
+        pg.stop()
+    base = results[0]["rate"]
+    print()
+    print(f"{'path':42} {'events':>8} {'seconds':>8} {'events/s':>9} {'× naive':>8}  RSS MB "
+          "(start → quarters → end)")
+    for row in results:
+        rss = " → ".join(f"{mb:.0f}" for _done, mb in row["rss"])
+        print(f"{row['label']:42} {row['events']:>8} {row['seconds']:>8.1f} "
+              f"{row['rate']:>9.0f} {row['rate'] / base:>8.1f}  {rss}")
+    print(f"\nstored: {punches} punches, {attendances} attendances written by zk-odoo; "
+          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print("target: zk-odoo ≥ 10× naive, RSS flat across the import")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
