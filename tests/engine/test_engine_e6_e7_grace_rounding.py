@@ -93,7 +93,7 @@ def test_e7_1_up_and_down_modes():
     assert record["late_in_minutes"] == 15  # rounded in at 08:15
 
 
-def test_e7_1_boundaries_snapped_by_grace_are_not_rounded():
+def test_e7_3_grace_before_rounding_so_snapped_boundaries_are_not_rounded():
     # E7.3 order: grace first. 08:03 snaps to 08:00 and stays there (in_mode up would give
     # 08:15); 17:10 is after the end, not snapped, rounded down to 17:00.
     policy = {"rounding": {"unit_minutes": 15, "in_mode": "up", "out_mode": "down"}}

@@ -118,6 +118,22 @@ def test_e8_9_overtime_never_nets_against_undertime():
     assert record["status"] == "non_compliant"
 
 
+def test_e8_12_worked_is_regular_plus_all_overtime():
+    # 07:45-18:15 on 08:00-17:00 (60 break), count_early_arrival on: in schedule 540 - 60 =
+    # 480 regular; pre 15 < 30 (dropped), post 75 -> worked = 480 + 75 = 555.
+    record = day(
+        DATE,
+        punches(DATE, ("07:45", 0), ("18:15", 1)),
+        SHIFT,
+        60,
+        policy={"count_early_arrival": True},
+    )
+    assert record["regular_minutes"] == 480
+    assert record["overtime_minutes"]["workday"] == 75
+    assert record["worked_minutes"] == 555
+    assert record["early_arrival_minutes"] == 15
+
+
 def test_e8_11_rest_day_work_is_rest_day_overtime_with_a_break():
     # 09:00-12:00 and 13:00-18:00: total 180 + 300 = 480; taken 60 -> deduct 0 -> OT 480.
     punched = day(DATE, punches(DATE, ("09:00", 0), ("12:00", 1), ("13:00", 0), ("18:00", 1)))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from engine_helpers import day, holiday, punches
 
+from zk_rules.engine import EngineInputError, OvertimeLine, ReviewedLine, reconcile_lines
+
 DATE = "2025-03-03"
 SHIFT = [["08:00", "17:00"]]
 
@@ -66,6 +68,44 @@ def test_e9_2_overtime_does_not_offset_tardiness():
     record = day(DATE, punches(DATE, ("08:45", 0), ("17:45", 1)), SHIFT, 60)
     assert record["undertime_minutes"] == 45
     assert record["overtime_lines"] == [{"kind": "workday", "minutes": 45, "status": "to_approve"}]
+
+
+def test_e9_3_unchanged_minutes_keep_the_decision():
+    previous = [{"kind": "workday", "minutes": 90, "status": "approved", "approved_minutes": 60}]
+    result = reconcile_lines(previous, [OvertimeLine("workday", 90, "to_approve")])
+    assert result.lines == (ReviewedLine("workday", 90, "approved", 60),)
+    assert result.revoked_kinds == ()
+
+
+def test_e9_3_changed_approved_line_returns_to_approve_and_is_reversed():
+    # A late punch correction turns 90 into 75 minutes: back to to_approve, and the CTO
+    # credit made from the approved 90 must be reversed (C10).
+    previous = [{"kind": "workday", "minutes": 90, "status": "approved"}]
+    result = reconcile_lines(previous, [OvertimeLine("workday", 75, "to_approve")])
+    assert result.lines == (ReviewedLine("workday", 75, "to_approve", 0),)
+    assert result.revoked_kinds == ("workday",)
+
+
+def test_e9_3_vanished_or_refused_lines():
+    previous = [
+        {"kind": "workday", "minutes": 40, "status": "approved", "approved_minutes": 40},
+        {"kind": "holiday", "minutes": 50, "status": "refused"},
+    ]
+    # The workday line is gone (now below the threshold): reverse it. The refused holiday
+    # line changed minutes: a new decision is needed.
+    result = reconcile_lines(previous, [OvertimeLine("holiday", 55, "to_approve")])
+    assert result.lines == (ReviewedLine("holiday", 55, "to_approve", 0),)
+    assert result.revoked_kinds == ("workday",)
+    # Under automatic approval a changed line is approved in full at once.
+    auto = reconcile_lines(previous[:1], [OvertimeLine("workday", 45, "approved")], "auto")
+    assert auto.lines == (ReviewedLine("workday", 45, "approved", 45),)
+    assert auto.revoked_kinds == ("workday",)
+
+
+def test_e9_3_previous_lines_are_validated():
+    bad = [{"kind": "workday", "minutes": 30, "status": "approved", "approved_minutes": 31}]
+    with pytest.raises(EngineInputError, match=r"^previous\[0\]\.approved_minutes"):
+        reconcile_lines(bad, [])
 
 
 def test_e10_2_no_punches():
