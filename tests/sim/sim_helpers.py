@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from zk import ZK
+
 from zk_sim import TcpTerminal, TerminalRecord, TerminalUser
 
 CLIENT_TIMEOUT = 5  # seconds a pyzk socket waits: bounds every test, asserts nothing

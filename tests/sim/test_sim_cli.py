@@ -11,9 +11,9 @@ from datetime import date
 import pytest
 from sim_helpers import CLIENT_TIMEOUT
 from zk import ZK
-from zk_sim.generate import generate_records, generate_users
 
 from zk_rules.terminal_records import record_from_pyzk
+from zk_sim.generate import generate_records, generate_users
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from sim_helpers import RECORDS, USERS, client, running
 from zk.exception import ZKError, ZKErrorResponse, ZKNetworkError
+
 from zk_sim import TcpTerminal, TerminalRecord, TerminalUser
 from zk_sim import zkproto as zp
 

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 import pytest
 from sim_helpers import RECORDS, USERS, client, punch, running
 from zk.exception import ZKErrorConnection, ZKErrorResponse
-from zk_sim import TerminalRecord, TerminalUser
-from zk_sim import zkproto as zp
 
 from zk_rules.terminal_records import record_from_pyzk, user_from_pyzk
+from zk_sim import TerminalRecord, TerminalUser
+from zk_sim import zkproto as zp
 
 FIXED_NOW = datetime(2025, 3, 4, 9, 15, 30)
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 import pytest
 from zk import ZK
 from zk.base import make_commkey
+
 from zk_sim import TerminalRecord, TerminalUser
 from zk_sim import zkproto as zp
 from zk_sim.generate import generate_records, generate_users
