@@ -72,7 +72,7 @@ def test_cli_device_registry(tmp_path: Path) -> None:
         ("ABC123", "Asia/Kolkata", "Front")]
     table = relay.cli("device", "list").stdout
     assert table.splitlines()[0].split() == ["SERIAL", "NAME", "TIMEZONE", "ENABLED",
-                                             "LAST_SEEN"]
+                                             "LAST_SEEN", "ADDRESS"]
     relay.cli("device", "remove", "ABC123")
     assert relay.cli("device", "list").stdout.strip() == "(none)"
     assert relay.cli("device", "remove", "ABC123", check=False).returncode == 1

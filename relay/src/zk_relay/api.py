@@ -7,7 +7,10 @@ Contract (keep it: Odoo's client is written against it):
   different store_id)
 * ``GET  /api/v1/devices``, ``PUT /api/v1/devices/<serial>``, ``DELETE /api/v1/devices/<serial>``
 * ``GET  /api/v1/users|oplog|quarantine?after=&limit=`` (same page shape)
-* ``GET  /health`` (no token)
+* ``POST /api/v1/devices/<serial>/commands`` ``{kind, ...fields}`` → 201 ``{store_id, command}``
+* ``GET  /api/v1/commands?after=&limit=[&serial=&state=]`` (same page shape, key ``commands``)
+* ``GET  /api/v1/commands/<id>`` → ``{store_id, command}``
+* ``GET  /health``, ``GET /metrics`` (no token)
 """
 
 from __future__ import annotations
@@ -15,15 +18,20 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import json
+import logging
 import shutil
 from collections.abc import Callable
 from typing import Any
 
 from bottle import HTTPResponse, request
 
-from zk_relay import __version__, adms
+from zk_relay import __version__, adms, commands
 from zk_relay.config import Config
+from zk_relay.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from zk_relay.metrics import Metrics
 from zk_relay.store import Store
+
+log = logging.getLogger("zk_relay.api")
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 5000
@@ -83,10 +91,28 @@ def clock_synchronised() -> bool | None:
     return state != 5  # TIME_ERROR
 
 
+def command_json(c: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": c["id"],
+        "serial": c["serial"],
+        "kind": c["kind"] or None,
+        "params": c["params"],
+        "command": c["command"],
+        "state": c["state"],
+        "return_code": c["return_code"],
+        "result": c["result"],
+        "result_fields": c["result_fields"],
+        "created_at": c["created_at"],
+        "sent_at": c["sent_at"],
+        "done_at": c["done_at"],
+    }
+
+
 class Api:
-    def __init__(self, store: Store, config: Config) -> None:
+    def __init__(self, store: Store, config: Config, metrics: Metrics | None = None) -> None:
         self.store = store
         self.config = config
+        self.metrics = metrics
 
     def routes(self) -> list[tuple[str, str, Callable[..., HTTPResponse], bool]]:
         """(method, path, handler, needs token)"""
@@ -100,6 +126,10 @@ class Api:
             ("GET", "/api/v1/users", self.users, True),
             ("GET", "/api/v1/oplog", self.oplog, True),
             ("GET", "/api/v1/quarantine", self.quarantine, True),
+            ("POST", "/api/v1/devices/<serial>/commands", self.post_command, True),
+            ("GET", "/api/v1/commands", self.list_commands, True),
+            ("GET", "/api/v1/commands/<cid>", self.get_command, True),
+            ("GET", "/metrics", self.metrics_page, False),
         ]
 
     def wrap(self, handler: Callable[..., HTTPResponse], needs_token: bool
@@ -181,6 +211,11 @@ class Api:
                        "users": d["users_stored"], "biodata": d["bio_stored"],
                        "photos": d["photos_stored"]},
             "last_event_at": d["last_event_at"],
+            "address": d["address"],
+            "port": d["port"],
+            "poll": {"last_poll_at": d["last_poll_at"], "last_poll_ok": d["last_poll_ok"],
+                     "failures": d["poll_failures"], "last_error": d["last_poll_error"]}
+            if d["address"] else None,
         }
 
     def devices(self) -> HTTPResponse:
@@ -208,10 +243,18 @@ class Api:
             raise ApiError(400, "bad_request", "enabled must be true or false")
         if pushcommkey is not None and not isinstance(pushcommkey, str):
             raise ApiError(400, "bad_request", "pushcommkey must be a string")
+        address = payload.get("address")
+        if address is not None and not isinstance(address, str):
+            raise ApiError(400, "bad_request", "address must be a string ('' stops polling)")
+        port, password = payload.get("port"), payload.get("password")
+        for key, value in (("port", port), ("password", password)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ApiError(400, "bad_request", f"{key} must be an integer")
         try:
             device, created = self.store.upsert_device(
                 serial, timezone=timezone, name=name, enabled=enabled,
-                pushcommkey=pushcommkey or None)
+                pushcommkey=pushcommkey or None, address=address, port=port,
+                comm_password=password)
         except ValueError as exc:
             raise ApiError(400, "bad_request", str(exc)) from None
         return json_response({"store_id": self.store.store_id, "created": created,
@@ -225,6 +268,56 @@ class Api:
         return json_response({"store_id": self.store.store_id,
                               "device": self._device_json(device)})
 
+    # -- device commands (§4.6-§4.8)
+    def post_command(self, serial: str) -> HTTPResponse:
+        payload = _json_body()
+        kind = payload.get("kind")
+        if "params" in payload:
+            params = payload["params"]
+            if not isinstance(params, dict) or set(payload) - {"kind", "params"}:
+                raise ApiError(400, "bad_request", "params: give the fields either at the top"
+                                                   " level or in a 'params' object, not both")
+        else:
+            params = {k: v for k, v in payload.items() if k != "kind"}
+        try:
+            command = commands.build(kind, params)
+        except commands.CommandError as exc:
+            return json_response({"error": "bad_request", "field": exc.field,
+                                  "message": str(exc)}, 400)
+        try:
+            queued = self.store.queue_command(serial, command)
+        except LookupError:
+            raise ApiError(404, "not_found", f"device {serial} is not registered") from None
+        log.info("command %s queued for %s: %s", queued["id"], serial, command.kind,
+                 extra={"command_id": queued["id"], "kind": command.kind})
+        return json_response({"store_id": self.store.store_id,
+                              "command": command_json(queued)}, 201)
+
+    def list_commands(self) -> HTTPResponse:
+        serial = request.query.get("serial") or None
+        state = request.query.get("state") or None
+        if state is not None and state not in {"queued", "sent", "done", "failed"}:
+            raise ApiError(400, "bad_request", "state must be queued, sent, done or failed")
+
+        def fetch(after: int, limit: int) -> tuple[list[dict[str, Any]], bool]:
+            rows, more = self.store.commands_page(after, limit, serial, state)
+            return [command_json(r) for r in rows], more
+
+        return self._page(fetch, "commands")
+
+    def get_command(self, cid: str) -> HTTPResponse:
+        found = self.store.command(int(cid)) if cid.isdigit() and len(cid) <= 18 else None
+        if found is None:
+            raise ApiError(404, "not_found", f"no command {cid}")
+        return json_response({"store_id": self.store.store_id, "command": command_json(found)})
+
+    def metrics_page(self) -> HTTPResponse:
+        if self.metrics is None:
+            raise ApiError(404, "not_found", "metrics are not enabled")
+        return HTTPResponse(self.metrics.render(), 200,
+                            headers={"Content-Type": METRICS_CONTENT_TYPE,
+                                     "Cache-Control": "no-store"})
+
     # -- health
     def health(self) -> HTTPResponse:
         writable = self.store.probe_writable()
@@ -233,9 +326,15 @@ class Api:
         except OSError:
             disk_free = None
         acked = self.store.acked_up_to()
+        backlog = self.store.backlog_by_device()
         devices = [{"serial": d["serial"], "enabled": d["enabled"], "last_seen": d["last_seen"],
-                    "last_event_at": d["last_event_at"]} for d in self.store.devices()]
-        waiting = self.store.waiting_for_ack()
+                    "last_event_at": d["last_event_at"],
+                    "events_waiting_for_ack": backlog.get(d["serial"], 0),
+                    "mode": "poll" if d["address"] else "push",
+                    **({"last_poll_ok": d["last_poll_ok"], "poll_failures": d["poll_failures"],
+                        "last_poll_error": d["last_poll_error"]} if d["address"] else {})}
+                   for d in self.store.devices()]
+        waiting = sum(backlog.values())
         clock = clock_synchronised()
         ok = writable and clock is not False
         return json_response({

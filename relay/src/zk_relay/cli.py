@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int)
     serve.add_argument("--ready-file", help="write {host, port, pid} as JSON once listening")
     serve.add_argument("--log-level", default="INFO")
+    serve.add_argument("--log-format", choices=("json", "text"), default="json",
+                       help="json: one JSON object per line (default); text: plain lines")
 
     device = sub.add_parser("device", parents=[common], help="terminal registry")
     dsub = device.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -70,11 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="IANA zone, e.g. Asia/Manila")
     add.add_argument("--name")
     add.add_argument("--pushcommkey")
+    _poll_args(add)
     upd = dsub.add_parser("update", parents=[common], help="change zone, name, key, enabled")
     upd.add_argument("serial")
     upd.add_argument("--tz", "--timezone", dest="tz")
     upd.add_argument("--name")
     upd.add_argument("--pushcommkey")
+    _poll_args(upd)
     group = upd.add_mutually_exclusive_group()
     group.add_argument("--enable", dest="enabled", action="store_const", const=True)
     group.add_argument("--disable", dest="enabled", action="store_const", const=False)
@@ -101,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     quarantine.add_argument("--limit", type=int, default=100)
     quarantine.add_argument("--json", action="store_true")
 
+    cmds = sub.add_parser("commands", parents=[common], help="device commands and results")
+    cmds.add_argument("--serial")
+    cmds.add_argument("--state", choices=("queued", "sent", "done", "failed"))
+    cmds.add_argument("--after-id", type=int, default=0)
+    cmds.add_argument("--limit", type=int, default=100)
+    cmds.add_argument("--json", action="store_true")
+
     status = sub.add_parser("status", parents=[common], help="per-terminal status and store")
     status.add_argument("--json", action="store_true")
 
@@ -116,6 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run retention once (acknowledged events older than retention_days)")
     sub.add_parser("config", parents=[common], help="show the effective configuration")
     return parser
+
+
+def _poll_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--address", help="poll this terminal with pyzk at this IP/host"
+                        " (polling fallback); '' to stop polling")
+    parser.add_argument("--port", type=int, help="TCP port for polling (default 4370)")
+    parser.add_argument("--password", type=int, help="the terminal's comm key (default 0)")
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -135,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         from zk_relay.server import serve, setup_logging
 
-        setup_logging(args.log_level)
+        setup_logging(args.log_level, args.log_format)
         return serve(config, ready_file=args.ready_file)
     if args.command == "config":
         for section, key, env, _default in describe_keys():
@@ -161,15 +179,20 @@ def _run(args: argparse.Namespace, store: Store, config: Config) -> int:  # noqa
             device, created = store.upsert_device(
                 args.serial, timezone=args.tz, name=args.name, pushcommkey=args.pushcommkey,
                 enabled=getattr(args, "enabled", None), create=args.action == "add",
-                update=args.action == "update")
+                update=args.action == "update", address=args.address, port=args.port,
+                comm_password=args.password)
             verb = "registered" if created else "updated"
+            polled = (f", polled at {device['address']}:{device['port'] or 4370}"
+                      if device["address"] else "")
             print(f"{verb} {device['serial']} ({device['timezone']})"
-                  f"{' ' + device['name'] if device['name'] else ''}")
+                  f"{' ' + device['name'] if device['name'] else ''}{polled}")
             return 0
         if args.action == "list":
             rows = [{k: d[k] for k in ("serial", "name", "timezone", "enabled", "last_seen",
-                                       "created_at")} for d in store.devices()]
-            _emit(rows, ("serial", "name", "timezone", "enabled", "last_seen"), args.json)
+                                       "created_at", "address", "port", "last_poll_ok",
+                                       "poll_failures")} for d in store.devices()]
+            _emit(rows, ("serial", "name", "timezone", "enabled", "last_seen", "address"),
+                  args.json)
             return 0
         if args.action == "remove":
             if not store.remove_device(args.serial):
@@ -192,6 +215,14 @@ def _run(args: argparse.Namespace, store: Store, config: Config) -> int:  # noqa
             for row in rows:
                 row["raw"] = repr(row["raw"])[1:-1][:60]
         _emit(rows, ("id", "serial", "source", "reason", "received_at", "raw"), args.json)
+        return 0
+    if cmd == "commands":
+        rows, _ = store.commands_page(args.after_id, args.limit, args.serial, args.state)
+        if not args.json:
+            for row in rows:
+                row["command"] = repr(row["command"])[1:-1][:60]
+        _emit(rows, ("id", "serial", "kind", "state", "return_code", "created_at", "done_at",
+                     "command"), args.json)
         return 0
     if cmd == "status":
         return _status(store, args.json)

@@ -6,6 +6,7 @@ stops the relay with a message naming the key and where it came from.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -16,6 +17,13 @@ from typing import Any
 
 class ConfigError(ValueError):
     """A configuration value is missing, of the wrong type or out of range."""
+
+
+# private (RFC 1918, RFC 4193 unique-local), link-local and loopback addresses
+DEFAULT_ADMS_ALLOW: tuple[str, ...] = (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "127.0.0.0/8",
+    "fc00::/7", "fe80::/10", "::1/128",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +49,13 @@ class Config:
     server_ver: str = "2.4.1"
     push_prot_ver: str = "2.4.1"
     server_name: str = "zk-relay"
+    # addresses allowed to speak ADMS (CIDRs); others get 403, never OK
+    adms_allow: tuple[str, ...] = DEFAULT_ADMS_ALLOW
+    # [poll]  (terminals registered with an address, polled with pyzk)
+    poll_interval_seconds: float = 300.0
+    poll_backoff_base_seconds: float = 10.0
+    poll_backoff_cap_seconds: float = 1800.0
+    poll_timeout_seconds: float = 15.0
 
     @property
     def db_path(self) -> Path:
@@ -123,6 +138,25 @@ def _version(value: Any) -> str:
     return text
 
 
+def _cidrs(value: Any) -> tuple[str, ...]:
+    """A TOML list of CIDRs, or (environment) one string separated by commas/spaces."""
+    if isinstance(value, str):
+        items = [v for v in value.replace(",", " ").split() if v]
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        raise ValueError(f"must be a list of CIDRs, got {value!r}")
+    out = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ValueError(f"must be a list of CIDR strings, got {item!r}")
+        try:
+            out.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+        except ValueError:
+            raise ValueError(f"{item!r} is not an IP network (e.g. 192.168.1.0/24)") from None
+    return tuple(out)
+
+
 _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "host": ("server", _text()),
     "port": ("server", _int_in(0, 65535)),
@@ -142,6 +176,11 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "server_ver": ("adms", _version),
     "push_prot_ver": ("adms", _version),
     "server_name": ("adms", _text()),
+    "adms_allow": ("adms", _cidrs),
+    "poll_interval_seconds": ("poll", _float_in(0.05, 7 * 86400)),
+    "poll_backoff_base_seconds": ("poll", _float_in(0.01, 86400)),
+    "poll_backoff_cap_seconds": ("poll", _float_in(0.01, 7 * 86400)),
+    "poll_timeout_seconds": ("poll", _float_in(0.1, 600)),
 }
 assert set(_KEYS) == {f.name for f in fields(Config)}
 
@@ -181,10 +220,9 @@ def load_config(
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"configuration file {file} is not valid TOML: {exc}") from None
         for section, table in document.items():
-            if not isinstance(table, dict) or section not in {"server", "store", "adms"}:
-                raise ConfigError(
-                    f"{file}: unknown section [{section}] (expected [server], [store], [adms])"
-                )
+            if not isinstance(table, dict) or section not in {"server", "store", "adms", "poll"}:
+                raise ConfigError(f"{file}: unknown section [{section}] (expected [server],"
+                                  " [store], [adms], [poll])")
             for key, raw in table.items():
                 if key not in _KEYS or _KEYS[key][0] != section:
                     raise ConfigError(f"{file}: unknown key {key!r} in [{section}]")
@@ -196,7 +234,11 @@ def load_config(
     for key, raw in (overrides or {}).items():
         if raw is not None:
             _apply(values, key, raw, "command line")
-    return replace(Config(), **values)
+    config = replace(Config(), **values)
+    if config.poll_backoff_cap_seconds < config.poll_backoff_base_seconds:
+        raise ConfigError("poll_backoff_cap_seconds: must not be below"
+                          " poll_backoff_base_seconds")
+    return config
 
 
 def describe_keys() -> list[tuple[str, str, str, Any]]:

@@ -9,6 +9,7 @@ contains the letters ``OK``.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from bottle import HTTPResponse
 
 from zk_relay import adms
 from zk_relay.config import Config
+from zk_relay.metrics import Metrics
 from zk_relay.store import Store
 
 log = logging.getLogger("zk_relay.push")
@@ -61,10 +63,43 @@ class Request:
         return self.environ["wsgi.input"].read(length) if length > 0 else b""
 
 
+class AddressFilter:
+    """The ADMS allowlist (config ``adms_allow``): IPv4-mapped IPv6 addresses are checked as
+    IPv4; decisions are cached per address."""
+
+    def __init__(self, cidrs: tuple[str, ...]) -> None:
+        self.networks = [ipaddress.ip_network(c, strict=False) for c in cidrs]
+        self._cache: dict[str, bool] = {}
+
+    def allowed(self, addr: str | None) -> bool:
+        if addr is None:
+            return False
+        known = self._cache.get(addr)
+        if known is not None:
+            return known
+        try:
+            ip = ipaddress.ip_address(addr.split("%", 1)[0])
+        except ValueError:
+            result = False
+        else:
+            if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+                ip = ip.ipv4_mapped
+            result = any(ip.version == n.version and ip in n for n in self.networks)
+        if len(self._cache) > 4096:
+            self._cache.clear()
+        self._cache[addr] = result
+        return result
+
+
 class PushHandlers:
-    def __init__(self, store: Store, config: Config) -> None:
+    def __init__(self, store: Store, config: Config, *,
+                 now: Callable[[], datetime] | None = None,
+                 metrics: Metrics | None = None) -> None:
         self.store = store
         self.config = config
+        self.now = now or (lambda: datetime.now(UTC))
+        self.metrics = metrics
+        self.allow = AddressFilter(config.adms_allow)
         self.routes: dict[str, Callable[[Request, tuple[Any, ...]], HTTPResponse]] = {
             "cdata": self.cdata,
             "getrequest": self.getrequest,
@@ -83,6 +118,11 @@ class PushHandlers:
         if handler is None:
             return text("NOT FOUND", 404)
         req = Request(environ, name.lower())
+        if not self.allow.allowed(req.addr):  # §8: source address is authorisation material
+            log.warning("ADMS request from %s refused: address not in adms_allow", req.addr,
+                        extra={"addr": req.addr, "path": environ.get("PATH_INFO", "")})
+            self._refused("address")
+            return text("FORBIDDEN: address not allowed", 403)
         if not adms.valid_serial(req.serial):
             return text("BAD REQUEST: missing or invalid SN", 400)
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -95,17 +135,23 @@ class PushHandlers:
         if device is None:
             self.store.record_knock(req.serial, req.addr, req.query.get("pushver"))
             log.warning("unknown device %s from %s: pending approval", req.serial, req.addr)
+            self._refused("unknown_device")
             if req.path == "registry":
                 return text(adms.REFUSAL_UNKNOWN, 406)
             return refuse_unknown()
         if not device[1]:
             log.warning("disabled device %s from %s refused", req.serial, req.addr)
+            self._refused("disabled_device")
             return refuse_unknown()
         try:
             return handler(req, device)
         except Exception:
             log.exception("error handling %s %s from %s", req.method, req.path, req.serial)
             return text("SERVER ERROR: not stored, send again", 500)
+
+    def _refused(self, reason: str) -> None:
+        if self.metrics is not None:
+            self.metrics.refused.labels(reason).inc()
 
     # -- §4.1 handshake, §4.2-4.5 uploads, §4.10 PUSH 3.x data
     def cdata(self, req: Request, device: tuple[Any, ...]) -> HTTPResponse:
@@ -158,15 +204,16 @@ class PushHandlers:
             presented = req.query.get("pushcommkey", "")
             if not hmac.compare_digest(presented.encode(), expected_key.encode()):
                 log.warning("%s: handshake with a wrong pushcommkey from %s", serial, req.addr)
+                self._refused("pushcommkey")
                 return refuse_unknown()
         full = self.store.device(serial)
         if full is None:
             return refuse_unknown()
         pushver = req.query.get("pushver") or None
-        self.store.touch(serial, req.addr, handshake=True, pushver=pushver)
         cfg = self.config
-        now = datetime.now(UTC)
-        tz_option = adms.timezone_option(full["timezone"], now)
+        tz_option = adms.timezone_option(full["timezone"], self.now())
+        self.store.touch(serial, req.addr, handshake=True, pushver=pushver,
+                         handshake_tz=tz_option)
         if pushver and pushver.strip().startswith("3"):
             if not full["registry_code"]:
                 return text("OK")  # §4.10: known but not yet registered → registry next
@@ -217,10 +264,32 @@ class PushHandlers:
         info_param = req.query.get("info")
         info = adms.parse_info(info_param) if info_param else None
         self.store.touch(req.serial, req.addr, info=info)
+        self._check_timezone(req.serial, device)
         commands = self.store.take_commands(req.serial)
         if not commands:
             return text("OK")
         return text("".join(f"C:{cid}:{command}\n" for cid, command in commands))
+
+    def _check_timezone(self, serial: str, device: tuple[Any, ...]) -> None:
+        """§7: the terminal keeps the TimeZone of its last handshake, but its zone's UTC
+        offset changes at DST transitions (or an operator changed the zone). Then a ``CHECK``
+        is queued: executing it makes the terminal handshake again (§3), where it gets the
+        current TimeZone; it sets its clock from ``Date`` + TimeZone on the next poll.
+
+        Why CHECK and not a reply starting ``UNKNOWN DEVICE``: that is the refusal signal —
+        the terminal drops its session, the commands queued for this poll are not delivered,
+        and it is indistinguishable (in the terminal's log and in ours) from a real refusal;
+        CHECK is the protocol's own "handshake again" command, its execution is confirmed by a
+        result on devicecmd (visible in the command API), and the stamps we echo keep the
+        re-handshake from turning into a full re-upload (duplicates are harmless anyway)."""
+        handshake_tz = device[3] if len(device) > 3 else None
+        if handshake_tz is None:
+            return
+        current = adms.timezone_option(device[0], self.now())
+        if current != handshake_tz and self.store.pending_tz_check(serial, current):
+            log.info("%s: TimeZone is now %s (terminal has %s): CHECK queued for a new"
+                     " handshake", serial, current, handshake_tz,
+                     extra={"timezone": device[0]})
 
     def _command_results(self, req: Request, body: bytes) -> HTTPResponse:
         results = adms.parse_command_results(body)
@@ -246,7 +315,8 @@ class PushHandlers:
             return text("NOT REGISTERED: POST /iclock/registry first", 406)
         session = self.store.new_session(req.serial)
         full["session_id"] = session
-        tz_option = adms.timezone_option(full["timezone"], datetime.now(UTC))
+        tz_option = adms.timezone_option(full["timezone"], self.now())
+        self.store.touch(req.serial, req.addr, handshake_tz=tz_option)
         return text(self._push3_block(full, tz_option, session))
 
     def querydata(self, req: Request, device: tuple[Any, ...]) -> HTTPResponse:

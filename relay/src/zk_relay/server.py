@@ -1,4 +1,5 @@
-"""Start-up: open the store, start the writer and the retention task, run Waitress."""
+"""Start-up: open the store, start the writer, the retention task and the poller, run
+Waitress. :class:`RelayServer` also runs in-process (tests inject a clock)."""
 
 from __future__ import annotations
 
@@ -8,25 +9,24 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import Any, TextIO
 
 from waitress import create_server
 
 from zk_relay import __version__
 from zk_relay.app import create_app
 from zk_relay.config import Config
+from zk_relay.logs import setup_logging
+from zk_relay.metrics import Metrics
 from zk_relay.store import Store
 
+__all__ = ["RelayServer", "Retention", "serve", "setup_logging"]
+
 log = logging.getLogger("zk_relay.server")
-
-
-def setup_logging(level: str = "INFO") -> None:
-    """Plain line logs on stderr (extension point: structured JSON logs, issue 5)."""
-    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
 class Retention(threading.Thread):
@@ -50,40 +50,88 @@ class Retention(threading.Thread):
                 log.exception("retention failed; will retry")
 
 
+class RelayServer:
+    """Store + writer + WSGI app + Waitress + background tasks.
+
+    ``now`` (aware datetime, default the real UTC clock) decides the TimeZone terminals are
+    given; tests replace it to cross a DST transition without waiting for one.
+    """
+
+    def __init__(self, config: Config, *, now: Callable[[], datetime] | None = None,
+                 background: bool = True) -> None:
+        self.config = config
+        self.metrics = Metrics()
+        self.store = Store(config.db_path, config.busy_timeout_ms)
+        self.store.start_writer(on_commit=self.metrics.on_commit)
+        self.app = create_app(self.store, config, metrics=self.metrics, now=now)
+        self.server: Any = create_server(
+            self.app, host=config.host, port=config.port, threads=config.threads,
+            max_request_body_size=config.max_body_bytes + 1, ident="zk-relay",
+            channel_timeout=60, connection_limit=max(100, config.threads * 4),
+            asyncore_use_poll=True)
+        self.host = str(self.server.effective_host)
+        self.port = int(self.server.effective_port)
+        self.tasks: list[Any] = []
+        if background:
+            self.tasks.append(Retention(self.store, config))
+            from zk_relay.poller import PollerThread
+
+            self.tasks.append(PollerThread(self.store, config, metrics=self.metrics))
+
+    def run(self) -> None:
+        for task in self.tasks:
+            task.start()
+        try:
+            self.server.run()
+        finally:
+            self.close()
+
+    def start_in_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run, name="zk-relay-server", daemon=True)
+        thread.start()
+        return thread
+
+    def shutdown(self) -> None:
+        """Stop a server started with :meth:`start_in_thread` (from another thread)."""
+        for channel in list(self.server._map.values()):  # noqa: SLF001 - waitress internals
+            channel.close()
+        self.server.task_dispatcher.shutdown()
+
+    def close(self) -> None:
+        for task in self.tasks:
+            task.stopped.set()
+        try:
+            self.server.close()
+        except Exception:  # noqa: BLE001, S110 - already closed by shutdown()
+            pass
+        for task in self.tasks:
+            if task.is_alive():
+                task.join(10)
+        self.store.close()
+
+
 def serve(config: Config, *, ready_file: str | None = None, out: TextIO = sys.stdout) -> int:
     # Hand the GIL over sooner than the 5 ms default: the writer thread, back from an fsync,
     # must not wait behind request threads (measured by bench/relay_ingest.py).
     sys.setswitchinterval(0.001)
-    store = Store(config.db_path, config.busy_timeout_ms)
-    store.start_writer()
-    app = create_app(store, config)
-    server = create_server(
-        app, host=config.host, port=config.port, threads=config.threads,
-        max_request_body_size=config.max_body_bytes + 1, ident="zk-relay",
-        channel_timeout=60, connection_limit=max(100, config.threads * 4),
-        asyncore_use_poll=True)
-    host, port = server.effective_host, int(server.effective_port)  # type: ignore[union-attr]
-    retention = Retention(store, config)
-    retention.start()
+    relay = RelayServer(config)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    print(f"zk-relay {__version__} listening on http://{host}:{port} "
-          f"(store {config.db_path}, store_id {store.store_id})", file=out, flush=True)
+    print(f"zk-relay {__version__} listening on http://{relay.host}:{relay.port} "
+          f"(store {config.db_path}, store_id {relay.store.store_id})", file=out, flush=True)
+    log.info("listening on http://%s:%d", relay.host, relay.port,
+             extra={"store_id": relay.store.store_id, "version": __version__})
     if ready_file:
         tmp = Path(ready_file + ".tmp")
-        tmp.write_text(json.dumps({"host": host, "port": port, "pid": os.getpid(),
-                                   "store_id": store.store_id}))
+        tmp.write_text(json.dumps({"host": relay.host, "port": relay.port, "pid": os.getpid(),
+                                   "store_id": relay.store.store_id}))
         os.replace(tmp, ready_file)
     try:
-        server.run()
+        relay.run()
     except KeyboardInterrupt:
         pass
-    finally:
-        retention.stopped.set()
-        server.close()
-        store.close()
-        log.info("stopped")
+    log.info("stopped")
     return 0

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import queue
+import re
 import secrets
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -24,9 +27,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from zk_relay.adms import BadLine, CommandResult, Operlog, Photo, Punch, zone
+from zk_relay.commands import Command, state_for, wire_safe
 
 T = TypeVar("T")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -58,7 +62,16 @@ CREATE TABLE IF NOT EXISTS devices (
     users_stored INTEGER NOT NULL DEFAULT 0,
     bio_stored INTEGER NOT NULL DEFAULT 0,
     photos_stored INTEGER NOT NULL DEFAULT 0,
-    last_event_at TEXT
+    last_event_at TEXT,
+    handshake_tz TEXT,
+    tz_check_for TEXT,
+    address TEXT,
+    port INTEGER,
+    comm_password INTEGER,
+    poll_failures INTEGER NOT NULL DEFAULT 0,
+    last_poll_at TEXT,
+    last_poll_ok TEXT,
+    last_poll_error TEXT
 );
 CREATE TABLE IF NOT EXISTS pending (
     serial TEXT PRIMARY KEY,
@@ -154,7 +167,11 @@ CREATE TABLE IF NOT EXISTS commands (
     created_at TEXT NOT NULL,
     sent_at TEXT,
     done_at TEXT,
-    return_code INTEGER
+    return_code INTEGER,
+    kind TEXT NOT NULL DEFAULT '',
+    params TEXT NOT NULL DEFAULT '{}',
+    result TEXT,
+    result_fields TEXT
 );
 CREATE INDEX IF NOT EXISTS commands_queued ON commands (serial, state, id);
 CREATE TABLE IF NOT EXISTS command_results (
@@ -231,7 +248,9 @@ class _Job:
 class Writer:
     """The single writer: batches the jobs of concurrent requests into one transaction."""
 
-    def __init__(self, path: Path, busy_timeout_ms: int, max_batch: int = 1024) -> None:
+    def __init__(self, path: Path, busy_timeout_ms: int, max_batch: int = 1024,
+                 on_commit: Callable[[int, float], None] | None = None) -> None:
+        self.on_commit = on_commit
         self._path = path
         self._busy = busy_timeout_ms
         self._max_batch = max_batch
@@ -283,6 +302,7 @@ class Writer:
         conn.close()
 
     def _execute(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
+        started = time.perf_counter()
         try:
             conn.execute("BEGIN IMMEDIATE")
             for job in batch:
@@ -306,6 +326,8 @@ class Writer:
         self.jobs += len(batch)
         for job in batch:
             job.done.set()
+        if self.on_commit is not None:
+            self.on_commit(len(batch), time.perf_counter() - started)
 
 
 # --------------------------------------------------------------------------- results
@@ -324,7 +346,9 @@ DEVICE_COLUMNS = (
     "last_seen", "last_addr", "last_handshake", "pushver", "info", "options", "attlog_stamp",
     "operlog_stamp", "attphoto_stamp", "biodata_stamp", "registry", "registry_code",
     "session_id", "events_stored", "events_duplicate", "quarantined", "oplog_stored",
-    "users_stored", "bio_stored", "photos_stored", "last_event_at",
+    "users_stored", "bio_stored", "photos_stored", "last_event_at", "handshake_tz",
+    "tz_check_for", "address", "port", "comm_password", "poll_failures", "last_poll_at",
+    "last_poll_ok", "last_poll_error",
 )
 _DEVICE_SELECT = "SELECT " + ", ".join(DEVICE_COLUMNS) + " FROM devices"  # noqa: S608
 
@@ -368,13 +392,14 @@ class Store:
                                ("schema_version", str(SCHEMA_VERSION)), ("acked_up_to", "0")):
                 conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
                              (key, value))
+            _migrate(conn)
             conn.execute("COMMIT")
         finally:
             conn.close()
 
-    def start_writer(self) -> None:
+    def start_writer(self, on_commit: Callable[[int, float], None] | None = None) -> None:
         if self._writer is None:
-            self._writer = Writer(self.path, self.busy_timeout_ms)
+            self._writer = Writer(self.path, self.busy_timeout_ms, on_commit=on_commit)
             self._writer.start()
 
     def close(self) -> None:
@@ -422,10 +447,12 @@ class Store:
         row = self.read().execute(_DEVICE_SELECT + " WHERE serial = ?", (serial,)).fetchone()
         return _device_dict(row) if row else None
 
-    def device_brief(self, serial: str) -> tuple[str, bool, str | None] | None:
-        """(timezone, enabled, pushcommkey): the per-request lookup, kept small."""
+    def device_brief(self, serial: str) -> tuple[str, bool, str | None, str | None] | None:
+        """(timezone, enabled, pushcommkey, handshake_tz): the per-request lookup, kept
+        small."""
         return self.read().execute(  # type: ignore[no-any-return]
-            "SELECT timezone, enabled, pushcommkey FROM devices WHERE serial = ?", (serial,)
+            "SELECT timezone, enabled, pushcommkey, handshake_tz FROM devices WHERE serial = ?",
+            (serial,)
         ).fetchone()
 
     def devices(self) -> list[dict[str, Any]]:
@@ -442,7 +469,9 @@ class Store:
     def upsert_device(self, serial: str, *, timezone: str | None = None,
                       name: str | None = None, enabled: bool | None = None,
                       pushcommkey: str | None = None, create: bool = True,
-                      update: bool = True) -> tuple[dict[str, Any], bool]:
+                      update: bool = True, address: str | None = None,
+                      port: int | None = None, comm_password: int | None = None
+                      ) -> tuple[dict[str, Any], bool]:
         """Register or update a terminal (approving it if pending). Returns (device, created).
 
         Raises ValueError for a bad zone, a missing zone on creation, or (create/update
@@ -454,6 +483,12 @@ class Store:
             raise ValueError("name must be one line of at most 128 characters")
         if pushcommkey is not None and not _printable_token(pushcommkey):
             raise ValueError("pushcommkey must be 1-64 printable characters without spaces")
+        if address is not None and address != "" and not _valid_host(address):
+            raise ValueError("address must be an IP address or a host name")
+        if port is not None and not 1 <= port <= 65535:
+            raise ValueError("port must be between 1 and 65535")
+        if comm_password is not None and not 0 <= comm_password <= 0xFFFFFFFF:
+            raise ValueError("password (comm key) must be between 0 and 4294967295")
 
         def job(conn: sqlite3.Connection) -> bool:
             exists = conn.execute("SELECT 1 FROM devices WHERE serial = ?", (serial,)).fetchone()
@@ -464,10 +499,12 @@ class Store:
                 sets = ["updated_at = ?"]
                 args: list[Any] = [now]
                 for column, value in (("timezone", timezone), ("name", name),
-                                      ("pushcommkey", pushcommkey)):
+                                      ("pushcommkey", pushcommkey),
+                                      ("address", address), ("port", port),
+                                      ("comm_password", comm_password)):
                     if value is not None:
                         sets.append(f"{column} = ?")
-                        args.append(value)
+                        args.append(value if value != "" else None)
                 if enabled is not None:
                     sets.append("enabled = ?")
                     args.append(int(enabled))
@@ -480,9 +517,11 @@ class Store:
                     raise ValueError("timezone is required to register a device")
                 conn.execute(
                     "INSERT INTO devices (serial, name, timezone, pushcommkey, enabled,"
-                    " created_at, updated_at) VALUES (?,?,?,?,?,?,?)",
+                    " created_at, updated_at, address, port, comm_password)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (serial, name or "", timezone, pushcommkey,
-                     1 if enabled is None else int(enabled), now, now))
+                     1 if enabled is None else int(enabled), now, now, address or None, port,
+                     comm_password))
             conn.execute("DELETE FROM pending WHERE serial = ?", (serial,))
             return not exists
 
@@ -506,7 +545,9 @@ class Store:
             (serial, now, now, addr, pushver)))
 
     def touch(self, serial: str, addr: str | None, *, info: dict[str, Any] | None = None,
-              handshake: bool = False, pushver: str | None = None) -> None:
+              handshake: bool = False, pushver: str | None = None,
+              handshake_tz: str | None = None) -> None:
+        """Last seen (and INFO); on a handshake also the TimeZone option it was given."""
         now = utc_now()
         info_json = json.dumps(info, sort_keys=True) if info else None
 
@@ -514,10 +555,22 @@ class Store:
             conn.execute(
                 "UPDATE devices SET last_seen = ?, last_addr = ?, info = coalesce(?, info),"
                 " last_handshake = CASE WHEN ? THEN ? ELSE last_handshake END,"
-                " pushver = coalesce(?, pushver) WHERE serial = ?",
-                (now, addr, info_json, handshake, now, pushver, serial))
+                " pushver = coalesce(?, pushver), handshake_tz = coalesce(?, handshake_tz),"
+                " tz_check_for = CASE WHEN ? IS NULL THEN tz_check_for ELSE NULL END"
+                " WHERE serial = ?",
+                (now, addr, info_json, handshake, now, pushver, handshake_tz, handshake_tz,
+                 serial))
 
         self.write(job)
+
+    def record_poll(self, serial: str, *, ok: bool, failures: int, error: str | None) -> None:
+        """Outcome of a pyzk poll: last attempt, last success, failures in a row, error."""
+        now = utc_now()
+        self.write(lambda c: c.execute(
+            "UPDATE devices SET last_poll_at = ?, poll_failures = ?, last_poll_error = ?,"
+            " last_poll_ok = CASE WHEN ? THEN ? ELSE last_poll_ok END,"
+            " last_seen = CASE WHEN ? THEN ? ELSE last_seen END WHERE serial = ?",
+            (now, failures, error, ok, now, ok, now, serial)))
 
     # -- ADMS data
     def store_punches(self, serial: str, timezone: str, addr: str | None, source: str,
@@ -633,6 +686,8 @@ class Store:
 
     def store_command_results(self, serial: str, addr: str | None,
                               results: list[CommandResult]) -> int:
+        """§4.8: keep every result; close the queued command it names (``ID=<id>``): state
+        ``done`` (Return >= 0) or ``failed``, with the return code and the result text."""
         def job(conn: sqlite3.Connection) -> int:
             now = utc_now()
             for r in results:
@@ -640,10 +695,14 @@ class Store:
                     "INSERT INTO command_results (serial, cmd_id, return_code, cmd, fields, raw,"
                     " received_at) VALUES (?,?,?,?,?,?,?)",
                     (serial, r.cmd_id, r.return_code, r.cmd, json.dumps(r.fields), r.raw, now))
-                if r.cmd_id.isdigit():
-                    conn.execute("UPDATE commands SET state = 'done', done_at = ?,"
-                                 " return_code = ? WHERE id = ? AND serial = ?",
-                                 (now, r.return_code, int(r.cmd_id), serial))
+                if r.cmd_id.isdigit() and len(r.cmd_id) <= 16:
+                    conn.execute(
+                        "UPDATE commands SET state = ?, done_at = ?, return_code = ?, result = ?,"
+                        " result_fields = ? WHERE id = ? AND serial = ? AND state IN"
+                        " ('queued', 'sent')",
+                        (state_for(r.return_code), now, r.return_code,
+                         r.raw[:MAX_RESULT_BYTES].decode("utf-8", "replace"),
+                         json.dumps(r.fields, ensure_ascii=False), int(r.cmd_id), serial))
                 if r.cmd == "INFO":
                     info = {k: v for k, v in r.fields.items()
                             if k not in {"ID", "Return", "CMD", "SN"}}
@@ -659,10 +718,50 @@ class Store:
 
         return self.write(job)
 
+    # -- device commands (§4.6-§4.8)
+    def queue_command(self, serial: str, command: Command) -> dict[str, Any]:
+        """Queue a typed command (built by :func:`zk_relay.commands.build`)."""
+        if not wire_safe(command.text):
+            raise ValueError("refused: not a typed command")
+
+        def job(conn: sqlite3.Connection) -> int:
+            if not conn.execute("SELECT 1 FROM devices WHERE serial = ?", (serial,)).fetchone():
+                raise LookupError(f"device {serial} is not registered")
+            return int(conn.execute(
+                "INSERT INTO commands (serial, command, state, created_at, kind, params)"
+                " VALUES (?,?,'queued',?,?,?)",
+                (serial, command.text, utc_now(), command.kind,
+                 json.dumps(command.params, ensure_ascii=False, sort_keys=True))).lastrowid)
+
+        cid = self.write(job)
+        found = self.command(cid)
+        assert found is not None
+        return found
+
+    def command(self, cid: int) -> dict[str, Any] | None:
+        row = self.read().execute(_COMMAND_SELECT + " WHERE id = ?", (cid,)).fetchone()
+        return _command_dict(row) if row else None
+
+    def commands_page(self, after: int, limit: int, serial: str | None = None,
+                      state: str | None = None) -> tuple[list[dict[str, Any]], bool]:
+        where, args = ["id > ?"], [after]
+        if serial:
+            where.append("serial = ?")
+            args.append(serial)  # type: ignore[arg-type]
+        if state:
+            where.append("state = ?")
+            args.append(state)  # type: ignore[arg-type]
+        rows = self.read().execute(
+            _COMMAND_SELECT + f" WHERE {' AND '.join(where)} ORDER BY id LIMIT ?",
+            (*args, limit + 1)).fetchall()
+        return [_command_dict(r) for r in rows[:limit]], len(rows) > limit
+
     def take_commands(self, serial: str, limit: int = 200,
                       max_bytes: int = 40_000) -> list[tuple[int, str]]:
-        """Queued commands for getrequest (§4.6 caps), marked sent. Extension point: the API
-        that queues commands is issue 5's device-command work."""
+        """Queued commands for getrequest, marked sent. §4.6 caps: at most ``limit`` (200)
+        commands and ``max_bytes`` (40 KB) per reply, nothing after a REBOOT. A stored text
+        that is not one of the typed kinds' shapes (written by something other than the API)
+        is never handed out: it is marked failed."""
         if not self.read().execute("SELECT 1 FROM commands WHERE serial = ? AND state ="
                                    " 'queued' LIMIT 1", (serial,)).fetchone():
             return []
@@ -671,9 +770,13 @@ class Store:
             rows = conn.execute("SELECT id, command FROM commands WHERE serial = ? AND state ="
                                 " 'queued' ORDER BY id LIMIT ?", (serial, limit)).fetchall()
             out: list[tuple[int, str]] = []
+            refused: list[int] = []
             size = 0
             for cid, command in rows:
-                size += len(command) + 16
+                if not wire_safe(command):
+                    refused.append(cid)
+                    continue
+                size += len(command.encode("utf-8")) + len(str(cid)) + 4
                 if out and size > max_bytes:
                     break
                 out.append((cid, command))
@@ -682,7 +785,32 @@ class Store:
             now = utc_now()
             conn.executemany("UPDATE commands SET state = 'sent', sent_at = ? WHERE id = ?",
                              [(now, cid) for cid, _ in out])
+            conn.executemany("UPDATE commands SET state = 'failed', done_at = ?, result = ?"
+                             " WHERE id = ?", [(now, "refused by the relay: not a typed"
+                                                " command", cid) for cid in refused])
             return out
+
+        return self.write(job)
+
+    def pending_tz_check(self, serial: str, target: str) -> bool:
+        """DST / zone change (§7): the terminal's last handshake got a TimeZone other than
+        ``target``. Queue one ``CHECK`` per target offset (it makes the terminal handshake
+        again, §3) unless one is already waiting. Returns True when one was queued."""
+        def job(conn: sqlite3.Connection) -> bool:
+            row = conn.execute("SELECT handshake_tz, tz_check_for FROM devices WHERE serial = ?",
+                               (serial,)).fetchone()
+            if row is None or row[0] is None or row[0] == target or row[1] == target:
+                return False
+            conn.execute("UPDATE devices SET tz_check_for = ? WHERE serial = ?",
+                         (target, serial))
+            if conn.execute("SELECT 1 FROM commands WHERE serial = ? AND command = 'CHECK' AND"
+                            " state IN ('queued', 'sent')", (serial,)).fetchone():
+                return False
+            conn.execute("INSERT INTO commands (serial, command, state, created_at, kind, params)"
+                         " VALUES (?, 'CHECK', 'queued', ?, 'check', ?)",
+                         (serial, utc_now(), json.dumps({"reason": "timezone offset now "
+                                                         + target})))
+            return True
 
         return self.write(job)
 
@@ -790,6 +918,16 @@ class Store:
 
         return self.write(job)
 
+    def backlog_by_device(self) -> dict[str, int]:
+        """Events waiting for acknowledgement, per terminal."""
+        return {sn: int(n) for sn, n in self.read().execute(
+            "SELECT serial, count(*) FROM events WHERE id > ? GROUP BY serial",
+            (self.acked_up_to(),))}
+
+    def command_counts(self) -> dict[str, int]:
+        return {state: int(n) for state, n in self.read().execute(
+            "SELECT state, count(*) FROM commands GROUP BY state")}
+
     def waiting_for_ack(self) -> int:
         return int(self.read().execute("SELECT count(*) FROM events WHERE id > ?",
                                        (self.acked_up_to(),)).fetchone()[0])
@@ -863,6 +1001,59 @@ class Store:
                       "raw_posts", "command_results"):
             out[table] = int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
         return out
+
+
+# columns added after schema 1: (table, column, declaration)
+_ADDED_COLUMNS = (
+    ("devices", "handshake_tz", "TEXT"),
+    ("devices", "tz_check_for", "TEXT"),
+    ("devices", "address", "TEXT"),
+    ("devices", "port", "INTEGER"),
+    ("devices", "comm_password", "INTEGER"),
+    ("devices", "poll_failures", "INTEGER NOT NULL DEFAULT 0"),
+    ("devices", "last_poll_at", "TEXT"),
+    ("devices", "last_poll_ok", "TEXT"),
+    ("devices", "last_poll_error", "TEXT"),
+    ("commands", "kind", "TEXT NOT NULL DEFAULT ''"),
+    ("commands", "params", "TEXT NOT NULL DEFAULT '{}'"),
+    ("commands", "result", "TEXT"),
+    ("commands", "result_fields", "TEXT"),
+)
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a schema-1 store up to date (inside the caller's transaction)."""
+    for table, column, declaration in _ADDED_COLUMNS:
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                 (str(SCHEMA_VERSION),))
+
+
+MAX_RESULT_BYTES = 65536
+COMMAND_COLUMNS = ("id", "serial", "kind", "params", "command", "state", "return_code",
+                   "result", "result_fields", "created_at", "sent_at", "done_at")
+_COMMAND_SELECT = ("SELECT id, serial, kind, params, command, state, return_code, result,"
+                   " result_fields, created_at, sent_at, done_at FROM commands")
+
+
+def _command_dict(row: Sequence[Any]) -> dict[str, Any]:
+    out = dict(zip(COMMAND_COLUMNS, row, strict=True))
+    out["params"] = json.loads(out["params"] or "{}")
+    out["result_fields"] = json.loads(out["result_fields"]) if out["result_fields"] else None
+    return out
+
+
+_HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
+
+
+def _valid_host(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        return bool(_HOST.fullmatch(value))
 
 
 def _printable_token(value: str) -> bool:

@@ -1,0 +1,140 @@
+"""``GET /metrics``: Prometheus text format, produced by ``prometheus_client``.
+
+Counted in the process (reset at restart, as Prometheus counters are): HTTP requests by route
+and status, request latency, ADMS refusals by reason, group-commit batch sizes and commit
+latency, polls. Read from the store at scrape time (so they survive restarts): per-device
+events stored, duplicates, quarantined, events waiting for acknowledgement, last seen; commands
+by state; the host clock's synchronisation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from zk_relay.store import Store
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+ROUTES = frozenset({"cdata", "getrequest", "devicecmd", "ping", "fdata", "registry", "push",
+                    "querydata"})
+
+
+def route_of(path: str) -> str:
+    """A bounded label for a request path (no serials, no ids)."""
+    if path.startswith("/iclock/"):
+        name = path[8:].lower()
+        name = name[:-5] if name.endswith(".aspx") else name
+        return f"iclock_{name}" if name in ROUTES else "iclock_other"
+    if path.startswith("/api/v1/"):
+        parts = path[8:].split("/")
+        if parts[0] == "devices" and len(parts) >= 3 and parts[2] == "commands":
+            return "api_device_commands"
+        if parts[0] == "commands" and len(parts) >= 2:
+            return "api_command"
+        if parts[0] in {"events", "devices", "users", "oplog", "quarantine", "commands"}:
+            return "api_" + "_".join(p for p in parts[:2] if p in {"events", "ack", "devices",
+                                                                   "users", "oplog",
+                                                                   "quarantine", "commands"})
+        return "api_other"
+    if path in {"/health", "/metrics"}:
+        return path[1:]
+    return "other"
+
+
+class StoreCollector(Collector):
+    def __init__(self, store: Store, clock_ok: Callable[[], bool | None]) -> None:
+        self.store = store
+        self.clock_ok = clock_ok
+
+    def collect(self) -> Iterator[Metric]:
+        store = self.store
+        stored = CounterMetricFamily("zk_relay_events_stored", "Punches stored (new records)",
+                                     labels=["serial"])
+        dups = CounterMetricFamily("zk_relay_events_duplicate",
+                                   "Punches received again and not stored twice",
+                                   labels=["serial"])
+        quarantined = CounterMetricFamily("zk_relay_quarantined",
+                                          "Lines kept in the quarantine with a reason",
+                                          labels=["serial"])
+        backlog = GaugeMetricFamily("zk_relay_device_events_waiting_for_ack",
+                                    "Events of this terminal not yet acknowledged by the puller",
+                                    labels=["serial"])
+        seen = GaugeMetricFamily("zk_relay_device_last_seen_timestamp_seconds",
+                                 "Unix time of the terminal's last request or poll",
+                                 labels=["serial"])
+        per_device = store.backlog_by_device()
+        for d in store.devices():
+            sn = d["serial"]
+            stored.add_metric([sn], d["events_stored"])
+            dups.add_metric([sn], d["events_duplicate"])
+            quarantined.add_metric([sn], d["quarantined"])
+            backlog.add_metric([sn], per_device.get(sn, 0))
+            if d["last_seen"]:
+                seen.add_metric([sn], datetime.fromisoformat(d["last_seen"]).timestamp())
+        yield from (stored, dups, quarantined, backlog, seen)
+        yield GaugeMetricFamily("zk_relay_events_waiting_for_ack",
+                                "Events stored after the puller's acknowledged id",
+                                value=sum(per_device.values()))
+        yield GaugeMetricFamily("zk_relay_last_event_id", "Id of the newest stored event",
+                                value=store.last_event_id())
+        yield GaugeMetricFamily("zk_relay_acked_up_to", "Id acknowledged by the puller",
+                                value=store.acked_up_to())
+        yield GaugeMetricFamily("zk_relay_pending_serials",
+                                "Serials that knocked without being registered",
+                                value=len(store.pending()))
+        commands = GaugeMetricFamily("zk_relay_commands", "Device commands by state",
+                                     labels=["state"])
+        counts = store.command_counts()
+        for state in ("queued", "sent", "done", "failed"):
+            commands.add_metric([state], counts.get(state, 0))
+        yield commands
+        clock = self.clock_ok()
+        if clock is not None:
+            yield GaugeMetricFamily("zk_relay_clock_synchronised",
+                                    "1 when the kernel reports the host clock synchronised",
+                                    value=1 if clock else 0)
+
+
+class Metrics:
+    """One registry per relay (no global state, so several relays can live in one process)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=False)
+        r = self.registry
+        self.requests = Counter("zk_relay_http_requests", "HTTP requests answered",
+                                ["route", "status"], registry=r)
+        self.latency = Histogram("zk_relay_http_request_duration_seconds",
+                                 "Time to answer an HTTP request", ["route"], registry=r,
+                                 buckets=(.001, .0025, .005, .01, .02, .05, .1, .25, .5, 1, 2.5,
+                                          5, 10))
+        self.refused = Counter("zk_relay_adms_refused", "ADMS requests refused (never OK)",
+                               ["reason"], registry=r)
+        self.commit_batch = Histogram("zk_relay_commit_batch_size",
+                                      "Requests' writes sharing one group commit", registry=r,
+                                      buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024))
+        self.commit_seconds = Histogram("zk_relay_commit_seconds",
+                                        "Duration of one group-commit transaction", registry=r,
+                                        buckets=(.0005, .001, .0025, .005, .01, .025, .05, .1,
+                                                 .25, .5, 1, 2.5))
+        self.polls = Counter("zk_relay_polls", "pyzk polls of terminals by outcome",
+                             ["outcome"], registry=r)
+        self.polled_records = Counter("zk_relay_polled_records",
+                                      "Attendance records read by polling (before dedupe)",
+                                      registry=r)
+
+    def attach_store(self, store: Store, clock_ok: Callable[[], bool | None]) -> None:
+        self.registry.register(StoreCollector(store, clock_ok))
+
+    def on_commit(self, batch_size: int, seconds: float) -> None:
+        self.commit_batch.observe(batch_size)
+        self.commit_seconds.observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

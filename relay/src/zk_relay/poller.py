@@ -1,0 +1,230 @@
+"""Polling fallback: terminals registered with an address are read with pyzk (TCP 4370).
+
+Each poll connects, reads the users and the attendance log, disconnects, and stores what it
+read through the same store calls as ADMS pushes: punches are de-duplicated on (serial, PIN,
+device-local time) exactly like pushed ones, and a record pyzk returns that cannot be a punch is
+quarantined with the reason. pyzk objects are mapped by ``zk_rules.terminal_records`` (the
+same functions Odoo's direct poll uses).
+
+Schedule (per terminal): the first poll at start; after a success the next one
+``poll_interval_seconds`` later; after the n-th failure in a row the next attempt after a
+delay drawn with *full jitter*: ``uniform(0, min(cap, base * 2 ** (n - 1)))``
+(``poll_backoff_base_seconds``, ``poll_backoff_cap_seconds``); one success resets it. The
+clock and the random source are injected, so the schedule is computed in tests, not waited
+for.
+
+Watchdog: pyzk 0.9 can spin forever when a terminal closes the connection in the middle of a
+data chunk (``recv`` keeps returning ``b""``), so every poll runs in a worker thread and, past
+its deadline, the poller closes pyzk's socket under it (the next ``recv`` then raises) and
+counts a failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from zk_relay import adms
+from zk_relay.config import Config
+from zk_relay.metrics import Metrics
+from zk_relay.store import Store
+from zk_rules.terminal_records import record_from_pyzk, user_from_pyzk
+
+log = logging.getLogger("zk_relay.poller")
+
+
+@dataclass(slots=True)
+class PollResult:
+    records: int = 0
+    inserted: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    users: int = 0
+
+
+def full_jitter(failures: int, base: float, cap: float, rng: random.Random) -> float:
+    """Delay before the next attempt after ``failures`` failures in a row (>= 1)."""
+    ceiling = min(cap, base * 2 ** min(failures - 1, 60))
+    return rng.uniform(0.0, ceiling)
+
+
+def _default_zk(address: str, port: int, password: int, timeout: float) -> Any:
+    from zk import ZK  # pyzk
+
+    return ZK(address, port=port, timeout=max(1, round(timeout)), password=password,
+              force_udp=False, ommit_ping=True)
+
+
+def _punch_line(rec: dict[str, Any]) -> str:
+    return f"{rec['pin']}\t{rec['local_time']}\t{rec['status']}\t{rec['verify']}\t\t0\t0"
+
+
+class Poller:
+    """The polling schedule and one poll; :class:`PollerThread` runs it."""
+
+    def __init__(self, store: Store, config: Config, *,
+                 clock: Callable[[], float] = time.monotonic,
+                 rng: random.Random | None = None,
+                 zk_factory: Callable[[str, int, int, float], Any] = _default_zk,
+                 metrics: Metrics | None = None) -> None:
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self.zk_factory = zk_factory
+        self.metrics = metrics
+        self.next_due: dict[str, float] = {}
+        self.failures: dict[str, int] = {}
+
+    # -- schedule
+    def devices(self) -> list[dict[str, Any]]:
+        return [d for d in self.store.devices() if d["address"] and d["enabled"]]
+
+    def tick(self) -> float:
+        """Poll every terminal that is due; return the seconds until the next one is due."""
+        devices = self.devices()
+        known = {d["serial"] for d in devices}
+        for serial in list(self.next_due):
+            if serial not in known:
+                self.next_due.pop(serial)
+                self.failures.pop(serial, None)
+        for device in devices:
+            serial = device["serial"]
+            if self.clock() >= self.next_due.setdefault(serial, self.clock()):
+                self.poll_and_schedule(device)
+        if not self.next_due:
+            return self.config.poll_interval_seconds
+        return max(0.0, min(self.next_due.values()) - self.clock())
+
+    def poll_and_schedule(self, device: dict[str, Any]) -> PollResult | None:
+        serial = device["serial"]
+        try:
+            result = self.poll(device)
+        except Exception as exc:  # noqa: BLE001 - every failure backs off
+            failures = self.failures.get(serial, 0) + 1
+            self.failures[serial] = failures
+            delay = full_jitter(failures, self.config.poll_backoff_base_seconds,
+                                self.config.poll_backoff_cap_seconds, self.rng)
+            self.next_due[serial] = self.clock() + delay
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            self.store.record_poll(serial, ok=False, failures=failures, error=error)
+            if self.metrics is not None:
+                self.metrics.polls.labels("failure").inc()
+            log.warning("poll of %s at %s:%s failed (%d in a row), next attempt in %.1f s: %s",
+                        serial, device["address"], device["port"] or 4370, failures, delay,
+                        error, extra={"serial": serial, "failures": failures,
+                                      "retry_in_s": round(delay, 3)})
+            return None
+        if self.failures.pop(serial, 0):
+            log.info("poll of %s recovered", serial, extra={"serial": serial})
+        self.next_due[serial] = self.clock() + self.config.poll_interval_seconds
+        self.store.record_poll(serial, ok=True, failures=0, error=None)
+        if self.metrics is not None:
+            self.metrics.polls.labels("success").inc()
+            self.metrics.polled_records.inc(result.records)
+        log.info("polled %s: %d record(s), %d new, %d user(s)", serial, result.records,
+                 result.inserted, result.users,
+                 extra={"serial": serial, "records": result.records,
+                        "inserted": result.inserted})
+        return result
+
+    # -- one poll
+    def poll(self, device: dict[str, Any]) -> PollResult:
+        """Connect, read users and attendance, disconnect (under the watchdog), store."""
+        box: dict[str, Any] = {}
+        zk = self.zk_factory(device["address"], int(device["port"] or 4370),
+                             int(device["comm_password"] or 0),
+                             self.config.poll_timeout_seconds)
+
+        def work() -> None:
+            conn = None
+            try:
+                conn = zk.connect()
+                box["users"] = conn.get_users()
+                box["attendance"] = conn.get_attendance()
+            except BaseException as exc:  # noqa: BLE001 - handed to the poller
+                box["error"] = exc
+            finally:
+                if conn is not None:
+                    try:
+                        conn.disconnect()
+                    except Exception:  # noqa: BLE001, S110 - the data is already read
+                        pass
+
+        worker = threading.Thread(target=work, name=f"zk-poll-{device['serial']}", daemon=True)
+        worker.start()
+        # connect + two reads (each may take several timeouts on a slow terminal)
+        worker.join(self.config.poll_timeout_seconds * 4)
+        if worker.is_alive():
+            sock = getattr(zk, "_ZK__sock", None)
+            if sock is not None:
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+            worker.join(self.config.poll_timeout_seconds)
+            raise TimeoutError("watchdog: the terminal stopped answering mid-transfer")
+        if "error" in box:
+            raise box["error"]
+        return self.store_polled(device, box.get("users") or [], box.get("attendance") or [])
+
+    def store_polled(self, device: dict[str, Any], users: list[Any],
+                     attendance: list[Any]) -> PollResult:
+        serial, tz, addr = device["serial"], device["timezone"], device["address"]
+        punches: list[adms.Punch] = []
+        bad: list[adms.BadLine] = []
+        for item in attendance:
+            try:
+                rec = record_from_pyzk(item)
+            except ValueError as exc:
+                bad.append(adms.BadLine(repr(vars(item) if hasattr(item, "__dict__") else item)
+                                        .encode("utf-8", "replace"), f"pyzk record: {exc}"))
+                continue
+            line = _punch_line(rec)
+            punches.append(adms.Punch(rec["pin"], rec["local_time"], rec["status"],
+                                      rec["verify"], "", line,
+                                      adms.fingerprint(serial, rec["pin"], rec["local_time"])))
+        stored = self.store.store_punches(serial, tz, addr, "POLL", punches, bad, None,
+                                          stamp_column=None)
+        parsed = adms.Operlog()
+        for item in users:
+            try:
+                u = user_from_pyzk(item)
+            except ValueError as exc:
+                parsed.bad.append(adms.BadLine(repr(item).encode("utf-8", "replace"),
+                                               f"pyzk user: {exc}"))
+                continue
+            raw = (f"USER PIN={u['pin']}\tName={u['name']}\tPri={u['privilege']}"
+                   f"\tCard={u['card']}").encode()
+            parsed.users.append(adms.UserRow(u["pin"], u["name"], u["name"].encode(), "pyzk",
+                                              u["privilege"], u["card"], "", None, raw))
+        if parsed.users or parsed.bad:
+            self.store.store_operlog(serial, tz, addr, parsed, None, "POLL")
+        return PollResult(len(attendance), stored.inserted, stored.duplicates,
+                          stored.quarantined + len(parsed.bad), len(parsed.users))
+
+
+class PollerThread(threading.Thread):
+    """Runs :meth:`Poller.tick` until stopped; looks for new terminals at least every second."""
+
+    def __init__(self, store: Store, config: Config, *, metrics: Metrics | None = None) -> None:
+        super().__init__(name="zk-relay-poller", daemon=True)
+        self.poller = Poller(store, config, metrics=metrics)
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                wait = self.poller.tick()
+            except Exception:
+                log.exception("poller pass failed; will retry")
+                wait = 5.0
+            self.stopped.wait(min(wait, 1.0))
+
+
+__all__ = ["PollResult", "Poller", "PollerThread", "full_jitter"]
