@@ -1,4 +1,5 @@
 import logging
+import random
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -6,6 +7,9 @@ from odoo.exceptions import ValidationError
 
 from odoo.addons.base.models.res_partner import _tz_get
 
+from zk_rules.backoff import backoff_delay
+
+from ..lib.direct_poll import TerminalError, read_terminal
 from ..lib.relay_client import RelayError
 
 _logger = logging.getLogger(__name__)
@@ -13,6 +17,10 @@ _logger = logging.getLogger(__name__)
 # Health thresholds: a pushing terminal polls getrequest every few seconds (adms §3).
 SEEN_OK_MINUTES = 15
 SEEN_LATE_HOURS = 24
+# Direct polling retries: full-jitter exponential backoff from 30 s up to 1 h.
+POLL_BACKOFF_BASE = 30
+POLL_BACKOFF_CAP = 3600
+IMPORT_CHUNK = 1000
 
 
 class ZkDevice(models.Model):
@@ -43,6 +51,14 @@ class ZkDevice(models.Model):
     relay_id = fields.Many2one("zk.relay", ondelete="restrict", index=True)
     address = fields.Char(help="IP address or host name, for terminals polled directly.")
     port = fields.Integer(default=4370)
+    poll_password = fields.Integer(
+        string="Comm key", groups="hr_attendance.group_hr_attendance_manager",
+        help="Communication password set on the terminal (0 = none).")
+    poll_interval = fields.Integer(string="Poll every (minutes)", default=5)
+    last_poll_at = fields.Datetime(readonly=True)
+    next_poll_at = fields.Datetime(readonly=True)
+    poll_failures = fields.Integer(readonly=True, help="Consecutive failed polls.")
+    last_poll_error = fields.Char(readonly=True)
     last_seen = fields.Datetime(readonly=True)
     firmware = fields.Char(readonly=True)
     user_count = fields.Integer(readonly=True, string="Users")
@@ -144,6 +160,59 @@ class ZkDevice(models.Model):
     def action_approve(self):
         """Approve discovered serials: they become active terminals registered on the relay."""
         self.filtered(lambda d: d.state == "discovered").write({"state": "active"})
+        return True
+
+    # ------------------------------------------------------------------ direct polling
+    @api.model
+    def _cron_poll_direct(self):
+        """Scheduled action: poll the directly reachable terminals that are due."""
+        now = fields.Datetime.now()
+        due = self.search([("connection", "=", "direct"), ("state", "=", "active"),
+                           "|", ("next_poll_at", "=", False), ("next_poll_at", "<=", now)])
+        for device in due:
+            device._poll_once(now)
+        return len(due)
+
+    def action_poll_now(self):
+        for device in self.filtered(lambda d: d.connection == "direct"):
+            device._poll_once(fields.Datetime.now())
+        failed = self.filtered("last_poll_error")
+        if failed:
+            raise ValidationError("\n".join(f"{d.serial}: {d.last_poll_error}" for d in failed))
+        return True
+
+    def _poll_once(self, now, uniform=random.uniform):
+        """Read the terminal with pyzk; on failure back off with full jitter (capped)."""
+        self.ensure_one()
+        # sudo: the comm key is visible to administrators only; the poll needs it.
+        password = self.sudo().poll_password or 0
+        try:
+            data = read_terminal(self.address, self.port or 4370, password)
+            if data.get("serial") and data["serial"] != self.serial:
+                raise TerminalError(self.env._(
+                    "The terminal at %(address)s reports serial %(found)s, not %(serial)s.",
+                    address=self.address, found=data["serial"], serial=self.serial))
+        except TerminalError as exc:
+            failures = self.poll_failures + 1
+            delay = backoff_delay(failures, POLL_BACKOFF_BASE, POLL_BACKOFF_CAP, uniform)
+            _logger.warning("zk terminal %s: poll failed (%s), next try in %.0f s",
+                            self.serial, exc, delay)
+            self.write({"last_poll_at": now, "poll_failures": failures,
+                        "last_poll_error": str(exc),
+                        "next_poll_at": now + timedelta(seconds=delay)})
+            return False
+        records = data.get("records", [])
+        Punch = self.env["zk.punch"]
+        for start in range(0, len(records), IMPORT_CHUNK):
+            Punch._import_polled(self, records[start:start + IMPORT_CHUNK])
+        self.env["zk.device.user"]._merge_reported_users(
+            [dict(user, serial=self.serial) for user in data.get("users", [])])
+        self.with_context(zk_from_relay=True).write({
+            "last_poll_at": now, "last_seen": now, "poll_failures": 0, "last_poll_error": False,
+            "next_poll_at": now + timedelta(minutes=max(self.poll_interval, 1)),
+            "firmware": data.get("firmware") or self.firmware,
+            "user_count": len(data.get("users", [])), "attlog_count": len(records),
+        })
         return True
 
     def action_view_punches(self):

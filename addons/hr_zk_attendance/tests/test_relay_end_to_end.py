@@ -126,3 +126,31 @@ class TestRelayEndToEnd(HttpCase):
         self.assertEqual(line.sync_state, "unmapped")
         line.employee_id = self.env["hr.employee"].create({"name": "Dario Lim"})
         self.assertEqual(line.sync_state, "synced")
+
+    def test_discovered_serial_approved_with_one_click(self):
+        """A serial that knocks unregistered is never OK'd (adms §8), shows up in Odoo as
+        discovered, and one click registers it on the relay."""
+        status, text = self.relay_proc.adms(
+            "GET", "/iclock/cdata?SN=NEW0000042&options=all&pushver=2.4.1")
+        self.assertNotEqual((status, "OK" in text), (200, True))
+        self.relay.action_sync_devices()
+        device = self.env["zk.device"].search([("serial", "=", "NEW0000042")])
+        self.assertEqual((device.state, device.health), ("discovered", "pending"))
+        device.timezone = "Asia/Manila"
+        device.action_approve()
+        self.assertEqual(device.state, "active")
+        self.assertFalse(device.relay_sync_error)
+        status, text = self.relay_proc.adms(
+            "GET", "/iclock/cdata?SN=NEW0000042&options=all&pushver=2.4.1")
+        self.assertEqual(status, 200)
+        self.assertIn("GET OPTION FROM", text)
+
+    def test_info_from_getrequest_shows_on_terminal(self):
+        info = "Ver%208.0.4.7-20230704,12,30,4567,192.168.1.201,10,7,15,0,111"
+        status, _text = self.relay_proc.adms("GET", f"/iclock/getrequest?SN={SERIAL}&INFO={info}")
+        self.assertEqual(status, 200)
+        self.relay.action_sync_devices()
+        self.assertEqual(self.device.firmware, "Ver 8.0.4.7-20230704")
+        self.assertEqual((self.device.user_count, self.device.fingerprint_count,
+                          self.device.attlog_count), (12, 30, 4567))
+        self.assertEqual(self.device.health, "ok")
