@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 from relay_harness import Relay
-from zk_sim import TcpTerminal, TerminalRecord, TerminalUser
 
 from zk_relay.config import Config, load_config
 from zk_relay.poller import Poller, full_jitter
 from zk_relay.store import Store
+from zk_sim import TcpTerminal, TerminalRecord, TerminalUser
 
 pytestmark = pytest.mark.slow
 SERIAL = "SIMPOLL01"
