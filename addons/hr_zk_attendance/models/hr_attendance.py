@@ -8,13 +8,15 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from zk_rules.calendar import CalendarLine, schedule_for_dates
-from zk_rules.engine.replay import replay_document
+from zk_rules.engine import Interval, compute_days, parse_policy
 
 _logger = logging.getLogger(__name__)
 
 # Pairing only: grace and rounding off, so intervals are the raw E8.1 boundaries (Part D).
-PAIRING_POLICY = {"grace_late_minutes": 0, "grace_early_out_minutes": 0,
-                  "rounding": {"unit_minutes": 1, "in_mode": "nearest", "out_mode": "nearest"}}
+PAIRING_POLICY = parse_policy({
+    "grace_late_minutes": 0, "grace_early_out_minutes": 0,
+    "rounding": {"unit_minutes": 1, "in_mode": "nearest", "out_mode": "nearest"},
+})
 
 
 class HrAttendance(models.Model):
@@ -28,7 +30,7 @@ class HrAttendance(models.Model):
     zk_punch_ids = fields.One2many("zk.punch", "attendance_id", string="Terminal punches")
 
     @api.model
-    def _zk_build_pending(self, limit=200):
+    def _zk_build_pending(self, limit=100):
         """Turn punches waiting for pairing into closed hr.attendance intervals.
 
         Works on at most `limit` employees per call (the cron runs it again while some
@@ -195,24 +197,15 @@ def _pair(employee, punches, tz, first, last):
         pad = [first - timedelta(days=1), *dates, last + timedelta(days=1)]
         schedule = schedule_for_dates(_calendar_lines(calendar), pad,
                                       two_weeks=calendar.two_weeks_calendar)
-    document = {
-        "timezone": str(tz.key),
-        "evaluate_dates": [d.isoformat() for d in dates],
-        "punches": [{"id": p.id, "local_time": _to_local(p.timestamp_utc, tz).strftime(
+    days = compute_days(
+        timezone=str(tz.key),
+        evaluate_dates=dates,
+        punches=[{"id": p.id, "local_time": _to_local(p.timestamp_utc, tz).strftime(
             "%Y-%m-%d %H:%M:%S"), "status": p.status} for p in punches],
-        "schedule": schedule,
-        "holidays": [],
-        "policy": PAIRING_POLICY,
-    }
-    result = replay_document(document)
-    intervals = []
-    for day in result["days"].values():
-        for interval in day["intervals"]:
-            if interval["start"] and interval["end"]:
-                intervals.append((_iso_to_utc(interval["start"]), _iso_to_utc(interval["end"])))
-    return sorted(set(intervals))
-
-
-def _iso_to_utc(text):
-    value = datetime.fromisoformat(text)
-    return value.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+        schedule=schedule,
+        policy=PAIRING_POLICY,
+    )
+    intervals = {(Interval.utc_datetime(iv.start), Interval.utc_datetime(iv.end))
+                 for day in days.values() for iv in day.intervals
+                 if iv.start is not None and iv.end is not None}
+    return sorted(intervals)

@@ -167,19 +167,18 @@ class ZkPunch(models.Model):
                                                    DEFAULT_PAST_DAYS)))
         now = fields.Datetime.now()
         mapping = self._employee_mapping()
-        by_state = {}
-        touched = self.env["hr.employee"]
+        rows = []
         for punch in self:
-            state, reason, employee = "done", False, mapping.get((punch.device_id.id, punch.pin))
+            state, reason, employee = "done", None, mapping.get((punch.device_id.id, punch.pin))
             if not punch.device_id:
                 state, reason = "review", self.env._("Terminal %s is not configured in Odoo.",
-                                            punch.serial)
+                                                     punch.serial)
             elif punch.device_id.state != "active":
                 state, reason = "review", self.env._(
                     "Terminal %s is waiting for approval.", punch.serial)
             elif punch.status is not None and punch.status not in codes:
-                state, reason = "review", self.env._("Status code %s is not mapped for this site.",
-                                            punch.status)
+                state, reason = "review", self.env._(
+                    "Status code %s is not mapped for this site.", punch.status)
             elif not punch.timestamp_utc or punch.timestamp_utc > now + future:
                 state, reason = "review", self.env._(
                     "Dated in the future: is the terminal clock right?")
@@ -189,15 +188,29 @@ class ZkPunch(models.Model):
                 state, reason = "unmapped", self.env._(
                     "PIN %(pin)s is not mapped to an employee on %(terminal)s.",
                     pin=punch.pin, terminal=punch.device_id.display_name)
-            by_state.setdefault((state, reason, employee), []).append(punch.id)
-            if state == "done":
-                touched |= employee
-        for (state, reason, employee), ids in by_state.items():
-            self.browse(ids).write({"state": state, "state_reason": reason,
-                                    "employee_id": employee.id if employee else False,
-                                    "pairing_pending": state == "done"})
-        if touched:
+            rows.append((punch.id, state, reason, employee))
+        self._write_outcomes(rows)
+        if any(row[1] == "done" for row in rows):
             self.env.ref("hr_zk_attendance.ir_cron_zk_build_attendances")._trigger()
+
+    def _write_outcomes(self, rows):
+        """Store (id, state, reason, employee) for a whole page in one statement.
+
+        A page touches hundreds of employees; grouped ORM writes would be one UPDATE per
+        employee. zk.punch has no write hooks or dependent stored fields to bypass.
+        """
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            "UPDATE zk_punch SET state = v.state, state_reason = v.reason, "
+            "employee_id = v.employee, pairing_pending = (v.state = 'done'), "
+            "write_uid = %s, write_date = %s "
+            "FROM (VALUES %s) AS v(id, state, reason, employee) WHERE zk_punch.id = v.id",
+            self.env.uid, fields.Datetime.now(),
+            SQL(", ").join(SQL("(%s, %s, %s::varchar, %s::int)", pid, state, reason,
+                               employee.id if employee else None)
+                           for pid, state, reason, employee in rows)))
+        self.invalidate_model(["state", "state_reason", "employee_id", "pairing_pending",
+                               "write_uid", "write_date"])
 
     def _employee_mapping(self):
         lines = self.env["zk.device.user"].search([
