@@ -10,8 +10,6 @@ future change of payload can coexist). The first entry chains on the empty strin
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date
@@ -23,6 +21,12 @@ from zk_rules.cto.inputs import (
     require_date,
     require_int,
     require_ref,
+)
+from zk_rules.hashchain import (  # noqa: F401 - canonical_json, HASH_VERSION re-exported
+    GENESIS_HASH,
+    HASH_VERSION,
+    canonical_json,
+    entry_hash,
 )
 
 ENTRY_TYPES = (
@@ -36,8 +40,6 @@ ENTRY_TYPES = (
     "reverse",
     "forfeit",
 )
-HASH_VERSION = "v1"
-GENESIS_HASH = ""
 # The extra G2 field each entry type carries (and only that type).
 EXTRA_FIELD = {
     "earn": "raw_minutes",
@@ -123,17 +125,6 @@ class LedgerEntry:
             hash=optional_text(value.get("hash"), f"{field}.hash") or "",
             **optional_ints,
         )
-
-
-def canonical_json(payload: Mapping[str, Any]) -> str:
-    """Sorted keys, fixed separators, ASCII only: the same bytes on every machine."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-
-
-def entry_hash(prev_hash: str, payload: Mapping[str, Any]) -> str:
-    """C11 chain link: versioned sha256 over the previous hash and the canonical payload."""
-    digest = hashlib.sha256((prev_hash + canonical_json(payload)).encode("ascii")).hexdigest()
-    return f"{HASH_VERSION}${digest}"
 
 
 def seal(entry: LedgerEntry, prev_hash: str) -> LedgerEntry:
