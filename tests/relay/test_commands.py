@@ -283,5 +283,9 @@ def test_issue5_command_endpoints_need_a_token_and_a_known_device(relay: Relay) 
                      {"kind": "info"}).status == 404
     assert relay.api("GET", "/api/v1/commands/999999999").status == 404
     assert relay.api("GET", "/api/v1/commands/abc").status == 404
-    assert relay.api("POST", "/api/v1/devices/CMDAUTH/commands", None,
-                     headers=["Content-Length: 0"]).status == 400
+    empty = relay.api("POST", "/api/v1/devices/CMDAUTH/commands", None,
+                      headers=["Content-Length: 0"])
+    assert empty.status == 400 and empty.json()["field"] == "body"
+    mixed = relay.api("POST", "/api/v1/devices/CMDAUTH/commands",
+                      {"kind": "user_delete", "pin": "1", "params": {"pin": "2"}})
+    assert mixed.status == 400 and mixed.json()["field"] == "params"

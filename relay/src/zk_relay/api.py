@@ -270,16 +270,21 @@ class Api:
 
     # -- device commands (§4.6-§4.8)
     def post_command(self, serial: str) -> HTTPResponse:
-        payload = _json_body()
-        kind = payload.get("kind")
-        if "params" in payload:
-            params = payload["params"]
-            if not isinstance(params, dict) or set(payload) - {"kind", "params"}:
-                raise ApiError(400, "bad_request", "params: give the fields either at the top"
-                                                   " level or in a 'params' object, not both")
-        else:
-            params = {k: v for k, v in payload.items() if k != "kind"}
+        """Every 400 here names the refused field (``body`` when it is not a JSON object)."""
         try:
+            payload = _json_body()
+        except ApiError as exc:
+            return json_response({"error": "bad_request", "field": "body",
+                                  "message": exc.message}, 400)
+        kind = payload.get("kind")
+        try:
+            if "params" in payload:
+                params = payload["params"]
+                if not isinstance(params, dict) or set(payload) - {"kind", "params"}:
+                    raise commands.CommandError("params", "give the fields either at the top"
+                                                " level or in a 'params' object, not both")
+            else:
+                params = {k: v for k, v in payload.items() if k != "kind"}
             command = commands.build(kind, params)
         except commands.CommandError as exc:
             return json_response({"error": "bad_request", "field": exc.field,
