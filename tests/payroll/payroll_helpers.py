@@ -76,8 +76,12 @@ def golden_employees() -> list[dict[str, Any]]:
                 status="holiday_work",
                 regular_minutes=0,
                 overtime_lines=[
-                    {"kind": "holiday", "minutes": 300, "status": "approved",
-                     "approved_minutes": 250}
+                    {
+                        "kind": "holiday",
+                        "minutes": 300,
+                        "status": "approved",
+                        "approved_minutes": 250,
+                    }
                 ],
                 night_minutes=20,
             ),

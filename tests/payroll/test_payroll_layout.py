@@ -63,8 +63,9 @@ def test_header_only_when_there_is_nothing_to_export():
 
 @pytest.mark.parametrize("separator", [";", ","])
 def test_the_separator_is_the_configured_one(separator):
-    content = build_batch(PERIOD, [employee("E1", "Ana", [day("2025-03-03")])],
-                          {"separator": separator}).content
+    content = build_batch(
+        PERIOD, [employee("E1", "Ana", [day("2025-03-03")])], {"separator": separator}
+    ).content
     header, row = content.decode().split("\r\n")[:2]
     other = "," if separator == ";" else ";"
     assert header.count(separator) == len(columns({"separator": separator})) - 1
@@ -86,8 +87,9 @@ def test_the_separator_is_the_configured_one(separator):
     ],
 )
 def test_rfc4180_quoting(name, separator, written):
-    content = build_batch(PERIOD, [employee("E1", name, [day("2025-03-03")])],
-                          {"separator": separator}).content.decode()
+    content = build_batch(
+        PERIOD, [employee("E1", name, [day("2025-03-03")])], {"separator": separator}
+    ).content.decode()
     row = content.split("\r\n", 1)[1]
     assert row.startswith(f"ACME PH{separator}E1{separator}{written}{separator}2025-03-03")
     parsed = list(csv.reader(io.StringIO(content, newline=""), delimiter=separator))
@@ -106,8 +108,19 @@ def test_company_and_code_are_quoted_too():
 
 @pytest.mark.parametrize(
     ("minutes", "text"),
-    [(0, "0.00"), (1, "0.02"), (3, "0.05"), (29, "0.48"), (30, "0.50"), (50, "0.83"),
-     (61, "1.02"), (89, "1.48"), (480, "8.00"), (525, "8.75"), (100_000, "1666.67")],
+    [
+        (0, "0.00"),
+        (1, "0.02"),
+        (3, "0.05"),
+        (29, "0.48"),
+        (30, "0.50"),
+        (50, "0.83"),
+        (61, "1.02"),
+        (89, "1.48"),
+        (480, "8.00"),
+        (525, "8.75"),
+        (100_000, "1666.67"),
+    ],
 )
 def test_minutes_to_hours_round_half_up_two_places(minutes, text):
     assert hours_text(minutes, 2) == text
@@ -117,8 +130,16 @@ def test_minutes_to_hours_round_half_up_two_places(minutes, text):
 
 @pytest.mark.parametrize(
     ("minutes", "decimals", "text"),
-    [(3, 1, "0.1"), (2, 1, "0.0"), (30, 0, "1"), (29, 0, "0"), (90, 0, "2"), (61, 4, "1.0167"),
-     (1, 3, "0.017"), (0, 0, "0")],
+    [
+        (3, 1, "0.1"),
+        (2, 1, "0.0"),
+        (30, 0, "1"),
+        (29, 0, "0"),
+        (90, 0, "2"),
+        (61, 4, "1.0167"),
+        (1, 3, "0.017"),
+        (0, 0, "0"),
+    ],
 )
 def test_other_decimal_places(minutes, decimals, text):
     assert hours_text(minutes, decimals) == text
@@ -128,7 +149,10 @@ def test_rounding_in_a_row_and_minutes_unit_is_exact():
     record = day("2025-03-03", regular_minutes=421, late_in_minutes=50, undertime_minutes=59)
     hours = one_row([record])
     assert (hours["regular_hours"], hours["late_in_hours"], hours["undertime_hours"]) == (
-        "7.02", "0.83", "0.98")
+        "7.02",
+        "0.83",
+        "0.98",
+    )
     minutes = one_row([record], {"unit": "minutes"})
     assert (minutes["regular_minutes"], minutes["late_in_minutes"]) == ("421", "50")
     one_place = one_row([record], {"decimals": 1})
@@ -174,40 +198,79 @@ def test_only_approved_minutes_are_paid(line, paid):
 
 def test_overtime_goes_to_the_column_of_its_kind_and_holiday_kind():
     days = [
-        day("2025-03-08", day_type="rest_day", status="rest_day_work", regular_minutes=0,
-            overtime_lines=[ot("rest_day", 300, "approved", 240)]),
-        day("2025-03-09", day_type="holiday", holiday_kind="regular", status="holiday_work",
-            regular_minutes=0, overtime_lines=[ot("holiday", 120, "approved")]),
-        day("2025-03-10", day_type="holiday", holiday_kind="special", status="holiday_work",
-            regular_minutes=0, overtime_lines=[ot("holiday", 90, "approved")]),
+        day(
+            "2025-03-08",
+            day_type="rest_day",
+            status="rest_day_work",
+            regular_minutes=0,
+            overtime_lines=[ot("rest_day", 300, "approved", 240)],
+        ),
+        day(
+            "2025-03-09",
+            day_type="holiday",
+            holiday_kind="regular",
+            status="holiday_work",
+            regular_minutes=0,
+            overtime_lines=[ot("holiday", 120, "approved")],
+        ),
+        day(
+            "2025-03-10",
+            day_type="holiday",
+            holiday_kind="special",
+            status="holiday_work",
+            regular_minutes=0,
+            overtime_lines=[ot("holiday", 90, "approved")],
+        ),
         day("2025-03-11", overtime_lines=[ot("workday", 45, "approved")]),
     ]
     row = one_row(days, {"unit": "minutes", "granularity": "period"})
-    assert [row[f"ot_{k}_minutes"] for k in
-            ("workday", "rest_day", "holiday_regular", "holiday_special")] == [
-        "45", "240", "120", "90"]
-    assert [row[k] for k in ("days", "workdays", "rest_days", "holidays_regular",
-                             "holidays_special")] == ["4", "1", "1", "1", "1"]
+    assert [
+        row[f"ot_{k}_minutes"]
+        for k in ("workday", "rest_day", "holiday_regular", "holiday_special")
+    ] == ["45", "240", "120", "90"]
+    assert [
+        row[k] for k in ("days", "workdays", "rest_days", "holidays_regular", "holidays_special")
+    ] == ["4", "1", "1", "1", "1"]
 
 
 # --------------------------------------------------------------------------- leave, CTO, absence
 
 
 def test_leave_by_configured_kind_and_other():
-    leave_day = day("2025-03-03", status="on_leave", regular_minutes=0, leave_minutes=480,
-                    leaves={"sick": 240, "cto": 120, "maternity": 120})
+    leave_day = day(
+        "2025-03-03",
+        status="on_leave",
+        regular_minutes=0,
+        leave_minutes=480,
+        leaves={"sick": 240, "cto": 120, "maternity": 120},
+    )
     row = one_row([leave_day], {"unit": "minutes", "leave_kinds": ["cto", "sick"]})
     header = columns({"unit": "minutes", "leave_kinds": ["cto", "sick"]})
     assert header[18:21] == ("leave_cto_minutes", "leave_sick_minutes", "leave_other_minutes")
-    assert (row["leave_cto_minutes"], row["leave_sick_minutes"],
-            row["leave_other_minutes"]) == ("120", "240", "120")
+    assert (row["leave_cto_minutes"], row["leave_sick_minutes"], row["leave_other_minutes"]) == (
+        "120",
+        "240",
+        "120",
+    )
 
 
 def test_cto_used_and_its_lots_in_natural_order_summed_per_lot():
-    days = [day("2025-03-03", status="on_leave", regular_minutes=0, leave_minutes=480,
-                leaves=[{"kind": "cto", "minutes": 480}]),
-            day("2025-03-04", status="on_leave", regular_minutes=0, leave_minutes=240,
-                leaves=[{"kind": "cto", "minutes": 240}])]
+    days = [
+        day(
+            "2025-03-03",
+            status="on_leave",
+            regular_minutes=0,
+            leave_minutes=480,
+            leaves=[{"kind": "cto", "minutes": 480}],
+        ),
+        day(
+            "2025-03-04",
+            status="on_leave",
+            regular_minutes=0,
+            leave_minutes=240,
+            leaves=[{"kind": "cto", "minutes": 240}],
+        ),
+    ]
     uses = [
         {"date": "2025-03-03", "lot": "L10", "minutes": 200, "ref": "R1"},
         {"date": "2025-03-03", "lot": "L2", "minutes": 280, "ref": "R1"},
@@ -227,29 +290,68 @@ def test_cto_ledger_use_entries_are_accepted():
     from zk_rules.cto import CtoBank
 
     bank = CtoBank()
-    bank.apply({"type": "overtime", "ref": "OT1", "work_date": "2025-02-03", "kind": "workday",
-                "approved_minutes": 480, "status": "approved"})
-    outcome = bank.apply({"type": "cto_request", "ref": "CTO1", "dates": ["2025-03-03"],
-                          "minutes_per_day": 240, "state": "approved"})
+    bank.apply(
+        {
+            "type": "overtime",
+            "ref": "OT1",
+            "work_date": "2025-02-03",
+            "kind": "workday",
+            "approved_minutes": 480,
+            "status": "approved",
+        }
+    )
+    outcome = bank.apply(
+        {
+            "type": "cto_request",
+            "ref": "CTO1",
+            "dates": ["2025-03-03"],
+            "minutes_per_day": 240,
+            "state": "approved",
+        }
+    )
     uses = [e for e in outcome.entries if e.type == "use"]
-    leave_day = day("2025-03-03", status="non_compliant", regular_minutes=240, leave_minutes=240,
-                    leaves=[{"kind": "cto", "minutes": 240}])
+    leave_day = day(
+        "2025-03-03",
+        status="non_compliant",
+        regular_minutes=240,
+        leave_minutes=240,
+        leaves=[{"kind": "cto", "minutes": 240}],
+    )
     for given in (uses, [e.to_dict() for e in uses]):
         row = one_row([leave_day], {"unit": "minutes"}, cto_uses=given)
         assert (row["cto_used_minutes"], row["cto_lots_minutes"]) == ("240", "L1:240")
 
 
 def test_absence_and_unknown_late_early():
-    absent = day("2025-03-03", status="absent", regular_minutes=0, late_in_minutes=None,
-                 early_out_minutes=None, undertime_minutes=480)
+    absent = day(
+        "2025-03-03",
+        status="absent",
+        regular_minutes=0,
+        late_in_minutes=None,
+        early_out_minutes=None,
+        undertime_minutes=480,
+    )
     row = one_row([absent], {"unit": "minutes"})
-    assert (row["absent_days"], row["late_in_minutes"], row["early_out_minutes"],
-            row["undertime_minutes"]) == ("1", "", "", "480")
-    incomplete = day("2025-03-04", status="incomplete", provisional=True, early_out_minutes=None,
-                     late_in_minutes=7)
+    assert (
+        row["absent_days"],
+        row["late_in_minutes"],
+        row["early_out_minutes"],
+        row["undertime_minutes"],
+    ) == ("1", "", "", "480")
+    incomplete = day(
+        "2025-03-04",
+        status="incomplete",
+        provisional=True,
+        early_out_minutes=None,
+        late_in_minutes=7,
+    )
     period = one_row([absent, incomplete], {"unit": "minutes", "granularity": "period"})
-    assert (period["absent_days"], period["provisional_days"], period["late_in_minutes"],
-            period["early_out_minutes"]) == ("1", "1", "7", "0")
+    assert (
+        period["absent_days"],
+        period["provisional_days"],
+        period["late_in_minutes"],
+        period["early_out_minutes"],
+    ) == ("1", "1", "7", "0")
 
 
 def test_engine_day_records_are_accepted_as_they_are():
@@ -264,17 +366,20 @@ def test_engine_day_records_are_accepted_as_they_are():
             {"id": 3, "local_time": "2025-03-04 07:59:00", "status": 0},
             {"id": 4, "local_time": "2025-03-04 19:00:00", "status": 1},
         ],
-        schedule={d: {"segments": [["08:00", "17:00"]], "unpaid_break_minutes": 60}
-                  for d in ("2025-03-03", "2025-03-04")},
+        schedule={
+            d: {"segments": [["08:00", "17:00"]], "unpaid_break_minutes": 60}
+            for d in ("2025-03-03", "2025-03-04")
+        },
         holidays=[],
         policy=parse_policy({"overtime_approval": "manager"}),
     )
     assert isinstance(records["2025-03-03"], DayRecord)
     assert records["2025-03-03"].overtime_lines[0].status == "to_approve"
-    rows = build_rows(PERIOD, [employee("E1", "Ana", list(records.values()))],
-                      {"unit": "minutes"})
+    rows = build_rows(PERIOD, [employee("E1", "Ana", list(records.values()))], {"unit": "minutes"})
     assert [(r[3], r[9], r[10]) for r in rows] == [
-        ("2025-03-03", "480", "0"), ("2025-03-04", "480", "0")]  # 120 min waiting: paid 0
+        ("2025-03-03", "480", "0"),
+        ("2025-03-04", "480", "0"),
+    ]  # 120 min waiting: paid 0
 
 
 # --------------------------------------------------------------------------- bad input
@@ -325,12 +430,16 @@ def _error(days=None, **bundle):
         ({"holiday_kind": "regular"}, "holiday_kind"),  # a workday has none
         ({"leave_minutes": 60}, "leaves"),  # minutes by kind do not add up
         ({"leave_minutes": 60, "leaves": [{"kind": "Sick", "minutes": 60}]}, "leaves[0].kind"),
-        ({"overtime_lines": [ot("workday", 30, "approved", 31)]},
-         "overtime_lines[0].approved_minutes"),
+        (
+            {"overtime_lines": [ot("workday", 30, "approved", 31)]},
+            "overtime_lines[0].approved_minutes",
+        ),
         ({"overtime_lines": [ot("workday", 30, "pending")]}, "overtime_lines[0].status"),
         ({"overtime_lines": [ot("rest_day", 30, "approved")]}, "overtime_lines[0].kind"),
-        ({"overtime_lines": [ot("workday", 30, "approved"), ot("workday", 5, "approved")]},
-         "overtime_lines[1].kind"),
+        (
+            {"overtime_lines": [ot("workday", 30, "approved"), ot("workday", 5, "approved")]},
+            "overtime_lines[1].kind",
+        ),
     ],
 )
 def test_bad_day_names_the_field(over, field):
@@ -346,8 +455,10 @@ def test_bad_day_names_the_field(over, field):
         ({"date": "2025-03-03", "lot": "L|1", "minutes": 240}, "cto_uses[0].lot"),
         ({"date": "2025-03-03", "lot": "", "minutes": 240}, "cto_uses[0].lot"),
         ({"date": "2025-03-03", "lot": "L1", "minutes": 0}, "cto_uses[0].minutes"),
-        ({"date": "2025-03-03", "lot": "L1", "minutes": 240, "type": "use_cancel"},
-         "cto_uses[0].type"),
+        (
+            {"date": "2025-03-03", "lot": "L1", "minutes": 240, "type": "use_cancel"},
+            "cto_uses[0].type",
+        ),
         ({"date": "2025-03-03", "lot": "L1", "minutes": 240, "ref": ""}, "cto_uses[0].ref"),
     ],
 )
