@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import socket
 import time
@@ -140,14 +141,13 @@ def sigterm(name: str) -> tuple[str, float]:
     return code, time.monotonic() - started
 
 
-@pytest.mark.parametrize("arch", ["amd64", "arm64"])
-def test_relay_image_smoke(arch: str) -> None:
-    require_podman()
-    if not NATIVE:
-        pytest.skip(f"unknown host architecture {platform.machine()}")
-    if not emulation_ready(arch):
-        pytest.skip(f"linux/{arch} needs qemu-user-static with binfmt_misc enabled on this "
-                    f"{NATIVE} host (shared/docs/containers.md)")
+BUILT: dict[str, tuple[str, str, float]] = {}
+
+
+def relay_image(arch: str) -> tuple[str, str, float]:
+    """Build docker/relay.Dockerfile for ``arch`` once per session: (image, base, seconds)."""
+    if arch in BUILT:
+        return BUILT[arch]
     base = base_image(arch)
     image = f"localhost/zk-relay:smoke-{arch}"
     build = ["build", "--format", "docker", "--platform", f"linux/{arch}",
@@ -158,7 +158,23 @@ def test_relay_image_smoke(arch: str) -> None:
         build += ["-v", f"{CA_BUNDLE}:{CA_BUNDLE}:ro"]
     began = time.monotonic()
     podman(*build, str(ROOT), timeout=600 if arch == NATIVE else 1800)
-    built_in = time.monotonic() - began
+    BUILT[arch] = (image, base, time.monotonic() - began)
+    return BUILT[arch]
+
+
+def require_arch(arch: str) -> None:
+    require_podman()
+    if not NATIVE:
+        pytest.skip(f"unknown host architecture {platform.machine()}")
+    if not emulation_ready(arch):
+        pytest.skip(f"linux/{arch} needs qemu-user-static with binfmt_misc enabled on this "
+                    f"{NATIVE} host (shared/docs/containers.md)")
+
+
+@pytest.mark.parametrize("arch", ["amd64", "arm64"])
+def test_relay_image_smoke(arch: str) -> None:
+    require_arch(arch)
+    image, base, built_in = relay_image(arch)
 
     meta = json.loads(podman("image", "inspect", image).stdout)[0]
     assert meta["Architecture"] == arch
@@ -215,3 +231,48 @@ def test_relay_image_smoke(arch: str) -> None:
     finally:
         podman("rm", "-f", first, second, check=False)
         podman("volume", "rm", "-f", volume, check=False)
+
+
+def test_compose_relay_service_starts_with_podman_compose(tmp_path: Path) -> None:
+    """docker/compose.yaml's relay service, brought up alone by podman-compose (Odoo's
+    official image cannot be pulled here): environment, port and volume wiring of the file."""
+    require_arch(NATIVE)
+    compose = shutil.which("podman-compose")
+    if compose is None:
+        pytest.skip("podman-compose is not installed (apt-get install podman-compose)")
+    image, _, _ = relay_image(NATIVE)
+    podman("tag", image, "localhost/zk-odoo/relay:latest")  # compose.yaml's image name
+    project = f"zksmoke{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    work = tmp_path / "docker"
+    work.mkdir()
+    shutil.copy(DOCKER / "compose.yaml", work / "compose.yaml")
+    env = (DOCKER / "example.env").read_text().replace("COMPOSE_PROJECT_NAME=zk-odoo",
+                                                       f"COMPOSE_PROJECT_NAME={project}")
+    (work / ".env").write_text(env + f"ZK_RELAY_HTTP_PORT={port}\nZK_RELAY_RETENTION_DAYS=45\n")
+    for name in ("addons", "rules", "relay", "odoo.conf"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    environ = dict(os.environ, CONTAINERS_CONF=str(CONTAINERS_CONF))
+    cmd = [compose, "-p", project, "-f", "compose.yaml"]
+    try:
+        up = run([*cmd, "up", "-d", "--no-build", "relay"], timeout=180, cwd=work, env=environ)
+        assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+        deadline = time.monotonic() + 60
+        status = 0
+        while time.monotonic() < deadline and status != 200:
+            try:
+                status, health = api(port, "/health")
+            except (OSError, ValueError):
+                time.sleep(0.3)
+        assert status == 200, "the compose relay did not answer /health"
+        name = podman("ps", "--filter", f"label=io.podman.compose.project={project}",
+                      "--format", "{{.Names}}").stdout.split()
+        assert len(name) == 1, name
+        shown = podman("exec", name[0], "zk-relay", "config").stdout
+        assert re.search(r"retention_days\s*=?\s*45", shown), shown  # from compose's environment
+        mounts = podman("inspect", "--format", "{{range .Mounts}}{{.Name}}:{{.Destination}} "
+                        "{{end}}", name[0]).stdout
+        assert f"{project}_relay-data:/data" in mounts, mounts
+    finally:
+        run([*cmd, "down", "-v"], timeout=180, cwd=work, env=environ)
+        podman("rmi", "localhost/zk-odoo/relay:latest", check=False)
