@@ -276,3 +276,35 @@ def test_compose_relay_service_starts_with_podman_compose(tmp_path: Path) -> Non
     finally:
         run([*cmd, "down", "-v"], timeout=180, cwd=work, env=environ)
         podman("rmi", "localhost/zk-odoo/relay:latest", check=False)
+
+
+def test_odoo_dockerfile_steps_on_a_stand_in_base(tmp_path: Path) -> None:
+    """docker/odoo.Dockerfile's own steps (wheels in the builder stage as the unprivileged
+    user, install into the system Python under PEP 668, odoo.conf, final user). The official
+    odoo:18 cannot be pulled here, so ODOO_IMAGE is a stand-in: the local Debian + Python
+    base with the official image's account and folders (user odoo, /etc/odoo). What this does
+    not show is Odoo itself running: that needs the real image (docker/README.md)."""
+    require_arch(NATIVE)
+    base = base_image(NATIVE)
+    stand_in = "localhost/zk-odoo-standin:smoke"
+    (tmp_path / "Containerfile").write_text(
+        f"FROM {base}\n"
+        "RUN useradd --system --create-home --home-dir /var/lib/odoo odoo"
+        " && mkdir -p /etc/odoo /mnt/extra-addons && chown odoo /etc/odoo /mnt/extra-addons\n"
+        "USER odoo\n")
+    podman("build", "-t", stand_in, str(tmp_path), timeout=300)
+    image = "localhost/zk-odoo-odoo:smoke"
+    build = ["build", "--format", "docker", "--build-arg", f"ODOO_IMAGE={stand_in}",
+             "--ignorefile", str(DOCKER / "odoo.Dockerfile.dockerignore"),
+             "-f", str(DOCKER / "odoo.Dockerfile"), "-t", image]
+    if CA_BUNDLE.exists():
+        build += ["-v", f"{CA_BUNDLE}:{CA_BUNDLE}:ro"]
+    try:
+        podman(*build, str(ROOT), timeout=600)
+        probe = ("import configparser, zk, zk_relay, zk_rules; c = configparser.ConfigParser();"
+                 " c.read('/etc/odoo/odoo.conf'); print(c['options']['addons_path'])")
+        out = podman("run", "--rm", image, "python3", "-c", probe).stdout
+        assert out.strip() == "/mnt/extra-addons,/usr/lib/python3/dist-packages/odoo/addons"
+        assert podman("run", "--rm", image, "id", "-un").stdout.strip() == "odoo"
+    finally:
+        podman("rmi", "-f", image, stand_in, check=False)
