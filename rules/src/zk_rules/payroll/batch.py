@@ -49,7 +49,12 @@ def render(header: Sequence[str], rows: Iterable[Sequence[str]], separator: str)
     out = io.StringIO()
     write = out.write
     for row in (header, *rows):
-        write(separator.join([csv_cell(cell, separator) for cell in row]))
+        line = separator.join(row)
+        # Fast path, exact: no cell holds the separator, a quote, CR or LF exactly when the
+        # joined line has one separator per gap and none of the other three.
+        if line.count(separator) != len(row) - 1 or '"' in line or "\r" in line or "\n" in line:
+            line = separator.join([csv_cell(cell, separator) for cell in row])
+        write(line)
         write(LINE_END)
     return out.getvalue().encode(ENCODING)
 

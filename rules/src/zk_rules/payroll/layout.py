@@ -181,9 +181,13 @@ def minutes_formatter(config: LayoutConfig):
 
     else:
         decimals = config.decimals
+        cache: dict[int | None, str] = {None: ""}
 
         def fmt(minutes: int | None) -> str:
-            return "" if minutes is None else hours_text(minutes, decimals)
+            text = cache.get(minutes)
+            if text is None:
+                text = cache[minutes] = hours_text(minutes, decimals)
+            return text
 
     return fmt
 
