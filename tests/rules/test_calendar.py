@@ -17,11 +17,19 @@ def office_week():
     return lines
 
 
-def test_part_d_day_lines_become_segments_and_lunch_the_unpaid_break():
+def test_part_d_lunch_line_joins_the_day_into_one_segment_with_an_unpaid_break():
     schedule = schedule_for_dates(office_week(), [MON])
-    # 08-12 and 13-17 are segments; the 12-13 lunch line is a 60-minute unpaid break.
-    assert schedule == {"2025-03-03": {"segments": [["08:00", "12:00"], ["13:00", "17:00"]],
+    # 08-12 + lunch 12-13 + 13-17 is one segment 08:00-17:00 (540 min) with a 60-minute
+    # floating unpaid break: scheduled = 540 - 60 = 480, Odoo's 8 hours (Part E6).
+    assert schedule == {"2025-03-03": {"segments": [["08:00", "17:00"]],
                                        "unpaid_break_minutes": 60}}
+
+
+def test_part_d_split_shift_without_lunch_line_stays_two_segments():
+    lines = [CalendarLine(0, 8, 12), CalendarLine(0, 16, 20, "afternoon")]
+    schedule = schedule_for_dates(lines, [MON])
+    assert schedule["2025-03-03"] == {"segments": [["08:00", "12:00"], ["16:00", "20:00"]],
+                                      "unpaid_break_minutes": 0}
 
 
 def test_part_d_rest_days_are_not_listed():

@@ -1,1 +1,17 @@
-from . import hr_attendance, hr_employee, zk_device, zk_device_user, zk_punch, zk_relay
+from . import (
+    hr_attendance,
+    hr_employee,
+    res_company,
+    res_config_settings,
+    resource_calendar_leaves,
+    zk_adjustment,
+    zk_audit_entry,
+    zk_daily_record,
+    zk_daily_record_version,
+    zk_day_exception,
+    zk_device,
+    zk_device_user,
+    zk_overtime_line,
+    zk_punch,
+    zk_relay,
+)

@@ -60,7 +60,15 @@ class ZkDeviceUser(models.Model):
         return lines
 
     def write(self, vals):
+        audited = {"employee_id", "pin", "active"} & set(vals)
+        before = {line.id: {f: line[f].id if f == "employee_id" else line[f] for f in audited}
+                  for line in self} if audited else {}
         result = super().write(vals)
+        if audited:
+            after = {line.id: {f: line[f].id if f == "employee_id" else line[f]
+                               for f in audited} for line in self}
+            self.env["zk.audit.entry"]._log(self, "mapping_change", before=before, after=after,
+                                            reason=self.env.context.get("zk_reason"))
         if "employee_id" in vals or "pin" in vals:
             self.filtered("employee_id")._reprocess_punches()
         return result

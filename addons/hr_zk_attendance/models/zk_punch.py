@@ -21,6 +21,7 @@ STATES = [
     ("unmapped", "Unknown PIN"),
     ("review", "To review"),
     ("done", "Processed"),
+    ("superseded", "Replaced by an adjustment"),
 ]
 
 
@@ -40,7 +41,8 @@ class ZkPunch(models.Model):
     device_id = fields.Many2one("zk.device", readonly=True, index=True, ondelete="restrict")
     relay_id = fields.Many2one("zk.relay", readonly=True, index=True, ondelete="restrict")
     relay_event_id = fields.Integer(readonly=True, string="Relay event id")
-    source = fields.Selection([("relay", "Relay"), ("direct", "Direct poll")], readonly=True,
+    source = fields.Selection([("relay", "Relay"), ("direct", "Direct poll"),
+                               ("adjustment", "Approved adjustment")], readonly=True,
                               required=True, default="relay")
     company_id = fields.Many2one("res.company", readonly=True, index=True)
     serial = fields.Char(required=True, readonly=True)
@@ -62,6 +64,8 @@ class ZkPunch(models.Model):
                                     index="btree_not_null")
     pairing_pending = fields.Boolean(readonly=True, index=True,
                                      help="Processed, waiting to be paired into attendances.")
+    record_pending = fields.Boolean(readonly=True, index=True,
+                                    help="Its day's record is to be computed again.")
 
     def init(self):
         # The database, not Python, guarantees a punch is stored once (architecture.md).
@@ -203,6 +207,7 @@ class ZkPunch(models.Model):
         self.env.cr.execute(SQL(
             "UPDATE zk_punch SET state = v.state, state_reason = v.reason, "
             "employee_id = v.employee, pairing_pending = (v.state = 'done'), "
+            "record_pending = (v.state = 'done'), "
             "write_uid = %s, write_date = %s "
             "FROM (VALUES %s) AS v(id, state, reason, employee) WHERE zk_punch.id = v.id",
             self.env.uid, fields.Datetime.now(),
@@ -210,7 +215,7 @@ class ZkPunch(models.Model):
                                employee.id if employee else None)
                            for pid, state, reason, employee in rows)))
         self.invalidate_model(["state", "state_reason", "employee_id", "pairing_pending",
-                               "write_uid", "write_date"])
+                               "record_pending", "write_uid", "write_date"])
 
     def _employee_mapping(self):
         lines = self.env["zk.device.user"].search([

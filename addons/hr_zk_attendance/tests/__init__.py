@@ -1,6 +1,8 @@
 from . import (
     common,
     test_attendance,
+    test_audit,
+    test_daily_record,
     test_direct_poll,
     test_punch_import,
     test_relay_end_to_end,

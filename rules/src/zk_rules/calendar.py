@@ -4,6 +4,11 @@ Odoo 18 calendar lines cannot cross midnight, so a 22:00-06:00 shift is two line
 at 24:00 and one starting at 00:00 on the next weekday. Part D joins them into one segment of
 the first day; this module does that, honours `week_type` and `date_from`/`date_to`, and takes
 the total of `lunch` lines as the unpaid break. Plain data in, the engine's B1 `schedule` out.
+
+A lunch line that fills the gap between two work lines (08-12, lunch 12-13, 13-17) joins them
+into one segment (08:00-17:00) with the lunch as its unpaid break: the engine's break is
+floating (Part E6), and keeping 08-12 and 13-17 as two segments while also deducting the lunch
+would count the hour twice (7 h scheduled where Odoo says 8 h).
 """
 
 from __future__ import annotations
@@ -66,21 +71,34 @@ def _day_lines(lines: Sequence[CalendarLine], day: date, two_weeks: bool) -> lis
                   key=lambda ln: (ln.hour_from, ln.hour_to))
 
 
+def _joined_runs(own: list[CalendarLine]) -> list[tuple[float, float]]:
+    """Work lines joined through contiguous lunch lines, as (hour_from, hour_to) runs."""
+    runs: list[list[float]] = []
+    has_work: list[bool] = []
+    for line in sorted(own, key=lambda ln: (ln.hour_from, ln.hour_to)):
+        is_work = line.day_period != "lunch"
+        if runs and round(runs[-1][1] * 60) == round(line.hour_from * 60):
+            runs[-1][1] = max(runs[-1][1], line.hour_to)
+            has_work[-1] = has_work[-1] or is_work
+        else:
+            runs.append([line.hour_from, line.hour_to])
+            has_work.append(is_work)
+    return [(start, end) for (start, end), work in zip(runs, has_work, strict=True) if work]
+
+
 def _day_entry(lines: Sequence[CalendarLine], day: date, two_weeks: bool) -> dict:
     own = _day_lines(lines, day, two_weeks)
-    work = [ln for ln in own if ln.day_period != "lunch"]
     lunch = sum(round((ln.hour_to - ln.hour_from) * 60) for ln in own
                 if ln.day_period == "lunch")
-    following = [ln for ln in _day_lines(lines, day + timedelta(days=1), two_weeks)
-                 if ln.day_period != "lunch"]
+    following = _joined_runs(_day_lines(lines, day + timedelta(days=1), two_weeks))
     segments: list[list[str]] = []
-    for line in work:
-        if round(line.hour_from * 60) == 0 and _continues_previous(lines, day, two_weeks):
+    for hour_from, hour_to in _joined_runs(own):
+        if round(hour_from * 60) == 0 and _continues_previous(lines, day, two_weeks):
             continue  # the tail of yesterday's overnight shift, joined there
-        start, end = hhmm(line.hour_from), hhmm(line.hour_to)
+        start, end = hhmm(hour_from), hhmm(hour_to)
         if end == "24:00":
-            tail = next((ln for ln in following if round(ln.hour_from * 60) == 0), None)
-            end = hhmm(tail.hour_to) if tail else "00:00"
+            tail = next((run for run in following if round(run[0] * 60) == 0), None)
+            end = hhmm(tail[1]) if tail else "00:00"
         segments.append([start, end])
     return {"segments": segments, "unpaid_break_minutes": max(lunch, 0)}
 

@@ -1,0 +1,115 @@
+import hashlib
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from .hr_attendance import _to_local
+
+
+class ZkAdjustment(models.Model):
+    """A proposed missing punch or corrected time. Once approved it becomes a punch of its own
+    kind ("adjustment"): the terminals' punches are never edited (architecture.md)."""
+
+    _name = "zk.adjustment"
+    _description = "Attendance Adjustment Request"
+    _order = "create_date desc"
+
+    employee_id = fields.Many2one("hr.employee", required=True, index=True,
+                                  default=lambda s: s.env.user.employee_id)
+    company_id = fields.Many2one(related="employee_id.company_id", store=True)
+    department_id = fields.Many2one(related="employee_id.department_id", store=True)
+    punch_time = fields.Datetime(required=True, help="When the punch should have been.")
+    direction = fields.Selection([("in", "Check in"), ("out", "Check out")], required=True,
+                                 default="in")
+    replaced_punch_id = fields.Many2one(
+        "zk.punch", string="Corrects punch",
+        domain="[('employee_id', '=', employee_id), ('state', '=', 'done')]",
+        help="For a corrected time: the terminal punch this one replaces. It is kept as it "
+        "was sent and set aside (Replaced by an adjustment), never edited.")
+    reason = fields.Text(required=True)
+    state = fields.Selection([("draft", "Draft"), ("to_approve", "To approve"),
+                              ("approved", "Approved"), ("refused", "Refused")],
+                             default="draft", required=True, readonly=True, index=True)
+    requested_by = fields.Many2one("res.users", default=lambda s: s.env.user, readonly=True)
+    decided_by = fields.Many2one("res.users", readonly=True)
+    decided_at = fields.Datetime(readonly=True)
+    decision_reason = fields.Char(readonly=True)
+    punch_id = fields.Many2one("zk.punch", readonly=True, string="Resulting punch")
+
+    @api.depends("employee_id", "punch_time", "direction")
+    def _compute_display_name(self):
+        for adjustment in self:
+            adjustment.display_name = (
+                f"{adjustment.employee_id.name or ''}: {adjustment.direction or ''} "
+                f"{adjustment.punch_time or ''}")
+
+    def action_submit(self):
+        self.filtered(lambda a: a.state == "draft").write({"state": "to_approve"})
+        return True
+
+    def _check_can_decide(self):
+        # Same authority as overtime: the department's manager, or an administrator.
+        for adjustment in self:
+            if adjustment.state != "to_approve":
+                raise UserError(self.env._("Only submitted requests can be decided."))
+        self.env["zk.overtime.line"]._check_can_decide_for(self.employee_id)
+
+    def action_approve(self, reason=None):
+        self._check_can_decide()
+        for adjustment in self:
+            punch = adjustment._make_punch()
+            if adjustment.replaced_punch_id:
+                # sudo: the approval authorised setting the replaced punch aside.
+                adjustment.replaced_punch_id.sudo().write({
+                    "state": "superseded", "pairing_pending": False,
+                    "state_reason": self.env._("Replaced by adjustment #%s", adjustment.id)})
+            adjustment.sudo().write({  # sudo: authorised above; requests are readonly now
+                "state": "approved", "decided_by": self.env.uid,
+                "decided_at": fields.Datetime.now(), "decision_reason": reason or False,
+                "punch_id": punch.id})
+            self.env["zk.audit.entry"]._log(
+                adjustment, "adjustment_approved", before={"state": "to_approve"},
+                after={"state": "approved", "punch_time": adjustment.punch_time,
+                       "direction": adjustment.direction, "punch": punch.id},
+                reason=adjustment.reason + (f"\n{reason}" if reason else ""))
+            adjustment._recompute_day()
+        return True
+
+    def action_refuse(self, reason=None):
+        self._check_can_decide()
+        for adjustment in self:
+            adjustment.sudo().write({  # sudo: authorised above
+                "state": "refused", "decided_by": self.env.uid,
+                "decided_at": fields.Datetime.now(), "decision_reason": reason or False})
+            self.env["zk.audit.entry"]._log(adjustment, "adjustment_refused",
+                                            before={"state": "to_approve"},
+                                            after={"state": "refused"}, reason=reason)
+        return True
+
+    def _make_punch(self):
+        self.ensure_one()
+        tz_name = self.employee_id._get_tz() or "UTC"
+        local = _to_local(self.punch_time, ZoneInfo(tz_name)).strftime("%Y-%m-%d %H:%M:%S")
+        identity = f"adjustment\x1f{self.id}\x1f{self.employee_id.id}\x1f{local}"
+        # sudo: punches are never created by people; the approved request creates its own.
+        return self.env["zk.punch"].sudo().create({
+            "fingerprint": hashlib.sha256(identity.encode()).hexdigest(),
+            "source": "adjustment", "serial": "adjustment", "pin": str(self.employee_id.id),
+            "local_time": local, "timezone": tz_name, "timestamp_utc": self.punch_time,
+            "status": 0 if self.direction == "in" else 1, "employee_id": self.employee_id.id,
+            "company_id": self.company_id.id, "state": "done", "pairing_pending": True,
+            "record_pending": True, "received_at": fields.Datetime.now(),
+        })
+
+    def _recompute_day(self):
+        """Pair and recompute now so the manager sees the corrected day at once."""
+        # sudo: pairing writes attendances as the system, whoever approved the request.
+        while self.env["hr.attendance"].sudo()._zk_build_pending():
+            pass
+        tz = ZoneInfo(self.employee_id._get_tz() or "UTC")
+        day = _to_local(self.punch_time, tz).date()
+        # sudo: daily records are written by the system; the approval authorised this.
+        self.env["zk.daily.record"].sudo()._compute_range(self.employee_id, day - timedelta(days=1),
+                                                   day, reason=self.reason)

@@ -1,0 +1,374 @@
+import hashlib
+import json
+import logging
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+import zk_rules
+from zk_rules.calendar import schedule_for_dates
+from zk_rules.engine import compute_days, parse_policy, reconcile_lines
+from zk_rules.hashchain import canonical_json
+
+from .hr_attendance import _calendar_lines, _to_local, _to_utc
+
+_logger = logging.getLogger(__name__)
+
+RULE_VERSION = f"E0-E10 zk-rules {zk_rules.__version__}"
+MINUTE_FIELDS = [
+    "scheduled_minutes", "leave_minutes", "expected_minutes", "presence_minutes",
+    "worked_minutes", "regular_minutes", "late_in_minutes", "early_out_minutes",
+    "undertime_minutes", "early_arrival_minutes", "break_taken_minutes",
+    "break_deducted_minutes", "night_minutes",
+]
+STATUSES = [
+    ("compliant", "Compliant"), ("non_compliant", "Non-compliant"), ("incomplete", "Incomplete"),
+    ("absent", "Absent"), ("on_leave", "On leave"), ("off", "Off"), ("holiday", "Holiday"),
+    ("rest_day_work", "Rest-day work"), ("holiday_work", "Holiday work"),
+]
+
+
+class ZkDailyRecord(models.Model):
+    """One employee's day as the engine computed it (B4): the payroll source (Part D)."""
+
+    _name = "zk.daily.record"
+    _description = "Daily Attendance Record"
+    _order = "work_date desc, employee_id"
+    _rec_name = "work_date"
+
+    employee_id = fields.Many2one("hr.employee", required=True, readonly=True, index=True,
+                                  ondelete="restrict")
+    company_id = fields.Many2one(related="employee_id.company_id", store=True, index=True)
+    department_id = fields.Many2one(related="employee_id.department_id", store=True)
+    work_date = fields.Date(required=True, readonly=True, index=True)
+    version = fields.Integer(readonly=True, default=1)
+    rule_version = fields.Char(readonly=True)
+    inputs_fingerprint = fields.Char(readonly=True, help="SHA-256 of the engine inputs.")
+    computed_at = fields.Datetime(readonly=True)
+    locked = fields.Boolean(readonly=True, help="Exported to payroll: changes only through an "
+                            "audited correction.")
+    day_type = fields.Selection([("workday", "Workday"), ("rest_day", "Rest day"),
+                                 ("holiday", "Holiday")], readonly=True)
+    status = fields.Selection(STATUSES, readonly=True, index=True)
+    provisional = fields.Boolean(readonly=True, help="To be reviewed before payroll (E10.4).")
+    scheduled_minutes = fields.Integer(readonly=True, aggregator="sum")
+    leave_minutes = fields.Integer(readonly=True, aggregator="sum")
+    expected_minutes = fields.Integer(readonly=True, aggregator="sum")
+    presence_minutes = fields.Integer(readonly=True, aggregator="sum")
+    worked_minutes = fields.Integer(readonly=True, aggregator="sum")
+    regular_minutes = fields.Integer(readonly=True, aggregator="sum")
+    late_in_minutes = fields.Integer(string="Late (min)", readonly=True, aggregator="sum")
+    early_out_minutes = fields.Integer(string="Early out (min)", readonly=True,
+                                       aggregator="sum")
+    undertime_minutes = fields.Integer(readonly=True, aggregator="sum")
+    early_arrival_minutes = fields.Integer(readonly=True, aggregator="sum")
+    break_taken_minutes = fields.Integer(readonly=True, aggregator="sum")
+    break_deducted_minutes = fields.Integer(readonly=True, aggregator="sum")
+    night_minutes = fields.Integer(readonly=True, aggregator="sum")
+    overtime_workday = fields.Integer(readonly=True, aggregator="sum")
+    overtime_rest_day = fields.Integer(readonly=True, aggregator="sum")
+    overtime_holiday = fields.Integer(readonly=True, aggregator="sum")
+    overtime_minutes = fields.Integer(readonly=True, aggregator="sum")
+    missing_check_in = fields.Boolean(readonly=True)
+    missing_check_out = fields.Boolean(readonly=True)
+    missing_break = fields.Boolean(readonly=True)
+    exception_ids = fields.Many2many("zk.day.exception", string="Exceptions", readonly=True)
+    intervals_display = fields.Text(string="Intervals", readonly=True)
+    result_json = fields.Text(readonly=True, help="The engine's G1 record, exactly.")
+    line_ids = fields.One2many("zk.overtime.line", "record_id", string="Overtime",
+                               readonly=True)
+    version_ids = fields.One2many("zk.daily.record.version", "record_id", readonly=True)
+    overtime_to_approve = fields.Boolean(compute="_compute_overtime_to_approve", store=True)
+
+    _sql_constraints = [("employee_date_unique", "UNIQUE(employee_id, work_date)",
+                         "One daily record per employee and date.")]
+
+    @api.depends("line_ids.status")
+    def _compute_overtime_to_approve(self):
+        for record in self:
+            record.overtime_to_approve = any(line.status == "to_approve"
+                                             for line in record.line_ids)
+
+    @api.depends("employee_id", "work_date")
+    def _compute_display_name(self):
+        for record in self:
+            record.display_name = f"{record.employee_id.name} — {record.work_date}"
+
+    # ------------------------------------------------------------------ actions
+    def action_recompute(self):
+        """On demand: recompute these days (locked days need an audited correction)."""
+        by_employee = defaultdict(list)
+        for record in self.filtered(lambda r: not r.locked):
+            by_employee[record.employee_id].append(record.work_date)
+        for employee, dates in by_employee.items():
+            # sudo: records are written by the system only; asking for a recompute is enough.
+            self.sudo()._compute_range(employee, min(dates), max(dates))
+        return True
+
+    def _correct(self, reason):
+        """Audited correction of locked days: recompute them anyway, with a reason."""
+        if not reason:
+            raise UserError(self.env._("A correction of an exported day needs a reason."))
+        if not self.env.user.has_group("hr_zk_attendance.group_zk_manager"):
+            raise UserError(self.env._("Only managers can correct exported days."))
+        for record in self:
+            # sudo: the manager's correction is recorded with its reason by _compute_range.
+            self.sudo()._compute_range(record.employee_id, record.work_date, record.work_date,
+                                reason=reason, force_locked=True)
+        return True
+
+    # ------------------------------------------------------------------ scheduled
+    @api.model
+    def _cron_compute_pending(self, limit=200):
+        """Days with new or changed punches, a chunk of employees per run."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT employee_id, min(timestamp_utc), max(timestamp_utc) FROM zk_punch "
+            "WHERE record_pending AND employee_id IS NOT NULL AND NOT pairing_pending "
+            "GROUP BY employee_id ORDER BY employee_id LIMIT %s", (limit + 1,))
+        rows = self.env.cr.fetchall()
+        remaining = max(len(rows) - limit, 0)
+        for employee_id, lowest, highest in rows[:limit]:
+            employee = self.env["hr.employee"].browse(employee_id)
+            tz = ZoneInfo(employee._get_tz() or "UTC")
+            first = _to_local(lowest, tz).date() - timedelta(days=1)
+            last = _to_local(highest, tz).date()
+            self._compute_range(employee, first, last)
+            self.env["zk.punch"].search([("employee_id", "=", employee_id),
+                                         ("record_pending", "=", True),
+                                         ("timestamp_utc", "<=", highest)]).write(
+                {"record_pending": False})
+        self.env["ir.cron"]._notify_progress(done=min(len(rows), limit), remaining=remaining)
+        return remaining
+
+    @api.model
+    def _cron_recompute_trailing(self):
+        """Nightly: recompute the trailing days of every company to absorb late punches."""
+        today = fields.Date.context_today(self)
+        companies = self.env["res.company"].search([])  # pylint: disable=no-search-all
+        for company in companies:
+            days = company.zk_recompute_days or 0
+            if days <= 0:
+                continue
+            employees = self.env["hr.employee"].search([("company_id", "=", company.id)])
+            self._compute_range(employees, today - timedelta(days=days),
+                                today - timedelta(days=1))
+        return True
+
+    # ------------------------------------------------------------------ engine
+    @api.model
+    def _compute_range(self, employees, date_from, date_to, reason=None, force_locked=False):
+        """Compute and store the days date_from..date_to of each employee.
+
+        One engine call per employee (zk_rules.engine.compute_days); new days are created in
+        one batch; a changed day gets a new version, its overtime lines reconciled (E9.3)
+        and an audit entry.
+        """
+        dates = [date_from + timedelta(days=n) for n in range((date_to - date_from).days + 1)]
+        if not dates or not employees:
+            return self.browse()
+        context = _RangeInputs(self.env, employees, dates)
+        existing = {(r.employee_id.id, r.work_date): r for r in self.search(
+            [("employee_id", "in", employees.ids), ("work_date", ">=", date_from),
+             ("work_date", "<=", date_to)])}
+        exceptions = {e.code: e.id for e in self.env["zk.day.exception"].search([])}
+        to_create, changed = [], []
+        for employee in employees:
+            document = context.document(employee)
+            days = compute_days(**document)
+            approval = context.approval(employee)
+            for key, record in days.items():
+                work_date = date.fromisoformat(key)
+                result = record.to_dict()
+                fingerprint = context.fingerprint(document, key)
+                current = existing.get((employee.id, work_date))
+                if current is None:
+                    vals = _record_vals(result, exceptions)
+                    vals.update(employee_id=employee.id, work_date=work_date, version=1,
+                                rule_version=RULE_VERSION, inputs_fingerprint=fingerprint,
+                                computed_at=fields.Datetime.now(),
+                                line_ids=[(0, 0, line) for line in _line_vals(
+                                    reconcile_lines([], record.overtime_lines, approval))])
+                    to_create.append(vals)
+                elif current.result_json != _canonical(result):
+                    if current.locked and not force_locked:
+                        continue
+                    changed.append((current, record, result, fingerprint, approval))
+        created = self.create(to_create) if to_create else self.browse()
+        for current, record, result, fingerprint, approval in changed:
+            current._store_new_version(record, result, fingerprint, approval, exceptions, reason)
+        return created
+
+    def _store_new_version(self, record, result, fingerprint, approval, exceptions, reason):
+        self.ensure_one()
+        before = json.loads(self.result_json or "{}")
+        self.env["zk.daily.record.version"].create({
+            "record_id": self.id, "version": self.version, "result_json": self.result_json,
+            "inputs_fingerprint": self.inputs_fingerprint, "rule_version": self.rule_version,
+            "computed_at": self.computed_at,
+        })
+        previous = [{"kind": line.kind, "minutes": line.minutes, "status": line.status,
+                     "approved_minutes": line.approved_minutes} for line in self.line_ids]
+        reconciliation = reconcile_lines(previous, record.overtime_lines, approval)
+        vals = _record_vals(result, exceptions)
+        vals.update(version=self.version + 1, rule_version=RULE_VERSION,
+                    inputs_fingerprint=fingerprint, computed_at=fields.Datetime.now())
+        self.line_ids.unlink()
+        vals["line_ids"] = [(0, 0, line) for line in _line_vals(reconciliation)]
+        self.write(vals)
+        changes_before = {k: v for k, v in before.items() if result.get(k) != v}
+        changes_after = {k: result.get(k) for k in changes_before}
+        if reconciliation.revoked_kinds:
+            changes_after["revoked_overtime"] = list(reconciliation.revoked_kinds)
+        self.env["zk.audit.entry"]._log(
+            self, "recompute", before=changes_before, after=changes_after,
+            reason=reason or self.env._("Recomputed: punches or schedule changed."))
+
+
+class _RangeInputs:
+    """Engine inputs (B1) for a range of dates, fetched once for many employees (Part D)."""
+
+    def __init__(self, env, employees, dates):
+        self.env, self.dates = env, dates
+        self.first, self.last = dates[0], dates[-1]
+        self.pad = [self.first - timedelta(days=1), *dates, self.last + timedelta(days=1)]
+        low = datetime.combine(self.first - timedelta(days=2), time.min)
+        high = datetime.combine(self.last + timedelta(days=3), time.min)
+        self.punches = defaultdict(list)
+        for punch in env["zk.punch"].search_fetch(
+                [("employee_id", "in", employees.ids), ("state", "=", "done"),
+                 ("timestamp_utc", ">=", low), ("timestamp_utc", "<", high)],
+                ["employee_id", "timestamp_utc", "status"], order="timestamp_utc, id"):
+            self.punches[punch.employee_id.id].append(punch)
+        self.leaves = defaultdict(list)
+        if "hr.leave" in env:
+            for leave in env["hr.leave"].search_fetch(
+                    [("employee_id", "in", employees.ids), ("state", "=", "validate"),
+                     ("date_from", "<", high), ("date_to", ">", low)],
+                    ["employee_id", "date_from", "date_to", "holiday_status_id"]):
+                self.leaves[leave.employee_id.id].append(leave)
+        self._schedules, self._holidays, self._policies = {}, {}, {}
+
+    def approval(self, employee):
+        return employee.company_id.zk_overtime_approval or "manager"
+
+    def policy(self, employee):
+        company = employee.company_id
+        if company.id not in self._policies:
+            self._policies[company.id] = parse_policy(
+                {"overtime_approval": self.approval(employee)})
+        return self._policies[company.id]
+
+    def schedule(self, employee):
+        calendar = employee.resource_calendar_id
+        if calendar.id not in self._schedules:
+            self._schedules[calendar.id] = schedule_for_dates(
+                _calendar_lines(calendar), self.pad, two_weeks=calendar.two_weeks_calendar
+            ) if calendar else {}
+        return self._schedules[calendar.id]
+
+    def holidays(self, employee, tz):
+        calendar = employee.resource_calendar_id
+        key = (calendar.id, employee.company_id.id, tz.key)
+        if key not in self._holidays:
+            found = {}
+            domain = [("resource_id", "=", False),
+                      ("date_from", "<", datetime.combine(self.last + timedelta(days=2),
+                                                          time.min)),
+                      ("date_to", ">", datetime.combine(self.first - timedelta(days=2),
+                                                        time.min)),
+                      "|", ("calendar_id", "=", False), ("calendar_id", "=", calendar.id),
+                      ("company_id", "in", [employee.company_id.id, False])]
+            for leave in self.env["resource.calendar.leaves"].search(domain):
+                day = _to_local(leave.date_from, tz).date()
+                end = _to_local(leave.date_to, tz).date()
+                while day <= end:
+                    if self.pad[0] <= day <= self.pad[-1]:
+                        found[day.isoformat()] = {"date": day.isoformat(),
+                                                  "name": leave.name or "",
+                                                  "kind": leave.zk_holiday_kind or "regular"}
+                    day += timedelta(days=1)
+            self._holidays[key] = [found[k] for k in sorted(found)]
+        return self._holidays[key]
+
+    def leave_minutes(self, employee, tz, schedule):
+        """E4.3 input: minutes of approved leave on each date, clipped to the schedule."""
+        result = []
+        for leave in self.leaves.get(employee.id, []):
+            for day in self.dates:
+                entry = schedule.get(day.isoformat())
+                if not entry:
+                    continue
+                minutes = 0
+                for start, end in entry["segments"]:
+                    seg_start = _to_utc(datetime.combine(day, time.fromisoformat(start)), tz)
+                    end_day = day + timedelta(days=1) if end <= start else day
+                    end_time = time.max if end == "24:00" else time.fromisoformat(end)
+                    seg_end = _to_utc(datetime.combine(end_day, end_time), tz)
+                    overlap = (min(seg_end, leave.date_to) - max(seg_start, leave.date_from))
+                    minutes += max(int(overlap.total_seconds() // 60), 0)
+                if minutes:
+                    result.append({"date": day.isoformat(), "minutes": minutes,
+                                   "kind": leave.holiday_status_id.name or "leave"})
+        return result
+
+    def document(self, employee):
+        tz = ZoneInfo(employee._get_tz() or "UTC")
+        schedule = self.schedule(employee)
+        return {
+            "timezone": tz.key,
+            "evaluate_dates": self.dates,
+            "punches": [{"id": p.id, "local_time": _to_local(p.timestamp_utc, tz).strftime(
+                "%Y-%m-%d %H:%M:%S"), "status": p.status}
+                for p in self.punches.get(employee.id, [])],
+            "schedule": schedule,
+            "holidays": self.holidays(employee, tz),
+            "leaves": self.leave_minutes(employee, tz, schedule),
+            "policy": self.policy(employee),
+        }
+
+    @staticmethod
+    def fingerprint(document, key):
+        """SHA-256 of the inputs that can change this date's record (its window of days)."""
+        day = date.fromisoformat(key)
+        near = {(day + timedelta(days=n)).isoformat() for n in (-1, 0, 1)}
+        subset = {
+            "date": key, "timezone": document["timezone"],
+            "punches": [p for p in document["punches"] if p["local_time"][:10] in near],
+            "schedule": {d: v for d, v in document["schedule"].items() if d in near},
+            "holidays": [h for h in document["holidays"] if h["date"] in near],
+            "leaves": [lv for lv in document["leaves"] if lv["date"] == key],
+            "policy": document["policy"].overtime_approval,
+            "rules": RULE_VERSION,
+        }
+        return hashlib.sha256(canonical_json(subset).encode()).hexdigest()
+
+
+def _canonical(result):
+    return json.dumps(result, sort_keys=True, separators=(",", ":"))
+
+
+def _record_vals(result, exceptions):
+    overtime = result["overtime_minutes"]
+    vals = {name: result.get(name) or 0 for name in MINUTE_FIELDS}
+    vals.update(
+        day_type=result["day_type"], status=result["status"], provisional=result["provisional"],
+        overtime_workday=overtime["workday"], overtime_rest_day=overtime["rest_day"],
+        overtime_holiday=overtime["holiday"], overtime_minutes=sum(overtime.values()),
+        missing_check_in=result["missing"]["check_in"],
+        missing_check_out=result["missing"]["check_out"],
+        missing_break=result["missing"]["break"],
+        exception_ids=[(6, 0, [exceptions[c] for c in result["exceptions"] if c in exceptions])],
+        intervals_display="\n".join(
+            f"{iv['start'] or '?'} → {iv['end'] or '?'}" for iv in result["intervals"]),
+        result_json=_canonical(result),
+    )
+    return vals
+
+
+def _line_vals(reconciliation):
+    return [{"kind": line.kind, "minutes": line.minutes, "status": line.status,
+             "approved_minutes": line.approved_minutes} for line in reconciliation.lines]

@@ -1,0 +1,1 @@
+from . import zk_decision_wizard
