@@ -80,7 +80,8 @@ class ZkDailyRecord(models.Model):
     result_json = fields.Text(readonly=True, help="The engine's G1 record, exactly.")
     line_ids = fields.One2many("zk.overtime.line", "record_id", string="Overtime",
                                readonly=True)
-    version_ids = fields.One2many("zk.daily.record.version", "record_id", readonly=True)
+    version_ids = fields.One2many("zk.daily.record.version", "record_id", readonly=True,
+                                  string="Previous versions")
     overtime_to_approve = fields.Boolean(compute="_compute_overtime_to_approve", store=True)
 
     _sql_constraints = [("employee_date_unique", "UNIQUE(employee_id, work_date)",

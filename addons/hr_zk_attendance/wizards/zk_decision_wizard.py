@@ -15,7 +15,8 @@ class ZkDecisionWizard(models.TransientModel):
     line_id = fields.Many2one("zk.overtime.line")
     adjustment_ids = fields.Many2many("zk.adjustment")
     record_ids = fields.Many2many("zk.daily.record")
-    line_ids = fields.Many2many("zk.overtime.line", "zk_decision_wizard_line_rel")
+    line_ids = fields.Many2many("zk.overtime.line", "zk_decision_wizard_line_rel",
+                                string="Overtime lines")
     minutes = fields.Integer(string="Minutes to approve")
     max_minutes = fields.Integer(related="line_id.minutes")
     reason = fields.Text()
