@@ -214,6 +214,8 @@ class ZkDailyRecord(models.Model):
         previous = [{"kind": line.kind, "minutes": line.minutes, "status": line.status,
                      "approved_minutes": line.approved_minutes} for line in self.line_ids]
         reconciliation = reconcile_lines(previous, record.overtime_lines, approval)
+        if reconciliation.revoked_kinds:
+            self._zk_overtime_revoked(previous, reconciliation.revoked_kinds)
         vals = _record_vals(result, exceptions)
         vals.update(version=self.version + 1, rule_version=RULE_VERSION,
                     inputs_fingerprint=fingerprint, computed_at=fields.Datetime.now())
@@ -227,6 +229,12 @@ class ZkDailyRecord(models.Model):
         self.env["zk.audit.entry"]._log(
             self, "recompute", before=changes_before, after=changes_after,
             reason=reason or self.env._("Recomputed: punches or schedule changed."))
+
+
+    def _zk_overtime_revoked(self, previous_lines, kinds):
+        """Hook (E9.3 -> C10): approved overtime of `kinds` on this day (at self.version, the
+        version being replaced) changed or vanished. The CTO bank reverses its credit here."""
+        return None
 
 
 class _RangeInputs:
