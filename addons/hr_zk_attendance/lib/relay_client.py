@@ -101,5 +101,14 @@ class RelayClient:
             body["name"] = name
         return self._request("PUT", f"/api/v1/devices/{serial}", json=body)
 
+    def queue_command(self, serial: str, kind: str, **params: Any) -> dict[str, Any]:
+        """Queue a typed command (user_upsert, user_delete, attlog_query, check, info)."""
+        answer = self._request("POST", f"/api/v1/devices/{serial}/commands",
+                               json={"kind": kind, **params})
+        return answer["command"]
+
+    def command(self, command_id: int) -> dict[str, Any]:
+        return self._request("GET", f"/api/v1/commands/{command_id}")["command"]
+
     def delete_device(self, serial: str) -> dict[str, Any]:
         return self._request("DELETE", f"/api/v1/devices/{serial}")

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..lib.relay_client import RelayError
+
 
 class ZkDeviceUser(models.Model):
     """Biometric user registry: a device PIN mapped to an employee, per terminal.
@@ -30,6 +32,9 @@ class ZkDeviceUser(models.Model):
         compute="_compute_sync_state", store=True, readonly=False, default="unmapped",
     )
     sync_message = fields.Char(readonly=True)
+    command_id = fields.Integer(readonly=True, help="Relay command that carries the last change "
+                                "to the terminal; followed until the terminal answers.")
+    command_kind = fields.Char(readonly=True)
 
     @api.depends("employee_id")
     def _compute_sync_state(self):
@@ -115,14 +120,67 @@ class ZkDeviceUser(models.Model):
         return self.create(to_create)
 
     def action_close(self):
-        """Close the mapping (employee left): kept for history, no longer matched."""
+        """Close the mapping (employee left): kept for history, no longer matched, and the
+        user is removed from a relay terminal (the command is followed to its result)."""
         self.write({"active": False, "date_closed": fields.Datetime.now()})
+        self.with_context(active_test=False)._queue("user_delete")
         return True
 
     @api.model
     def _close_for_employees(self, employees):
         lines = self.search([("employee_id", "in", employees.ids)])
         lines.action_close()
+        return lines
+
+    def action_push_to_terminal(self):
+        """Create or update the employee as a user on the terminal (relay command)."""
+        self._queue("user_upsert")
+        return True
+
+    def _queue(self, kind):
+        """Queue a user command on each line's relay; the line is pending until the result."""
+        for line in self.filtered(lambda ln: ln.device_id.connection == "relay"
+                                  and ln.device_id.relay_id):
+            params = {"pin": line.pin}
+            if kind == "user_upsert":
+                name = (line.employee_id.name or line.device_name or "")[:64]
+                params.update(name=name, privilege=line.privilege or 0)
+            try:
+                command = line.device_id.relay_id._client().queue_command(
+                    line.device_id.serial, kind, **params)
+            except RelayError as exc:
+                line.write({"sync_state": "error", "sync_message": str(exc)})
+                continue
+            line.write({"sync_state": "pending", "command_id": int(command["id"]),
+                        "command_kind": kind, "sync_message": self.env._(
+                            "Sent to the relay as command #%s; waiting for the terminal.",
+                            command["id"])})
+        for line in self.filtered(lambda ln: ln.device_id.connection == "direct"):
+            line.write({"sync_message": self.env._(
+                "Terminals polled directly are not written to; change the user on the "
+                "terminal itself.")})
+
+    @api.model
+    def _follow_commands(self, relay):
+        """Read the results of this relay's pending user commands (adms §4.8)."""
+        lines = self.with_context(active_test=False).search([
+            ("device_id.relay_id", "=", relay.id), ("sync_state", "=", "pending"),
+            ("command_id", "!=", 0)])
+        client = relay._client()
+        for line in lines:
+            try:
+                command = client.command(line.command_id)
+            except RelayError as exc:
+                line.sync_message = str(exc)
+                continue
+            if command["state"] == "done":
+                line.write({"sync_state": "synced", "sync_message": self.env._(
+                    "Removed from the terminal.") if line.command_kind == "user_delete"
+                    else self.env._("On the terminal.")})
+            elif command["state"] == "failed":
+                line.write({"sync_state": "error", "sync_message": self.env._(
+                    "The terminal refused command #%(id)s (Return=%(code)s).",
+                    id=command["id"], code=command.get("return_code"))})
         return lines
 
 

@@ -212,6 +212,7 @@ class ZkRelay(models.Model):
             "total_imported": self.total_imported + created,
         })
         users_more = self._pull_users(client)
+        self.env["zk.device.user"]._follow_commands(self)
         return bool(page["has_more"]) or users_more, (new_cursor if events else None)
 
     def _pull_users(self, client):

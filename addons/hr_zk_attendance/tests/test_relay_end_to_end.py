@@ -154,3 +154,46 @@ class TestRelayEndToEnd(HttpCase):
         self.assertEqual((self.device.user_count, self.device.fingerprint_count,
                           self.device.attlog_count), (12, 30, 4567))
         self.assertEqual(self.device.health, "ok")
+
+    def terminal_executes(self, expected_prefix, return_code=0):
+        """Act as the terminal: poll getrequest, check the command, post its result."""
+        status, text = self.relay_proc.adms("GET", f"/iclock/getrequest?SN={SERIAL}")
+        self.assertEqual(status, 200)
+        line = next(ln for ln in text.splitlines() if ln.startswith("C:"))
+        _c, command_id, command = line.split(":", 2)
+        self.assertTrue(command.startswith(expected_prefix), command)
+        body = f"ID={command_id}&Return={return_code}&CMD=DATA\n".encode()
+        status, text = self.relay_proc.adms("POST", f"/iclock/devicecmd?SN={SERIAL}", body)
+        self.assertEqual((status, "OK" in text), (200, True))
+        return command
+
+    def test_push_employee_to_terminal_followed_to_its_result(self):
+        line = self.env["zk.device.user"].search([("device_id", "=", self.device.id),
+                                                  ("pin", "=", "007")])
+        line.action_push_to_terminal()
+        self.assertEqual(line.sync_state, "pending")
+        command = self.terminal_executes("DATA UPDATE USERINFO PIN=007\tName=Carla Santos")
+        self.assertNotIn("\n", command)
+        self.pull_until_done()
+        self.assertEqual(line.sync_state, "synced")
+
+    def test_terminal_refusal_shows_as_error(self):
+        line = self.env["zk.device.user"].search([("device_id", "=", self.device.id),
+                                                  ("pin", "=", "007")])
+        line.action_push_to_terminal()
+        self.terminal_executes("DATA UPDATE USERINFO", return_code=-1002)
+        self.pull_until_done()
+        self.assertEqual(line.sync_state, "error")
+        self.assertIn("-1002", line.sync_message)
+
+    def test_employee_leaving_removes_the_user_and_closes_the_mapping(self):
+        line = self.env["zk.device.user"].search([("device_id", "=", self.device.id),
+                                                  ("pin", "=", "007")])
+        self.employee.action_archive()
+        self.assertFalse(line.active)
+        self.assertTrue(line.date_closed)
+        self.assertEqual((line.sync_state, line.command_kind), ("pending", "user_delete"))
+        self.terminal_executes("DATA DELETE USERINFO PIN=007")
+        self.pull_until_done()
+        self.assertEqual(line.sync_state, "synced")
+        self.assertEqual(line.employee_id, self.employee, "kept for history")
