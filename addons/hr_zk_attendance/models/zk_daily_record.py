@@ -168,15 +168,25 @@ class ZkDailyRecord(models.Model):
         one batch; a changed day gets a new version, its overtime lines reconciled (E9.3)
         and an audit entry.
         """
+        to_create, changed = self._plan_range(employees, date_from, date_to, force_locked)
+        created = self.create(to_create) if to_create else self.browse()
+        for current, record, result, fingerprint, approval, exceptions in changed:
+            current._store_new_version(record, result, fingerprint, approval, exceptions, reason)
+        return created
+
+    @api.model
+    def _plan_range(self, employees, date_from, date_to, force_locked=False):
+        """Run the engine; return (values of new records, changed existing records)."""
         dates = [date_from + timedelta(days=n) for n in range((date_to - date_from).days + 1)]
         if not dates or not employees:
-            return self.browse()
+            return [], []
         context = _RangeInputs(self.env, employees, dates)
         existing = {(r.employee_id.id, r.work_date): r for r in self.search(
             [("employee_id", "in", employees.ids), ("work_date", ">=", date_from),
              ("work_date", "<=", date_to)])}
         exceptions = {e.code: e.id for e in self.env["zk.day.exception"].search([])}
         to_create, changed = [], []
+        now = fields.Datetime.now()
         for employee in employees:
             document = context.document(employee)
             days = compute_days(**document)
@@ -190,18 +200,15 @@ class ZkDailyRecord(models.Model):
                     vals = _record_vals(result, exceptions)
                     vals.update(employee_id=employee.id, work_date=work_date, version=1,
                                 rule_version=RULE_VERSION, inputs_fingerprint=fingerprint,
-                                computed_at=fields.Datetime.now(),
+                                computed_at=now,
                                 line_ids=[(0, 0, line) for line in _line_vals(
                                     reconcile_lines([], record.overtime_lines, approval))])
                     to_create.append(vals)
                 elif current.result_json != _canonical(result):
                     if current.locked and not force_locked:
                         continue
-                    changed.append((current, record, result, fingerprint, approval))
-        created = self.create(to_create) if to_create else self.browse()
-        for current, record, result, fingerprint, approval in changed:
-            current._store_new_version(record, result, fingerprint, approval, exceptions, reason)
-        return created
+                    changed.append((current, record, result, fingerprint, approval, exceptions))
+        return to_create, changed
 
     def _store_new_version(self, record, result, fingerprint, approval, exceptions, reason):
         self.ensure_one()
