@@ -9,61 +9,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date
 from typing import Any
+
+from zk_rules.inputs import Checks, FieldError
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-class CtoInputError(ValueError):
+class CtoInputError(FieldError):
     """A CTO bank input that does not follow Part C / Part G2; the message names the field."""
 
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.field = field
-        self.problem = problem
 
-
-def require_mapping(value: Any, field: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise CtoInputError(field, f"must be an object, got {type(value).__name__}")
-    return value
-
-
-def require_list(value: Any, field: str) -> Sequence[Any]:
-    if not isinstance(value, list | tuple):
-        raise CtoInputError(field, f"must be a list, got {type(value).__name__}")
-    return value
-
-
-def require_int(value: Any, field: str, *, minimum: int | None = 0) -> int:
-    """An integer number of minutes (booleans and floats are refused: C units are integers)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise CtoInputError(field, f"must be an integer, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise CtoInputError(field, f"must be >= {minimum}, got {value}")
-    return value
-
-
-def require_date(value: Any, field: str) -> date:
-    """A calendar date, ``YYYY-MM-DD`` text or a :class:`datetime.date` (not a datetime)."""
-    if isinstance(value, date) and type(value) is date:
-        return value
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise CtoInputError(field, f"must be a date YYYY-MM-DD, got {value!r}")
-
-
-def require_ref(value: Any, field: str) -> str | int:
-    """A reference (overtime line, request, lot): non-empty text or an integer, kept as given."""
-    if isinstance(value, str) and value.strip():
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise CtoInputError(field, f"must be a non-empty string or an integer, got {value!r}")
+_checks = Checks(CtoInputError)
+require_mapping = _checks.mapping
+require_list = _checks.list
+require_int = _checks.int
+require_date = _checks.date
+require_ref = _checks.ref
 
 
 def optional_text(value: Any, field: str) -> str | None:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from zk_rules.inputs import Checks, FieldError
+
 DAY_TYPES = ("workday", "rest_day", "holiday")
 OVERTIME_KINDS = DAY_TYPES  # an overtime line's kind is the day type it was worked on (E8.9/E8.11)
 STATUSES = (
@@ -41,37 +43,17 @@ _LOT_FORBIDDEN = re.compile(r"[|:\x00-\x1f\x7f]")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-class PayrollInputError(ValueError):
+class PayrollInputError(FieldError):
     """A payroll export input that breaks the documented shape; the message names the field."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.field = field
-        self.problem = problem
 
 
 # --------------------------------------------------------------------------- field checks
 
-
-def require_mapping(value: Any, field: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise PayrollInputError(field, f"must be an object, got {type(value).__name__}")
-    return value
-
-
-def require_list(value: Any, field: str) -> Sequence[Any]:
-    if not isinstance(value, list | tuple):
-        raise PayrollInputError(field, f"must be a list, got {type(value).__name__}")
-    return value
-
-
-def require_int(value: Any, field: str, *, minimum: int | None = 0) -> int:
-    """Integer minutes (booleans and floats refused: every measure is whole minutes, E0.1)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise PayrollInputError(field, f"must be an integer, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise PayrollInputError(field, f"must be >= {minimum}, got {value}")
-    return value
+_checks = Checks(PayrollInputError)
+require_mapping = _checks.mapping
+require_list = _checks.list
+require_int = _checks.int
+require_date = _checks.date
 
 
 def optional_int(value: Any, field: str) -> int | None:
@@ -82,18 +64,6 @@ def require_bool(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
         raise PayrollInputError(field, f"must be true or false, got {value!r}")
     return value
-
-
-def require_date(value: Any, field: str) -> date:
-    """``YYYY-MM-DD`` text or a :class:`datetime.date` (a datetime is refused)."""
-    if type(value) is date:
-        return value
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise PayrollInputError(field, f"must be a date YYYY-MM-DD, got {value!r}")
 
 
 def require_text(value: Any, field: str, *, allow_empty: bool = False) -> str:
