@@ -7,13 +7,10 @@ Odoo addon can show it as is (engine-rules.md Part G: "a clear error naming the 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from zk_rules.inputs import Checks, FieldError
-
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class CtoInputError(FieldError):

@@ -40,7 +40,6 @@ HOLIDAY_KINDS = ("regular", "special")
 LEAVE_KIND = re.compile(r"[a-z][a-z0-9_]*")
 # A lot id is printed inside the ``cto_lots_minutes`` field as ``LOT:MINUTES|LOT:MINUTES``.
 _LOT_FORBIDDEN = re.compile(r"[|:\x00-\x1f\x7f]")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class PayrollInputError(FieldError):
