@@ -2,11 +2,14 @@
 
 * :class:`~zk_sim.tcp_terminal.TcpTerminal` speaks the binary TCP protocol of port 4370 that
   pyzk uses (the polling path of the relay and of Odoo's direct poll).
-* An ADMS push simulator (issue 12) will live beside it and share :mod:`zk_sim.model` and
+* :class:`~zk_sim.push_terminal.PushTerminal` pushes over ADMS / iClock HTTP like firmware
+  (handshake, batches, resends, stamps, command polling), sharing :mod:`zk_sim.model` and
   :mod:`zk_sim.generate`.
 """
 
 from .model import TerminalRecord, TerminalUser
+from .push_terminal import BatchPolicy, Ledger, PushTerminal
 from .tcp_terminal import TcpTerminal
 
-__all__ = ["TcpTerminal", "TerminalRecord", "TerminalUser"]
+__all__ = ["BatchPolicy", "Ledger", "PushTerminal", "TcpTerminal", "TerminalRecord",
+           "TerminalUser"]
