@@ -1,12 +1,14 @@
-from . import res_company
-from . import res_config_settings
-from . import hr_cto_bank
-from . import hr_cto_lot
-from . import hr_cto_ledger_entry
-from . import hr_cto_credit
-from . import hr_cto_payout_line
-from . import hr_employee
-from . import hr_leave_type
-from . import hr_leave
-from . import zk_overtime_line
-from . import zk_daily_record
+from . import (
+    hr_cto_bank,
+    hr_cto_credit,
+    hr_cto_ledger_entry,
+    hr_cto_lot,
+    hr_cto_payout_line,
+    hr_employee,
+    hr_leave,
+    hr_leave_type,
+    res_company,
+    res_config_settings,
+    zk_daily_record,
+    zk_overtime_line,
+)

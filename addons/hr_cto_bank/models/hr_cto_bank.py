@@ -11,12 +11,13 @@ from odoo import api, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from zk_rules.cto import CtoBank, CtoInputError
+from zk_rules.cto import CtoBank, CtoInputError, Meta
 
 # Context key set only by this model: the protected models accept writes under it alone.
 WRITING = "hr_cto_bank_writing"
 LOCK_CLASS = 0x43544F  # "CTO": first key of pg_advisory_xact_lock(int, int)
 LOT_COLUMNS = ("lot", "ref", "earned_date", "valid_until", "credited", "remaining")
+OPTIONAL_INTS = ("raw_minutes", "uncredited_minutes", "shortfall_minutes")
 ENTRY_COLUMNS = ("seq", "date", "type", "minutes", "lot", "ref", "balance_after",
                  "raw_minutes", "uncredited_minutes", "shortfall_minutes", "actor",
                  "timestamp", "reason", "prev_hash", "hash")
@@ -100,8 +101,6 @@ class HrCtoBank(models.AbstractModel):
     @api.model
     def _add_opening(self, employee, opening_lots, reason=None):
         """C13: opening lots, before any other entry."""
-        from zk_rules.cto import Meta
-
         meta = Meta(**self._meta(reason))
         return self._run(employee, lambda bank: bank.add_opening_lots(opening_lots, meta=meta))
 
@@ -131,14 +130,28 @@ class HrCtoBank(models.AbstractModel):
                     **{name: getattr(lot, name) for name in LOT_COLUMNS},
                 })
         # sudo: see above.
-        self.env["hr.cto.ledger.entry"].sudo().with_context(**writing).create([
+        created = self.env["hr.cto.ledger.entry"].sudo().with_context(**writing).create([
             {**entry.to_dict(), "employee_id": employee.id,
              "company_id": employee.company_id.id,
              "lot_id": existing[entry.lot].id if entry.lot else False}
             for entry in outcome.entries])
+        self._store_nulls(created, outcome.entries)
         if outcome.payroll:
             # sudo: see above.
             self.env["hr.cto.payout.line"].sudo().with_context(**writing).create([
                 {"employee_id": employee.id, "company_id": employee.company_id.id,
                  "source": line.source, "ref": line.ref, "lot": line.lot, "date": line.date,
                  "minutes": line.minutes} for line in outcome.payroll])
+
+    @api.model
+    def _store_nulls(self, records, entries):
+        """Odoo stores an Integer None as 0, but the hash tells null from 0 (a ``reverse``
+        with shortfall 0 is not an ``earn`` without one): put the NULLs back."""
+        records.flush_recordset()
+        for name in OPTIONAL_INTS:
+            ids = [record.id for record, entry in zip(records, entries, strict=True)
+                   if getattr(entry, name) is None]
+            if ids:
+                self.env.cr.execute(SQL("UPDATE hr_cto_ledger_entry SET %s = NULL "
+                                        "WHERE id IN %s", SQL.identifier(name), tuple(ids)))
+        records.invalidate_recordset(list(OPTIONAL_INTS))

@@ -1,0 +1,113 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+
+from zk_rules.cto.reports import DEFAULT_WARNING_DAYS
+
+from .hr_cto_bank import WRITING
+
+
+class HrCtoLot(models.Model):
+    """A credit with its own validity (C7). Only ``remaining`` ever changes, and only through
+    the bank (hr.cto.bank); the ledger entries explain every change."""
+
+    _name = "hr.cto.lot"
+    _description = "CTO Lot"
+    _order = "employee_id, valid_until, earned_date, id"
+    _rec_name = "lot"
+
+    employee_id = fields.Many2one("hr.employee", required=True, readonly=True, index=True,
+                                  ondelete="restrict")
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    lot = fields.Char(required=True, readonly=True)
+    ref = fields.Char("Source", readonly=True,
+                      help="The overtime line (employee, work date, kind, version) credited.")
+    earned_date = fields.Date(required=True, readonly=True)
+    valid_until = fields.Date(readonly=True, index=True)
+    expires_on = fields.Date(compute="_compute_expires_on", store=True, index=True,
+                             help="The day the lot expires: valid until + 1 day (C8).")
+    credited = fields.Integer("Credited (min)", required=True, readonly=True)
+    remaining = fields.Integer("Remaining (min)", required=True, readonly=True,
+                               aggregator="sum")
+    remaining_hours = fields.Float("Remaining (h)", compute="_compute_hours", digits=(16, 2))
+    days_left = fields.Integer(compute="_compute_days_left")
+    expiry_warning = fields.Boolean(
+        "Expires within 60 days", compute="_compute_days_left",
+        search="_search_expiry_warning",
+        help="Minutes left and an expiry day within the next 60 days (C14).")
+    entry_ids = fields.One2many("hr.cto.ledger.entry", "lot_id", string="Ledger",
+                                readonly=True)
+
+    _sql_constraints = [("employee_lot_unique", "UNIQUE(employee_id, lot)",
+                         "A lot id is used once per employee.")]
+
+    @api.depends("valid_until")
+    def _compute_expires_on(self):
+        for lot in self:
+            lot.expires_on = lot.valid_until and lot.valid_until + timedelta(days=1)
+
+    @api.depends("remaining")
+    def _compute_hours(self):
+        for lot in self:
+            lot.remaining_hours = lot.remaining / 60.0
+
+    @api.depends("expires_on", "remaining")
+    def _compute_days_left(self):
+        for lot in self:
+            today = lot.company_id._cto_today() if lot.company_id else fields.Date.today()
+            days = (lot.expires_on - today).days if lot.expires_on else 0
+            lot.days_left = days
+            lot.expiry_warning = bool(lot.remaining > 0 and lot.expires_on
+                                      and 0 < days <= DEFAULT_WARNING_DAYS)
+
+    def _search_expiry_warning(self, operator, value):
+        """zk_rules.cto.reports.expiry_warnings as a domain: remaining > 0 and
+        today < expires_on <= today + 60 (today in the user's company zone)."""
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise NotImplementedError(self.env._("Unsupported search on expiry warning."))
+        today = self.env.company._cto_today()
+        domain = ["&", "&", ("remaining", ">", 0), ("expires_on", ">", today),
+                  ("expires_on", "<=", today + timedelta(days=DEFAULT_WARNING_DAYS))]
+        positive = (operator == "=") == value
+        return domain if positive else ["!", *domain]
+
+    # ------------------------------------------------------------------ protection
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.context.get(WRITING):
+            raise AccessError(self.env._("CTO lots are created by the bank only."))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not (self.env.context.get(WRITING) and set(vals) <= {"remaining"}):
+            raise AccessError(self.env._("CTO lots change only through ledger entries."))
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        raise AccessError(self.env._("CTO lots can never be deleted."))
+
+    def _to_rules(self):
+        """The G2 ``lots[]`` dicts (zk_rules.cto reports)."""
+        return [{"lot": lot.lot, "ref": lot.ref or None, "earned_date": lot.earned_date,
+                 "valid_until": lot.valid_until or None, "credited": lot.credited,
+                 "remaining": lot.remaining} for lot in self]
+
+    # ------------------------------------------------------------------ scheduled
+    @api.model
+    def _cron_expire(self, limit=200):
+        """C8 daily: expire the lots due by 'today' in each company's zone, a bounded page of
+        employees per run (the cron runs again at once while some remain)."""
+        # sudo: the expiry is the system's; it reads every company's lots.
+        lots = self.sudo()
+        horizon = fields.Date.today() + timedelta(days=1)  # zones ahead of UTC
+        groups = lots._read_group([("remaining", ">", 0), ("expires_on", "<=", horizon)],
+                                  ["employee_id", "company_id"], ["expires_on:min"])
+        due = [employee for employee, company, first in groups
+               if first <= company._cto_today()]
+        for employee in due[:limit]:
+            self.env["hr.cto.bank"]._expire(employee)
+        remaining = max(len(due) - limit, 0)
+        self.env["ir.cron"]._notify_progress(done=min(len(due), limit), remaining=remaining)
+        return remaining

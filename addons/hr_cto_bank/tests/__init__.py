@@ -1,0 +1,1 @@
+from . import test_credit, test_leave, test_ledger, test_operations
