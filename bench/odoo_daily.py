@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "bench"))
-from odoo_import import HOME, ZONE, install  # noqa: E402
+from odoo_import import ZONE, open_registry  # noqa: E402
 from pg_throwaway import ThrowawayPostgres  # noqa: E402
 
 CHUNK = 100
@@ -74,18 +74,9 @@ def main() -> int:
     args = parser.parse_args()
     pg = ThrowawayPostgres()
     try:
-        pg.start()
-        print(f"installing hr_zk_attendance into a fresh database ({pg.root}) ...", flush=True)
-        install(pg)
-        sys.path.insert(0, str(HOME / "src"))
-        import odoo
+        registry = open_registry(pg)
         from odoo import SUPERUSER_ID, api
 
-        odoo.tools.config.parse_config([
-            f"--addons-path={HOME / 'src' / 'odoo' / 'addons'},{ROOT / 'addons'}",
-            f"--db_host={pg.sock}", f"--db_port={pg.port}", "--db_user=odoo",
-            f"--data-dir={pg.root / 'filestore'}", "--log-level=warn"])
-        registry = odoo.modules.registry.Registry("zk_bench")
         first = date.today() - timedelta(days=args.days + 2)
         last = first + timedelta(days=args.days - 1)
         with registry.cursor() as cr:

@@ -99,6 +99,21 @@ def install(pg: ThrowawayPostgres) -> None:
     subprocess.run(cmd, check=True)
 
 
+def open_registry(pg: ThrowawayPostgres):
+    """Start the cluster, install hr_zk_attendance, and open its Odoo registry in-process."""
+    pg.start()
+    print(f"installing hr_zk_attendance into a fresh database ({pg.root}) ...", flush=True)
+    install(pg)
+    sys.path.insert(0, str(HOME / "src"))
+    import odoo
+
+    odoo.tools.config.parse_config([
+        f"--addons-path={HOME / 'src' / 'odoo' / 'addons'},{ROOT / 'addons'}",
+        f"--db_host={pg.sock}", f"--db_port={pg.port}", "--db_user=odoo",
+        f"--data-dir={pg.root / 'filestore'}", "--log-level=warn"])
+    return odoo.modules.registry.Registry(DB)
+
+
 def setup_fixtures(env):
     relay = env["zk.relay"].create({"name": "bench", "url": "http://127.0.0.1:9", "token": "x"})
     # Terminals are created without contacting a relay: connection "direct" for the bench.
@@ -172,18 +187,9 @@ def main() -> int:
     os.nice(0)
     pg = ThrowawayPostgres()
     try:
-        pg.start()
-        print(f"installing hr_zk_attendance into a fresh database ({pg.root}) ...", flush=True)
-        install(pg)
-        sys.path.insert(0, str(HOME / "src"))
-        import odoo
+        registry = open_registry(pg)
         from odoo import SUPERUSER_ID, api
 
-        odoo.tools.config.parse_config([
-            f"--addons-path={HOME / 'src' / 'odoo' / 'addons'},{ROOT / 'addons'}",
-            f"--db_host={pg.sock}", f"--db_port={pg.port}", "--db_user=odoo",
-            f"--data-dir={pg.root / 'filestore'}", "--log-level=warn"])
-        registry = odoo.modules.registry.Registry(DB)
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
             relay_id = setup_fixtures(env).id

@@ -89,6 +89,8 @@ class HrAttendance(models.Model):
 
     def _zk_apply_plans(self, plans):
         """Write the planned intervals: drop stale ones, create new ones, link punches."""
+        # System-written intervals: no chatter message per attendance.
+        self = self.with_context(tracking_disable=True, mail_create_nolog=True)
         to_unlink = self.browse()
         to_create = {}
         for employee_id, (_own, wanted, olds) in plans.items():
