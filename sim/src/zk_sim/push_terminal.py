@@ -299,9 +299,16 @@ class PushTerminal:
 
     def _exchange(self, kind: str, method: str, target: str, body: bytes | None = None,
                   size: int = 0) -> Reply | None:
+        """One request, recorded in the ledger. Success: 200 + OK for uploads and results;
+        for the handshake and command polls a 200 that is not a refusal (their bodies are
+        an option block or commands)."""
         started = time.perf_counter()
         reply = self.request(method, target, body)
-        attempt = Attempt(kind, size, bool(reply and reply.ok),
+        if kind in {"handshake", "getrequest"}:
+            ok = reply is not None and reply.status == 200 and not reply.refused
+        else:
+            ok = reply is not None and reply.ok
+        attempt = Attempt(kind, size, ok,
                           reply.status if reply else None, time.perf_counter() - started,
                           target)
         with self.ledger.lock:
