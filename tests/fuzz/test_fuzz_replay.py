@@ -111,15 +111,17 @@ def mutated(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
             continue
         parent, key = _at(doc, path[:-1]), path[-1]
         action = draw(st.sampled_from(["replace", "replace", "delete", "add"]))
+        # values are deep-copied: TRICKY's lists and dicts must never be mutated in place
         if action == "replace":
-            parent[key] = draw(json_values)
+            parent[key] = copy.deepcopy(draw(json_values))
         elif action == "delete":
             del parent[key]
         elif isinstance(parent, dict):
-            parent[draw(st.sampled_from([*TRICKY[16:40], "extra"]))] = draw(json_values)
+            parent[draw(st.sampled_from([*TRICKY[16:40], "extra"]))] = copy.deepcopy(
+                draw(json_values))
         else:
-            parent.append(draw(json_values) if draw(st.booleans()) else copy.deepcopy(
-                parent[0] if parent else None))
+            parent.append(copy.deepcopy(draw(json_values) if draw(st.booleans()) else (
+                parent[0] if parent else None)))
     return doc
 
 
@@ -132,6 +134,7 @@ def _has_empty_key(node: Any) -> bool:
 
 
 def check(replay: Any, doc: dict[str, Any]) -> None:
+    doc = copy.deepcopy(doc)
     try:
         result = replay(doc)
     except ValueError as exc:
@@ -166,6 +169,6 @@ def test_bank_replay_only_raises_field_errors(doc):
 @fuzz(60)
 @given(data=st.data())
 def test_replay_whole_documents_of_any_json(replay, base, data):
-    doc = data.draw(st.dictionaries(st.sampled_from(sorted(base)) | st.text(max_size=8),
-                                    json_values, max_size=6))
+    doc = copy.deepcopy(data.draw(st.dictionaries(
+        st.sampled_from(sorted(base)) | st.text(max_size=8), json_values, max_size=6)))
     check(replay, doc)
