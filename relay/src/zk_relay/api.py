@@ -27,8 +27,10 @@ from bottle import HTTPResponse, request
 
 from zk_relay import __version__, adms, commands
 from zk_relay.config import Config
+from zk_relay.keys import RelayKey, load_or_create
 from zk_relay.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from zk_relay.metrics import Metrics
+from zk_relay.odoo import link_status
 from zk_relay.store import Store
 
 log = logging.getLogger("zk_relay.api")
@@ -109,10 +111,12 @@ def command_json(c: dict[str, Any]) -> dict[str, Any]:
 
 
 class Api:
-    def __init__(self, store: Store, config: Config, metrics: Metrics | None = None) -> None:
+    def __init__(self, store: Store, config: Config, metrics: Metrics | None = None,
+                 key: RelayKey | None = None) -> None:
         self.store = store
         self.config = config
         self.metrics = metrics
+        self.key = key or load_or_create(store.path.parent)
 
     def routes(self) -> list[tuple[str, str, Callable[..., HTTPResponse], bool]]:
         """(method, path, handler, needs token)"""
@@ -152,19 +156,21 @@ class Api:
 
     # -- pages
     def _page(self, fetch: Callable[[int, int], tuple[list[dict[str, Any]], bool]],
-              key: str) -> HTTPResponse:
+              key: str, *, signed: bool = False) -> HTTPResponse:
         after = _int_param("after", 0, 0, 2**63 - 1)
         limit = _int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         rows, more = fetch(after, limit)
-        return json_response({
+        page = {
             "store_id": self.store.store_id,
             key: rows,
             "next_after": rows[-1]["id"] if rows else after,
             "has_more": more,
-        })
+        }
+        return json_response(self.key.sign(page) if signed else page)
 
     def events(self) -> HTTPResponse:
-        return self._page(self.store.events_page, "events")
+        """Signed (issue 10): ``signature`` over the canonical JSON of the rest of the page."""
+        return self._page(self.store.events_page, "events", signed=True)
 
     def users(self) -> HTTPResponse:
         return self._page(self.store.users_page, "users")
@@ -341,7 +347,9 @@ class Api:
                    for d in self.store.devices()]
         waiting = sum(backlog.values())
         clock = clock_synchronised()
-        ok = writable and clock is not False
+        delivery = link_status(self.store)
+        revoked = bool(delivery["odoo"] and delivery["odoo"]["state"] == "revoked")
+        ok = writable and clock is not False and not revoked
         return json_response({
             "status": "ok" if ok else "degraded",
             "version": __version__,
@@ -354,4 +362,6 @@ class Api:
             "last_event_id": self.store.last_event_id(),
             "devices": devices,
             "pending": len(self.store.pending()),
+            "delivery": delivery,
+            "key_id": self.key.key_id,
         }, 200 if writable else 503)

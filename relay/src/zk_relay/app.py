@@ -15,6 +15,7 @@ from bottle import Bottle, HTTPError, request
 from zk_relay import logs
 from zk_relay.api import Api, clock_synchronised, json_error
 from zk_relay.config import Config
+from zk_relay.keys import RelayKey
 from zk_relay.metrics import Metrics, route_of
 from zk_relay.push import PushHandlers, text
 from zk_relay.store import Store
@@ -87,7 +88,8 @@ def observed(app: WSGIApp, metrics: Metrics | None) -> WSGIApp:
 
 
 def create_app(store: Store, config: Config, *, metrics: Metrics | None = None,
-               now: Callable[[], datetime] | None = None) -> WSGIApp:
+               now: Callable[[], datetime] | None = None, key: RelayKey | None = None
+               ) -> WSGIApp:
     app = RelayBottle(catchall=True)
     push = PushHandlers(store, config, now=now, metrics=metrics)
 
@@ -95,7 +97,7 @@ def create_app(store: Store, config: Config, *, metrics: Metrics | None = None,
         return push.dispatch(request.environ, endpoint)
 
     app.route("/iclock/<endpoint>", ["GET", "POST"], iclock)
-    api = Api(store, config, metrics)
+    api = Api(store, config, metrics, key)
     for method, path, handler, needs_token in api.routes():
         app.route(path, method, api.wrap(handler, needs_token))
     if metrics is not None:

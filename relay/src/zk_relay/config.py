@@ -56,6 +56,12 @@ class Config:
     poll_backoff_base_seconds: float = 10.0
     poll_backoff_cap_seconds: float = 1800.0
     poll_timeout_seconds: float = 15.0
+    # [odoo]  (push mode: the deliverer that sends signed pages to Odoo, issue 10)
+    push_page_size: int = 500
+    push_interval_seconds: float = 2.0
+    push_backoff_base_seconds: float = 5.0
+    push_backoff_cap_seconds: float = 600.0
+    push_timeout_seconds: float = 30.0
 
     @property
     def db_path(self) -> Path:
@@ -181,7 +187,13 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "poll_backoff_base_seconds": ("poll", _float_in(0.01, 86400)),
     "poll_backoff_cap_seconds": ("poll", _float_in(0.01, 7 * 86400)),
     "poll_timeout_seconds": ("poll", _float_in(0.1, 600)),
+    "push_page_size": ("odoo", _int_in(1, 5000)),
+    "push_interval_seconds": ("odoo", _float_in(0.01, 3600)),
+    "push_backoff_base_seconds": ("odoo", _float_in(0.01, 86400)),
+    "push_backoff_cap_seconds": ("odoo", _float_in(0.01, 7 * 86400)),
+    "push_timeout_seconds": ("odoo", _float_in(0.1, 600)),
 }
+SECTIONS = ("server", "store", "adms", "poll", "odoo")
 assert set(_KEYS) == {f.name for f in fields(Config)}
 
 ENV_PREFIX = "ZK_RELAY_"
@@ -220,9 +232,9 @@ def load_config(
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"configuration file {file} is not valid TOML: {exc}") from None
         for section, table in document.items():
-            if not isinstance(table, dict) or section not in {"server", "store", "adms", "poll"}:
-                raise ConfigError(f"{file}: unknown section [{section}] (expected [server],"
-                                  " [store], [adms], [poll])")
+            if not isinstance(table, dict) or section not in SECTIONS:
+                raise ConfigError(f"{file}: unknown section [{section}] (expected "
+                                  + ", ".join(f"[{s}]" for s in SECTIONS) + ")")
             for key, raw in table.items():
                 if key not in _KEYS or _KEYS[key][0] != section:
                     raise ConfigError(f"{file}: unknown key {key!r} in [{section}]")
@@ -238,6 +250,9 @@ def load_config(
     if config.poll_backoff_cap_seconds < config.poll_backoff_base_seconds:
         raise ConfigError("poll_backoff_cap_seconds: must not be below"
                           " poll_backoff_base_seconds")
+    if config.push_backoff_cap_seconds < config.push_backoff_base_seconds:
+        raise ConfigError("push_backoff_cap_seconds: must not be below"
+                          " push_backoff_base_seconds")
     return config
 
 

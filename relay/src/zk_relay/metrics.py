@@ -95,11 +95,49 @@ class StoreCollector(Collector):
         for state in ("queued", "sent", "done", "failed"):
             commands.add_metric([state], counts.get(state, 0))
         yield commands
+        yield from self._delivery()
         clock = self.clock_ok()
         if clock is not None:
             yield GaugeMetricFamily("zk_relay_clock_synchronised",
                                     "1 when the kernel reports the host clock synchronised",
                                     value=1 if clock else 0)
+
+
+    def _delivery(self) -> Iterator[Metric]:
+        """Delivery lag and the push destination's backoff state (issue 10)."""
+        from zk_relay.odoo import link_status
+
+        status = link_status(self.store)
+        oldest = status["oldest_unacked_received_at"]
+        if oldest:
+            yield GaugeMetricFamily(
+                "zk_relay_oldest_unacked_event_timestamp_seconds",
+                "Unix time the oldest event not yet acknowledged (pull ack or push commit)"
+                " was received", value=datetime.fromisoformat(oldest).timestamp())
+        yield GaugeMetricFamily("zk_relay_oldest_unacked_event_age_seconds",
+                                "Age of the oldest event not yet acknowledged (0 when none)",
+                                value=status["oldest_unacked_age_seconds"] or 0)
+        link = status["odoo"]
+        if link is None:
+            return
+        yield GaugeMetricFamily("zk_relay_odoo_link_revoked",
+                                "1 when Odoo refused the relay's credentials (push stopped)",
+                                value=1 if link["state"] == "revoked" else 0)
+        yield GaugeMetricFamily("zk_relay_push_cursor", "Last event id Odoo committed (push)",
+                                value=link["push_cursor"])
+        failures = GaugeMetricFamily("zk_relay_push_consecutive_failures",
+                                     "Failed push attempts in a row, per destination",
+                                     labels=["destination"])
+        due = GaugeMetricFamily("zk_relay_push_next_attempt_timestamp_seconds",
+                                "Unix time of the next push attempt after a failure",
+                                labels=["destination"])
+        for dest in status["destinations"]:
+            failures.add_metric([dest["name"]], dest["consecutive_failures"])
+            if dest["next_attempt_at"]:
+                due.add_metric([dest["name"]],
+                               datetime.fromisoformat(dest["next_attempt_at"]).timestamp())
+        yield failures
+        yield due
 
 
 class Metrics:
@@ -128,6 +166,12 @@ class Metrics:
         self.polled_records = Counter("zk_relay_polled_records",
                                       "Attendance records read by polling (before dedupe)",
                                       registry=r)
+
+        self.push_pages = Counter("zk_relay_push_pages", "Pages pushed to Odoo by outcome"
+                                  " (committed, failure, revoked, store_mismatch)", ["outcome"],
+                                  registry=r)
+        self.pushed_events = Counter("zk_relay_pushed_events",
+                                     "Events Odoo reported committed in push mode", registry=r)
 
     def attach_store(self, store: Store, clock_ok: Callable[[], bool | None]) -> None:
         self.registry.register(StoreCollector(store, clock_ok))

@@ -20,6 +20,7 @@ from waitress import create_server
 from zk_relay import __version__
 from zk_relay.app import create_app
 from zk_relay.config import Config
+from zk_relay.keys import load_or_create
 from zk_relay.logs import setup_logging
 from zk_relay.metrics import Metrics
 from zk_relay.store import Store
@@ -63,7 +64,8 @@ class RelayServer:
         self.metrics = Metrics()
         self.store = Store(config.db_path, config.busy_timeout_ms)
         self.store.start_writer(on_commit=self.metrics.on_commit)
-        self.app = create_app(self.store, config, metrics=self.metrics, now=now)
+        self.key = load_or_create(config.db_path.parent)  # made at first start (issue 10)
+        self.app = create_app(self.store, config, metrics=self.metrics, now=now, key=self.key)
         self.server: Any = create_server(
             self.app, host=config.host, port=config.port, threads=config.threads,
             max_request_body_size=config.max_body_bytes + 1, ident="zk-relay",
@@ -77,6 +79,10 @@ class RelayServer:
             from zk_relay.poller import PollerThread
 
             self.tasks.append(PollerThread(self.store, config, metrics=self.metrics))
+            from zk_relay.odoo import DelivererThread
+
+            self.tasks.append(DelivererThread(self.store, config, self.key,
+                                              metrics=self.metrics))
 
     def run(self) -> None:
         for task in self.tasks:
@@ -121,13 +127,15 @@ def serve(config: Config, *, ready_file: str | None = None, out: TextIO = sys.st
 
     signal.signal(signal.SIGTERM, stop)
     print(f"zk-relay {__version__} listening on http://{relay.host}:{relay.port} "
-          f"(store {config.db_path}, store_id {relay.store.store_id})", file=out, flush=True)
+          f"(store {config.db_path}, store_id {relay.store.store_id}, key_id"
+          f" {relay.key.key_id})", file=out, flush=True)
     log.info("listening on http://%s:%d", relay.host, relay.port,
              extra={"store_id": relay.store.store_id, "version": __version__})
     if ready_file:
         tmp = Path(ready_file + ".tmp")
         tmp.write_text(json.dumps({"host": relay.host, "port": relay.port, "pid": os.getpid(),
-                                   "store_id": relay.store.store_id}))
+                                   "store_id": relay.store.store_id,
+                                   "key_id": relay.key.key_id}))
         os.replace(tmp, ready_file)
     try:
         relay.run()
