@@ -123,6 +123,27 @@ def build_parser() -> argparse.ArgumentParser:
     trevoke = tsub.add_parser("revoke", parents=[common])
     trevoke.add_argument("name")
 
+    key = sub.add_parser("key", parents=[common], help="the relay's Ed25519 signing key")
+    ksub = key.add_subparsers(dest="action", required=True, metavar="ACTION")
+    kshow = ksub.add_parser("show", parents=[common],
+                            help="key id and public key (base64); makes the key if none yet")
+    kshow.add_argument("--json", action="store_true")
+
+    enrol = sub.add_parser("enrol", parents=[common],
+                           help="connect this relay to Odoo with a one-time enrolment code")
+    enrol.add_argument("--odoo", required=True, help="Odoo's address, e.g. https://odoo.example.com")
+    enrol.add_argument("--code", required=True, help="the enrolment code shown in Odoo")
+    enrol.add_argument("--url", help="address where Odoo can reach this relay (pull mode),"
+                       " e.g. https://relay-branch12.example.com")
+
+    odoo = sub.add_parser("odoo", parents=[common], help="the link to Odoo")
+    osub = odoo.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ostatus = osub.add_parser("status", parents=[common],
+                              help="mode, last delivery, lag, last error (never the token)")
+    ostatus.add_argument("--json", action="store_true")
+    osub.add_parser("forget", parents=[common],
+                    help="drop the link (stops pushing) and revoke the API token made for Odoo")
+
     sub.add_parser("prune", parents=[common],
                    help="run retention once (acknowledged events older than retention_days)")
     sub.add_parser("config", parents=[common], help="show the effective configuration")
@@ -241,11 +262,118 @@ def _run(args: argparse.Namespace, store: Store, config: Config) -> int:  # noqa
                 raise LookupError(f"no token named {args.name!r}")
             print(f"revoked {args.name}")
             return 0
+    if cmd == "key":
+        return _key_show(config, args.json)
+    if cmd == "enrol":
+        return _enrol(args, store, config)
+    if cmd == "odoo":
+        if args.action == "status":
+            return _odoo_status(store, args.json)
+        link = store.forget_odoo_link()
+        if link is None:
+            print("this relay is not enrolled with Odoo")
+            return 0
+        if link["token_name"]:
+            store.revoke_token(link["token_name"])
+        print(f"forgot the link to {link['odoo_url']} (relay {link['relay_id']}); revoked"
+              f" API token {link['token_name']!r}")
+        return 0
     if cmd == "prune":
         deleted = store.prune(config.retention_days)
         print(f"deleted {deleted} acknowledged event(s) older than {config.retention_days} days")
         return 0
     raise AssertionError(cmd)
+
+
+def _key_show(config: Config, as_json: bool) -> int:
+    from zk_relay.keys import load_or_create
+
+    key = load_or_create(config.db_path.parent)
+    info = {"alg": "ed25519", "key_id": key.key_id, "public_key": key.public_key_b64,
+            "path": str(key.path)}
+    if as_json:
+        print(json.dumps(info, sort_keys=True))
+    else:
+        for k, v in info.items():
+            print(f"{k}: {v}")
+    return 0
+
+
+def _enrol(args: argparse.Namespace, store: Store, config: Config) -> int:
+    from zk_relay.keys import load_or_create
+    from zk_relay.odoo import EnrolError, enrol, is_plain_http_remote
+
+    key = load_or_create(config.db_path.parent)
+    if is_plain_http_remote(args.odoo):
+        print("zk-relay: warning: plain http:// to a remote Odoo: the credentials and punches"
+              " travel unencrypted; use https://", file=sys.stderr)
+    try:
+        result = enrol(store, config, key, odoo_url=args.odoo, code=args.code,
+                       relay_url=args.url)
+    except EnrolError as exc:
+        print(f"zk-relay: enrolment failed: {exc}", file=sys.stderr)
+        return 1
+    _restrict(config)
+    where = f", delivering to {result.delivery_url}" if result.mode == "push" else \
+        " (Odoo pulls from this relay)"
+    print(f"enrolled with {result.odoo_url} as relay {result.relay_id}: mode {result.mode}"
+          f"{where}")
+    print(f"signing key {key.key_id} registered; API token {result.token_name!r} handed to Odoo")
+    if result.revoked_previous:
+        print(f"revoked the previous enrolment's API token {result.revoked_previous!r}")
+    print(f"{len(result.registered)} terminal(s) registered or updated"
+          f"{': ' + ', '.join(result.registered) if result.registered else ''}")
+    for serial, reason in result.skipped:
+        print(f"zk-relay: warning: terminal {serial} from Odoo not registered: {reason}",
+              file=sys.stderr)
+    return 0
+
+
+def _restrict(config: Config) -> None:
+    """The store now holds Odoo's token: owner-only file modes (SQLite gives its -wal and
+    -shm files the database's mode)."""
+    import os
+
+    for suffix in ("", "-wal", "-shm"):
+        path = config.db_path.with_name(config.db_path.name + suffix)
+        try:
+            os.chmod(path, 0o600)
+        except OSError:
+            pass
+
+
+def _odoo_status(store: Store, as_json: bool) -> int:
+    from zk_relay.odoo import link_status
+
+    status = link_status(store)
+    if as_json:
+        print(json.dumps(status, sort_keys=True))
+        return 0
+    link = status["odoo"]
+    if link is None:
+        print("odoo: not enrolled (zk-relay enrol --odoo URL --code CODE)")
+    else:
+        state = link["state"] + (f" ({link['state_reason']})" if link["state_reason"] else "")
+        for label, value in (
+                ("odoo", link["odoo_url"]), ("relay_id", link["relay_id"]),
+                ("mode", link["mode"]), ("state", state),
+                ("delivery_url", link["delivery_url"]), ("enrolled_at", link["enrolled_at"]),
+                ("odoo_token", "set (not shown)"), ("relay_token", link["relay_token_name"]),
+                ("push_cursor", link["push_cursor"]),
+                ("last_delivery_at", link["last_delivery_at"] or "never"),
+                ("pushed", f"{link['pushed_events']} event(s) in {link['pushed_pages']}"
+                           " page(s)"),
+                ("last_error", f"{link['last_error']} at {link['last_error_at']}"
+                 if link["last_error"] else "none")):
+            print(f"{label}: {value}")
+        for dest in status["destinations"]:
+            print(f"destination {dest['name']}: {dest['consecutive_failures']} failure(s) in a"
+                  f" row, next attempt {dest['next_attempt_at'] or 'when due'}")
+    age = status["oldest_unacked_age_seconds"]
+    print(f"lag: {status['unacked_events']} event(s) not yet acknowledged"
+          + (f", oldest received {status['oldest_unacked_received_at']} ({age:.0f} s ago)"
+             if status["oldest_unacked_received_at"] else ""))
+    return 0
 
 
 def _status(store: Store, as_json: bool) -> int:
