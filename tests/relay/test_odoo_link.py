@@ -109,6 +109,10 @@ def test_enrolment_end_to_end(relay_factory: Callable[..., Relay],
     assert relay.api("GET", "/api/v1/events", token=record.relay_token).status == 200
     assert record.store_id == health(relay)["store_id"]
     assert health(relay)["key_id"] == key["key_id"]
+    # forgetting the link revokes the token Odoo was given
+    assert "revoked API token 'odoo-1'" in relay.cli("odoo", "forget").stdout
+    assert relay.api("GET", "/api/v1/events", token=record.relay_token).status == 401
+    assert "not enrolled" in relay.cli("odoo", "status").stdout
 
 
 def test_enrolment_refused_leaves_nothing_behind(relay_factory: Callable[..., Relay],

@@ -323,3 +323,35 @@ def test_the_peer_refuses_forged_and_unauthenticated_pages(rig: Rig) -> None:
     assert post(page, "wrong")[0] == 401
     assert rig.peer.committed == {}
     assert post(page, token) == (200, {"committed_up_to": 2})
+
+
+def test_push_configuration_is_validated() -> None:
+    from zk_relay.config import ConfigError
+
+    cfg = load_config(env={"ZK_RELAY_PUSH_PAGE_SIZE": "50"})
+    assert (cfg.push_page_size, cfg.push_backoff_base_seconds, cfg.push_backoff_cap_seconds) \
+        == (50, 5.0, 600.0)
+    for env, message in (({"ZK_RELAY_PUSH_PAGE_SIZE": "0"}, "push_page_size"),
+                         ({"ZK_RELAY_PUSH_BACKOFF_BASE_SECONDS": "60",
+                           "ZK_RELAY_PUSH_BACKOFF_CAP_SECONDS": "10"}, "push_backoff_cap")):
+        with pytest.raises(ConfigError) as error:
+            load_config(env=env)
+        assert message in str(error.value)
+
+
+def test_reenrolment_revokes_the_previous_token_and_odoo_moves_the_new_cursor(
+        rig: Rig) -> None:
+    rig.punch(5)
+    rig.drain()
+    assert [t["name"] for t in rig.store.tokens()] == ["odoo-1"]
+    rig.enrol()  # the peer makes a new relay record: the cursor starts again at 0
+    assert [t["name"] for t in rig.store.tokens()] == ["odoo-2"]
+    assert rig.link()["push_cursor"] == 0
+    rig.punch(20)
+    rig.drain()
+    # one page is sent again (its events are duplicates, ignored); Odoo's answer
+    # (committed_up_to, its own cursor) then moves the relay past what Odoo already has
+    assert rig.peer.duplicates == 5
+    assert [d.after for d in rig.peer.deliveries] == [0, 0, 5, 10, 15, 20]
+    assert rig.link()["push_cursor"] == 25
+    assert set(rig.peer.committed) == rig.stored_fingerprints()
