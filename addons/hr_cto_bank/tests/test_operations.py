@@ -112,15 +112,6 @@ class TestOperations(CtoCase):
         self.assertEqual((action["report_name"], action["data"]["month"]),
                          ("hr_cto_bank.report_coc_certificate", month))
 
-    def test_c14_certificate_pdf(self):
-        report = self.env["ir.actions.report"]
-        if report.get_wkhtmltopdf_state() != "ok":
-            self.skipTest("wkhtmltopdf is not installed: PDF rendering not possible here")
-        pdf, kind = report._render_qweb_pdf("hr_cto_bank.report_coc_certificate",
-                                            self.employee.ids, data={"month": "2025-01"})
-        self.assertEqual(kind, "pdf")
-        self.assertTrue(pdf.startswith(b"%PDF"))
-
     def test_smart_button_balance(self):
         self.overtime(self.today - timedelta(days=3), 90, status="approved")
         self.assertEqual(self.employee.cto_balance_hours, 1.5)
