@@ -11,7 +11,6 @@ import re
 from datetime import datetime
 from urllib.parse import quote
 
-import pytest
 from fuzz_settings import fuzz
 from fuzz_strategies import junk_line, moments, operlog_rows, pins, small_ints
 from hypothesis import given
@@ -193,12 +192,8 @@ def test_request_query_any_text(parts, encode):
     assert isinstance(req.serial, str)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "zk_relay.adms.parse_attlog skips lines for which str.isspace() is true (e.g. b'\\x1c\\x1d',"
-    " b'\\xc2\\x85') when the whole body is UTF-8, but quarantines the same line when another"
-    " line is not UTF-8 (split_lines uses bytes.strip): such a line is dropped silently"
-    " (architecture.md: nothing is dropped silently). Owned by relay/: reported, not fixed."))
 def test_unicode_whitespace_line_is_quarantined_not_dropped():
+    """A line of non-ASCII whitespace is kept for review whatever the rest of the body is."""
     punches, bad = adms.parse_attlog(SERIAL, b"\x1c\x1d\n1\t2025-03-03 08:00:00\t0\t1\n")
     assert len(punches) == 1
     assert [b.raw for b in bad] == [b"\x1c\x1d"]

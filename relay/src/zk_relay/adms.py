@@ -79,6 +79,9 @@ class BadLine:
     reason: str
 
 
+_ASCII_SPACE = " \t\n\r\x0b\x0c"
+
+
 def split_lines(body: bytes) -> list[bytes]:
     """Records separated by LF, CR stripped, blank lines skipped (§2.1)."""
     out = []
@@ -159,7 +162,9 @@ def parse_attlog(serial: str, body: bytes) -> tuple[list[Punch], list[BadLine]]:
     for text in lines:
         if text.endswith("\r"):
             text = text[:-1]
-        if not text or text.isspace():
+        # Blank means ASCII whitespace only, as in split_lines (bytes.strip): a line of other
+        # Unicode whitespace is quarantined, never dropped silently (architecture.md).
+        if not text.strip(_ASCII_SPACE):
             continue
         item = _parse_attlog_text(serial, text)
         if type(item) is str:
