@@ -10,7 +10,9 @@ class HrEmployee(models.Model):
     def write(self, vals):
         result = super().write(vals)
         if vals.get("active") is False or vals.get("departure_date"):
-            # Leaving or archived: their terminal users are closed, kept for history.
+            # Archived, or departed (a departure date in the future waits for its day or the
+            # archiving): their terminal users are removed and closed, kept for history.
+            today = fields.Date.context_today(self)
             self.env["zk.device.user"]._close_for_employees(self.filtered(
-                lambda e: not e.active or e.departure_date))
+                lambda e: not e.active or (e.departure_date and e.departure_date <= today)))
         return result

@@ -1,3 +1,5 @@
+from datetime import date, timedelta
+
 from odoo.tests import tagged
 
 from .common import ZkCase
@@ -79,3 +81,11 @@ class TestPunchImport(ZkCase):
         self.env.cr.execute(
             "SELECT indexdef FROM pg_indexes WHERE indexname = 'zk_punch_fingerprint_uniq'")
         self.assertIn("UNIQUE", self.env.cr.fetchone()[0])
+
+    def test_departure_closes_the_mapping_on_its_day_not_before(self):
+        """A planned departure keeps the PIN working until the day comes (or archiving)."""
+        self.employee.departure_date = date.today() + timedelta(days=30)
+        self.assertTrue(self.mapping.active)
+        self.employee.departure_date = date.today()
+        self.assertFalse(self.mapping.active)
+        self.assertEqual(self.mapping.employee_id, self.employee, "kept for history")
