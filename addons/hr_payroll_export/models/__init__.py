@@ -1,0 +1,1 @@
+from . import payroll_export_batch, payroll_export_download, res_company, res_config_settings

@@ -1,0 +1,411 @@
+import base64
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from odoo.addons.hr_zk_attendance.models.zk_daily_record import _RangeInputs
+
+from zk_rules.payroll import (
+    LayoutConfig,
+    PayrollInputError,
+    Period,
+    apply_correction,
+    blocking_days,
+    build_batch,
+    canonical_json,
+    correction_batch,
+)
+
+# Set only by this model's own methods: the one path that may write an issued batch.
+_INTERNAL = "payroll_export_internal"
+KINDS = [("full", "Full file"), ("correction_diff", "Correction: differences"),
+         ("correction_full", "Correction: full replacement")]
+MANAGER_GROUP = "hr_payroll_export.group_payroll_manager"
+
+
+def leave_kind(name, cto=False):
+    """The payroll leave kind of an Odoo leave type: `cto`, or its name as [a-z][a-z0-9_]*."""
+    if cto:
+        return "cto"
+    text = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    if not slug or not slug[0].isalpha():
+        slug = f"leave_{slug}".rstrip("_")
+    return slug
+
+
+def employee_code(employee):
+    """The payroll key: registration number (when a module adds it), else the badge."""
+    registration = employee["registration_number"] \
+        if "registration_number" in employee._fields else False
+    return registration or employee.barcode or f"#{employee.id}"
+
+
+class PayrollExportBatch(models.Model):
+    """One payroll file of a company and pay period (issue 9, layout zk-payroll-csv/1).
+
+    An issued batch keeps its bytes and their SHA-256 forever; a correction is a new batch
+    that supersedes it. The bytes come from ``zk_rules.payroll`` only.
+    """
+
+    _name = "payroll.export.batch"
+    _description = "Payroll Export Batch"
+    _order = "period_start desc, company_id, id desc"
+
+    name = fields.Char(compute="_compute_name", store=True)
+    company_id = fields.Many2one("res.company", required=True, index=True,
+                                 default=lambda self: self.env.company)
+    period_start = fields.Date(required=True, index=True)
+    period_end = fields.Date(required=True)
+    state = fields.Selection([("draft", "Draft"), ("issued", "Issued")], default="draft",
+                             required=True, readonly=True, index=True)
+    kind = fields.Selection(KINDS, default="full", required=True, readonly=True)
+    supersedes_id = fields.Many2one("payroll.export.batch", readonly=True,
+                                    ondelete="restrict", index=True)
+    superseded_by_ids = fields.One2many("payroll.export.batch", "supersedes_id",
+                                        "Superseded by", readonly=True)
+    superseded = fields.Boolean(compute="_compute_superseded", store=True)
+    file = fields.Binary(attachment=True, readonly=True, copy=False)
+    filename = fields.Char(readonly=True, copy=False)
+    sha256 = fields.Char("File SHA-256", readonly=True, copy=False)
+    inputs_sha256 = fields.Char("Inputs SHA-256", readonly=True, copy=False)
+    supersedes_sha256 = fields.Char("Supersedes file SHA-256", readonly=True, copy=False)
+    config_json = fields.Text("Layout settings", readonly=True, copy=False)
+    row_count = fields.Integer(readonly=True, copy=False)
+    blocking_reasons = fields.Text(readonly=True, copy=False,
+                                   help="Why the last attempt was refused: what to do first.")
+    blocked_count = fields.Integer("Blocking days", readonly=True, copy=False)
+    forced = fields.Boolean(readonly=True, copy=False)
+    force_reason = fields.Text(copy=False, help="A manager's reason to export although days "
+                               "are provisional or overtime waits for approval.")
+    issued_at = fields.Datetime(readonly=True, copy=False)
+    issued_by = fields.Many2one("res.users", readonly=True, copy=False)
+    download_ids = fields.One2many("payroll.export.download", "batch_id", readonly=True)
+
+    _sql_constraints = [("supersedes_unique", "UNIQUE(supersedes_id)",
+                         "A batch is superseded by one correction at most; correct the latest.")]
+
+    @api.depends("company_id", "period_start", "period_end", "kind")
+    def _compute_name(self):
+        for batch in self:
+            label = f"{batch.company_id.name or ''} {batch.period_start}..{batch.period_end}"
+            batch.name = label if batch.kind == "full" else f"{label} ({batch.kind})"
+
+    @api.depends("superseded_by_ids.state")
+    def _compute_superseded(self):
+        for batch in self:
+            batch.superseded = any(b.state == "issued" for b in batch.superseded_by_ids)
+
+    @api.constrains("company_id", "period_start", "period_end", "supersedes_id")
+    def _check_period(self):
+        for batch in self:
+            if batch.supersedes_id:
+                old = batch.supersedes_id
+                if (old.company_id, old.period_start, old.period_end) != (
+                        batch.company_id, batch.period_start, batch.period_end):
+                    raise ValidationError(self.env._(
+                        "A correction is for the company and period it supersedes."))
+                continue
+            policy = batch.company_id._payroll_period_policy()
+            period = policy.period_containing(batch.period_start)
+            if (period.start, period.end) != (batch.period_start, batch.period_end):
+                raise ValidationError(self.env._(
+                    "%(start)s..%(end)s is not a pay period of %(company)s (%(period)s is).",
+                    start=batch.period_start, end=batch.period_end,
+                    company=batch.company_id.name, period=period.label))
+            if self.search_count([("company_id", "=", batch.company_id.id),
+                                  ("period_start", "=", batch.period_start),
+                                  ("supersedes_id", "=", False), ("id", "!=", batch.id)]):
+                raise ValidationError(self.env._(
+                    "%(company)s already has a batch for %(start)s..%(end)s; issue a "
+                    "correction of it instead.", company=batch.company_id.name,
+                    start=batch.period_start, end=batch.period_end))
+
+    # ------------------------------------------------------------------ immutability
+    def write(self, vals):
+        if not self.env.context.get(_INTERNAL) and any(b.state == "issued" for b in self):
+            raise UserError(self.env._("An issued payroll batch never changes; issue a "
+                                       "correction instead."))
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_issued(self):
+        if any(b.state == "issued" for b in self):
+            raise UserError(self.env._("An issued payroll batch can never be deleted."))
+
+    def _internal(self):
+        return self.with_context(**{_INTERNAL: True})
+
+    # ------------------------------------------------------------------ inputs
+    def _period(self):
+        self.ensure_one()
+        return Period(self.period_start, self.period_end)
+
+    def _layout(self):
+        """The issued layout for a correction (stored), else the company's current one."""
+        self.ensure_one()
+        root = self._root()
+        if root.config_json:
+            return LayoutConfig.from_mapping(json.loads(root.config_json))
+        return self.company_id._payroll_layout()
+
+    def _root(self):
+        batch = self
+        while batch.supersedes_id:
+            batch = batch.supersedes_id
+        return batch
+
+    def _inputs(self):
+        """(employee bundles for zk_rules.payroll, their daily records)."""
+        self.ensure_one()
+        company = self.company_id
+        # sudo: a payroll officer exports everyone's days of the company; access to the batch
+        # itself is what is checked.
+        records = self.env["zk.daily.record"].sudo().search(
+            [("company_id", "=", company.id), ("work_date", ">=", self.period_start),
+             ("work_date", "<=", self.period_end)], order="employee_id, work_date")
+        employees = records.employee_id
+        if not employees:
+            return [], records
+        dates = list(self._period().dates())
+        context = _RangeInputs(self.env(su=True), employees, dates)
+        cto_types = self.env["hr.leave.type"].sudo().search([("cto_bank", "=", True)])
+        cto_names = set(cto_types.mapped("name"))
+        uses = self._cto_uses(employees)
+        by_employee = defaultdict(list)
+        for record in records:
+            by_employee[record.employee_id].append(record)
+        bundles = []
+        for employee in employees:
+            tz = ZoneInfo(employee._get_tz() or "UTC")
+            holidays = {h["date"]: h["kind"] for h in context.holidays(employee, tz)}
+            leaves = defaultdict(lambda: defaultdict(int))
+            for item in context.leave_minutes(employee, tz, context.schedule(employee)):
+                kind = leave_kind(item["kind"], item["kind"] in cto_names)
+                leaves[item["date"]][kind] += item["minutes"]
+            days = [self._day(r, holidays, leaves) for r in by_employee[employee]]
+            dated = {d["work_date"] for d in days}
+            bundles.append({
+                "code": employee_code(employee), "name": employee.name,
+                "company": company.name, "days": days,
+                "cto_uses": [u for u in uses.get(employee.id, []) if u["date"] in dated],
+            })
+        return bundles, records
+
+    def _cto_uses(self, employees):
+        """Net CTO debits per (date, lot, ref): `use` entries minus their cancellations."""
+        # sudo: the bank's ledger is read for the export; officers may not read it all.
+        entries = self.env["hr.cto.ledger.entry"].sudo().search(
+            [("employee_id", "in", employees.ids), ("type", "in", ("use", "use_cancel")),
+             ("date", ">=", self.period_start), ("date", "<=", self.period_end)])
+        net = defaultdict(int)
+        for entry in entries:
+            net[(entry.employee_id.id, entry.date.isoformat(), entry.lot, entry.ref or None)] \
+                -= entry.minutes
+        result = defaultdict(list)
+        for (employee_id, day, lot, ref), minutes in sorted(net.items(), key=str):
+            if minutes > 0 and lot:
+                result[employee_id].append({"date": day, "lot": lot, "minutes": minutes,
+                                            "ref": ref})
+        return result
+
+    @staticmethod
+    def _day(record, holidays, leaves):
+        """The B4 record (result_json, else the stored fields) plus the payroll extras."""
+        key = record.work_date.isoformat()
+        if record.result_json:
+            day = json.loads(record.result_json)
+        else:
+            day = {
+                "day_type": record.day_type or "workday", "status": record.status or "off",
+                "provisional": bool(record.provisional),
+                "regular_minutes": record.regular_minutes,
+                "night_minutes": record.night_minutes,
+                "late_in_minutes": None if record.missing_check_in else record.late_in_minutes,
+                "early_out_minutes": None if record.missing_check_out
+                else record.early_out_minutes,
+                "undertime_minutes": record.undertime_minutes,
+                "leave_minutes": record.leave_minutes,
+                "exceptions": sorted(record.exception_ids.mapped("code")),
+                "missing": {"check_in": record.missing_check_in,
+                            "check_out": record.missing_check_out},
+            }
+        day["work_date"] = key
+        day["overtime_lines"] = [
+            {"kind": line.kind, "minutes": line.minutes, "status": line.status,
+             "approved_minutes": line.approved_minutes} for line in record.line_ids]
+        day["holiday_kind"] = (holidays.get(key) or "regular") \
+            if day.get("day_type") == "holiday" else None
+        remaining, by_kind = day.get("leave_minutes") or 0, {}
+        for kind in sorted(leaves.get(key, {})):
+            taken = min(leaves[key][kind], remaining)
+            if taken > 0:
+                by_kind[kind] = taken
+                remaining -= taken
+        if remaining > 0:
+            by_kind["other"] = by_kind.get("other", 0) + remaining
+        day["leaves"] = by_kind
+        return day
+
+    def _build(self):
+        """(full zk_rules Batch of today's data, blocking days, daily records)."""
+        self.ensure_one()
+        bundles, records = self._inputs()
+        try:
+            blocked = blocking_days(bundles)
+            full = build_batch(self._period(), bundles, self._layout())
+        except PayrollInputError as error:
+            raise UserError(self.env._("The payroll file cannot be built: %s", error)) \
+                from error
+        return full, blocked, records
+
+    def _effective_content(self):
+        """The full file in force after this batch (its diffs applied to what it corrects)."""
+        self.ensure_one()
+        content = base64.b64decode(self.file or b"")
+        if self.kind != "correction_diff":
+            return content
+        return apply_correction(self.supersedes_id._effective_content(), content,
+                                self._layout())
+
+    # ------------------------------------------------------------------ generation
+    def _generate(self, force_reason=None, raise_blocked=True):
+        """Build and issue this draft batch; False (reasons stored) while days block it."""
+        self.ensure_one()
+        if self.state != "draft":
+            raise UserError(self.env._("This batch is already issued."))
+        full, blocked, records = self._build()
+        if blocked and not force_reason:
+            lines = [f"{b.employee_code} {b.employee_name} {b.work_date}: {b.reason}"
+                     for b in blocked]
+            self._internal().write({"blocking_reasons": "\n".join(lines),
+                                    "blocked_count": len(blocked)})
+            if raise_blocked:
+                raise UserError(self.env._(
+                    "The period %(period)s cannot be exported yet; resolve these days first "
+                    "(or a payroll manager forces it with a reason):\n%(lines)s",
+                    period=self._period().label, lines="\n".join(lines)))
+            return False
+        kind, batch = "full", full
+        if self.supersedes_id:
+            mode = self.company_id.payroll_correction_mode or "diff"
+            batch = correction_batch(self.supersedes_id._effective_content(), full, mode)
+            kind = batch.kind
+        name = batch.filename()
+        self._internal().write({
+            "state": "issued", "kind": kind, "file": base64.b64encode(batch.content),
+            "filename": name, "sha256": batch.sha256, "inputs_sha256": batch.inputs_sha256,
+            "supersedes_sha256": batch.supersedes_sha256 or False,
+            "config_json": canonical_json(_config_dict(batch.config)),
+            "row_count": len(batch.rows), "blocking_reasons": "\n".join(
+                f"{b.employee_code} {b.work_date}: {b.reason}" for b in blocked) or False,
+            "blocked_count": len(blocked), "forced": bool(blocked), "issued_at":
+            fields.Datetime.now(), "issued_by": self.env.uid,
+        })
+        # sudo: exported days are locked by the system; they change only by audited correction.
+        records.sudo().write({"locked": True})
+        self.env["zk.audit.entry"]._log(
+            self, "payroll_issue", after={"sha256": batch.sha256, "kind": kind,
+                                          "inputs_sha256": batch.inputs_sha256,
+                                          "rows": len(batch.rows),
+                                          "forced_days": len(blocked)},
+            reason=force_reason if blocked else None)
+        return True
+
+    def action_generate(self):
+        for batch in self:
+            batch._generate()
+        return True
+
+    def action_force_generate(self):
+        """A payroll manager issues despite blocking days; the reason goes to the audit."""
+        if not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(self.env._("Only payroll managers can force an export."))
+        for batch in self:
+            reason = (batch.force_reason or "").strip()
+            if not reason:
+                raise UserError(self.env._("Forcing an export needs a reason."))
+            batch._generate(force_reason=reason)
+        return True
+
+    def action_correct(self):
+        """A correction of this issued batch from today's data (diff or full, per setting)."""
+        self.ensure_one()
+        if self.state != "issued" or self.superseded_by_ids:
+            raise UserError(self.env._("Only the latest issued batch of a period is "
+                                       "corrected."))
+        correction = self.create({"company_id": self.company_id.id,
+                                  "period_start": self.period_start,
+                                  "period_end": self.period_end, "supersedes_id": self.id})
+        correction._generate()
+        return {"type": "ir.actions.act_window", "res_model": self._name,
+                "res_id": correction.id, "view_mode": "form"}
+
+    def action_download(self):
+        """The issued file, logged (download log and audit trail)."""
+        self.ensure_one()
+        if self.state != "issued":
+            raise UserError(self.env._("Only issued batches are downloaded."))
+        self.env["payroll.export.download"]._log(self)
+        self.env["zk.audit.entry"]._log(self, "payroll_download",
+                                        after={"sha256": self.sha256})
+        return {"type": "ir.actions.act_url", "target": "self",
+                "url": f"/web/content/{self._name}/{self.id}/file/{self.filename}"
+                       "?download=true"}
+
+    def _rebuilt_content(self):
+        """The bytes this batch would have if generated now from the current data."""
+        self.ensure_one()
+        full, _blocked, _records = self._build()
+        if not self.supersedes_id:
+            return full.content
+        mode = "diff" if self.kind == "correction_diff" else "full"
+        return correction_batch(self.supersedes_id._effective_content(), full, mode).content
+
+    def action_check_reproducible(self):
+        self.ensure_one()
+        same = self._rebuilt_content() == base64.b64decode(self.file or b"")
+        message = (self.env._("Generated again from today's data: the same bytes.") if same
+                   else self.env._("Today's data gives another file: issue a correction."))
+        return {"type": "ir.actions.client", "tag": "display_notification",
+                "params": {"title": self.name, "message": message,
+                           "type": "success" if same else "warning", "sticky": True}}
+
+    # ------------------------------------------------------------------ scheduled
+    @api.model
+    def _cron_close_periods(self, now=None):
+        """Create and issue the batch of every period that closed since the last run; a
+        blocked period stays a draft batch with its reasons and is tried again next run."""
+        now = now or fields.Datetime.now()
+        until = now.replace(tzinfo=UTC)
+        companies = self.env["res.company"].search([])  # pylint: disable=no-search-all
+        for company in companies:
+            last = company.payroll_last_close_check or (now - timedelta(days=1))
+            for period in company._payroll_period_policy().closed_between(
+                    last.replace(tzinfo=UTC), until):
+                if not self.search_count([("company_id", "=", company.id),
+                                          ("period_start", "=", period.start),
+                                          ("supersedes_id", "=", False)]):
+                    self.create({"company_id": company.id, "period_start": period.start,
+                                 "period_end": period.end})
+            company.payroll_last_close_check = now
+            for batch in self.search([("company_id", "=", company.id),
+                                      ("state", "=", "draft")], order="period_start, id"):
+                try:
+                    with self.env.cr.savepoint():
+                        batch._generate(raise_blocked=False)
+                except UserError as error:
+                    batch._internal().write({"blocking_reasons": str(error)})
+        return True
+
+
+def _config_dict(config):
+    return {"granularity": config.granularity, "separator": config.separator,
+            "unit": config.unit, "decimals": config.decimals,
+            "leave_kinds": list(config.leave_kinds)}
