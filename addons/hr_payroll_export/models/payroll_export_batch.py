@@ -384,7 +384,7 @@ class PayrollExportBatch(models.Model):
         blocked period stays a draft batch with its reasons and is tried again next run."""
         now = now or fields.Datetime.now()
         until = now.replace(tzinfo=UTC)
-        companies = self.env["res.company"].search([])  # pylint: disable=no-search-all
+        companies = self.env["res.company"].search([("payroll_export_auto", "=", True)])
         for company in companies:
             last = company.payroll_last_close_check or (now - timedelta(days=1))
             for period in company._payroll_period_policy().closed_between(

@@ -44,6 +44,9 @@ class ResCompany(models.Model):
     payroll_correction_mode = fields.Selection(
         [("diff", "Differences only"), ("full", "Full replacement")], "Corrections",
         default="diff", required=True)
+    payroll_export_auto = fields.Boolean(
+        "Issue payroll files at period close", default=True,
+        help="The scheduled action creates and issues the batch of each period that closes.")
     payroll_last_close_check = fields.Datetime(
         "Payroll close: last check", readonly=True,
         help="Instant up to which the scheduled action looked for closed periods.")

@@ -18,5 +18,7 @@ class ResConfigSettings(models.TransientModel):
     payroll_unit = fields.Selection(related="company_id.payroll_unit", readonly=False)
     payroll_decimals = fields.Integer(related="company_id.payroll_decimals", readonly=False)
     payroll_leave_kinds = fields.Char(related="company_id.payroll_leave_kinds", readonly=False)
+    payroll_export_auto = fields.Boolean(related="company_id.payroll_export_auto",
+                                         readonly=False)
     payroll_correction_mode = fields.Selection(related="company_id.payroll_correction_mode",
                                                readonly=False)

@@ -166,3 +166,30 @@ class TestBatch(PayrollCase):
         self.assertEqual(batch.row_count, 2)
         ana = lines[1].split(",")
         self.assertEqual(ana[1:6], ["E001", "Ana Reyes", "2025-03-01", "2025-03-15", "2"])
+
+    def test_settings_are_validated(self):
+        with self.assertRaises(ValidationError):
+            self.company.payroll_decimals = 9
+        with self.assertRaises(ValidationError):
+            self.company.payroll_leave_kinds = "cto,Other Kind"
+        with self.assertRaises(ValidationError):
+            self.company.payroll_close_offset_days = 99
+
+    def test_weekly_periods(self):
+        self.company.write({"payroll_period_kind": "weekly", "payroll_week_start": "6"})
+        policy = self.company._payroll_period_policy()
+        period = policy.period_containing(date(2025, 3, 5))  # a Wednesday
+        self.assertEqual((period.start, period.end), (date(2025, 3, 2), date(2025, 3, 8)))
+        self.Batch.create({"company_id": self.company.id, "period_start": period.start,
+                           "period_end": period.end})
+        with self.assertRaises(ValidationError):
+            self.batch()  # 1-15 is not a weekly period
+
+    def test_correction_without_difference_has_only_its_header(self):
+        self.good_days()
+        batch = self.batch()
+        batch.action_generate()
+        fix = self.Batch.browse(batch.action_correct()["res_id"])
+        self.assertEqual(fix.row_count, 0)
+        self.assertEqual(self.content(fix).decode().count("\r\n"), 1)
+        self.assertNotEqual(fix.inputs_sha256, batch.inputs_sha256)

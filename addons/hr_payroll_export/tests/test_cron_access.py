@@ -64,3 +64,19 @@ class TestCronAccess(PayrollCase):
             log.with_user(self.payroll_officer).write({"sha256": "x"})
         with self.assertRaises(AccessError):
             log.unlink()
+
+    def test_cron_skips_companies_without_automatic_issue(self):
+        self.good_days()
+        self.company.write({"payroll_export_auto": False,
+                            "payroll_last_close_check": datetime(2025, 3, 16, 3, 0)})
+        self.Batch._cron_close_periods(now=datetime(2025, 3, 16, 5, 0))
+        self.assertFalse(self.Batch.search([("company_id", "=", self.company.id)]))
+
+    def test_other_company_batches_are_invisible(self):
+        other = self.env["res.company"].create({"name": "Other Co"})
+        theirs = self.Batch.create({"company_id": other.id, "period_start": self.start,
+                                    "period_end": self.end})
+        mine = self.batch()
+        found = self.env(user=self.payroll_officer)["payroll.export.batch"].search([])
+        self.assertIn(mine, found)
+        self.assertNotIn(theirs, found)
