@@ -27,6 +27,8 @@ _INTERNAL = "payroll_export_internal"
 KINDS = [("full", "Full file"), ("correction_diff", "Correction: differences"),
          ("correction_full", "Correction: full replacement")]
 MANAGER_GROUP = "hr_payroll_export.group_payroll_manager"
+# What a person may set; everything else is written by the batch's own methods.
+USER_FIELDS = {"company_id", "period_start", "period_end", "force_reason"}
 
 
 def leave_kind(name, cto=False):
@@ -128,10 +130,25 @@ class PayrollExportBatch(models.Model):
                     start=batch.period_start, end=batch.period_end))
 
     # ------------------------------------------------------------------ immutability
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.context.get(_INTERNAL):
+            for vals in vals_list:
+                if set(vals) - USER_FIELDS:
+                    raise AccessError(self.env._(
+                        "A payroll batch is created with its company and period only; the "
+                        "file, its hashes and corrections come from the batch's actions."))
+        return super().create(vals_list)
+
     def write(self, vals):
-        if not self.env.context.get(_INTERNAL) and any(b.state == "issued" for b in self):
-            raise UserError(self.env._("An issued payroll batch never changes; issue a "
-                                       "correction instead."))
+        if not self.env.context.get(_INTERNAL):
+            if any(b.state == "issued" for b in self):
+                raise UserError(self.env._("An issued payroll batch never changes; issue a "
+                                           "correction instead."))
+            if set(vals) - USER_FIELDS:
+                raise AccessError(self.env._(
+                    "The state, file and hashes of a payroll batch are written by its "
+                    "actions only."))
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
@@ -340,10 +357,10 @@ class PayrollExportBatch(models.Model):
         if self.state != "issued" or self.superseded_by_ids:
             raise UserError(self.env._("Only the latest issued batch of a period is "
                                        "corrected."))
-        correction = self.create({"company_id": self.company_id.id,
+        correction = self._internal().create({"company_id": self.company_id.id,
                                   "period_start": self.period_start,
                                   "period_end": self.period_end, "supersedes_id": self.id})
-        correction._generate()
+        correction.with_context(**{_INTERNAL: False})._generate()
         return {"type": "ir.actions.act_window", "res_model": self._name,
                 "res_id": correction.id, "view_mode": "form"}
 

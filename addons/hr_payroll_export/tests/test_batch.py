@@ -193,3 +193,16 @@ class TestBatch(PayrollCase):
         self.assertEqual(fix.row_count, 0)
         self.assertEqual(self.content(fix).decode().count("\r\n"), 1)
         self.assertNotEqual(fix.inputs_sha256, batch.inputs_sha256)
+
+    def test_system_fields_are_not_written_by_hand(self):
+        batch = self.batch(self.payroll_officer)
+        for vals in ({"state": "issued"}, {"sha256": "0" * 64}, {"file": b"eA=="},
+                     {"supersedes_id": batch.id}):
+            with self.assertRaises(AccessError):
+                batch.write(vals)
+        with self.assertRaises(AccessError):
+            self.env(user=self.payroll_officer)["payroll.export.batch"].create({
+                "company_id": self.company.id, "period_start": date(2025, 3, 16),
+                "period_end": date(2025, 3, 31), "state": "issued"})
+        batch.force_reason = "drafts keep what a person may set"
+        self.assertEqual(batch.state, "draft")
