@@ -352,15 +352,19 @@ class PayrollExportBatch(models.Model):
         return True
 
     def action_correct(self):
-        """A correction of this issued batch from today's data (diff or full, per setting)."""
+        """A correction of this issued batch from today's data (diff or full, per setting).
+
+        While days block it, the correction stays a draft listing them (a payroll manager may
+        force it; the scheduled action tries it again at each run)."""
         self.ensure_one()
-        if self.state != "issued" or self.superseded_by_ids:
+        pending = self.superseded_by_ids.filtered(lambda b: b.state == "draft")
+        if self.state != "issued" or (self.superseded_by_ids and not pending):
             raise UserError(self.env._("Only the latest issued batch of a period is "
                                        "corrected."))
-        correction = self._internal().create({"company_id": self.company_id.id,
-                                  "period_start": self.period_start,
-                                  "period_end": self.period_end, "supersedes_id": self.id})
-        correction.with_context(**{_INTERNAL: False})._generate()
+        correction = pending or self._internal().create({
+            "company_id": self.company_id.id, "period_start": self.period_start,
+            "period_end": self.period_end, "supersedes_id": self.id})
+        correction.with_context(**{_INTERNAL: False})._generate(raise_blocked=False)
         return {"type": "ir.actions.act_window", "res_model": self._name,
                 "res_id": correction.id, "view_mode": "form"}
 

@@ -206,3 +206,21 @@ class TestBatch(PayrollCase):
                 "period_end": date(2025, 3, 31), "state": "issued"})
         batch.force_reason = "drafts keep what a person may set"
         self.assertEqual(batch.state, "draft")
+
+    def test_blocked_correction_waits_as_a_draft_and_can_be_forced(self):
+        self.good_days()
+        batch = self.batch()
+        batch.action_generate()
+        self.day(date(2025, 3, 7), provisional=True, missing_check_out=True,
+                 status="incomplete")
+        fix = self.Batch.browse(batch.action_correct()["res_id"])
+        self.assertEqual((fix.state, fix.supersedes_id), ("draft", batch))
+        self.assertIn("E001 Ana Reyes 2025-03-07", fix.blocking_reasons)
+        self.assertFalse(batch.superseded)
+        self.assertEqual(batch.action_correct()["res_id"], fix.id)  # the same draft again
+        as_manager = fix.with_user(self.payroll_manager)
+        as_manager.force_reason = "Cut-off; the punch follows."
+        as_manager.action_force_generate()
+        self.assertEqual((fix.state, fix.kind, fix.row_count), ("issued", "correction_diff", 1))
+        self.assertTrue(self.content(fix).decode().split("\r\n")[1].startswith("added;"))
+        self.assertTrue(batch.superseded)
