@@ -3,7 +3,7 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from datetime import UTC, timedelta
+from datetime import UTC, date, timedelta
 from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
@@ -12,6 +12,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.addons.hr_zk_attendance.models.zk_daily_record import _RangeInputs
 
 from zk_rules.payroll import (
+    BlockingDay,
     LayoutConfig,
     PayrollInputError,
     Period,
@@ -179,7 +180,8 @@ class PayrollExportBatch(models.Model):
         return batch
 
     def _inputs(self):
-        """(employee bundles for zk_rules.payroll, their daily records)."""
+        """(employee bundles for zk_rules.payroll, their daily records, CTO uses on dates
+        without a record as blocking days)."""
         self.ensure_one()
         company = self.company_id
         # sudo: a payroll officer exports everyone's days of the company; access to the batch
@@ -187,18 +189,18 @@ class PayrollExportBatch(models.Model):
         records = self.env["zk.daily.record"].sudo().search(
             [("company_id", "=", company.id), ("work_date", ">=", self.period_start),
              ("work_date", "<=", self.period_end)], order="employee_id, work_date")
-        employees = records.employee_id
+        uses = self._cto_uses()
+        employees = records.employee_id | self.env["hr.employee"].sudo().browse(sorted(uses))
         if not employees:
-            return [], records
+            return [], records, []
         dates = list(self._period().dates())
         context = _RangeInputs(self.env(su=True), employees, dates)
         cto_types = self.env["hr.leave.type"].sudo().search([("cto_bank", "=", True)])
         cto_names = set(cto_types.mapped("name"))
-        uses = self._cto_uses(employees)
         by_employee = defaultdict(list)
         for record in records:
             by_employee[record.employee_id].append(record)
-        bundles = []
+        bundles, orphans = [], []
         for employee in employees:
             tz = ZoneInfo(employee._get_tz() or "UTC")
             holidays = {h["date"]: h["kind"] for h in context.holidays(employee, tz)}
@@ -208,18 +210,28 @@ class PayrollExportBatch(models.Model):
                 leaves[item["date"]][kind] += item["minutes"]
             days = [self._day(r, holidays, leaves) for r in by_employee[employee]]
             dated = {d["work_date"] for d in days}
+            code = employee_code(employee)
             bundles.append({
-                "code": employee_code(employee), "name": employee.name,
-                "company": company.name, "days": days,
+                "code": code, "name": employee.name, "company": company.name, "days": days,
                 "cto_uses": [u for u in uses.get(employee.id, []) if u["date"] in dated],
             })
-        return bundles, records
+            undated = defaultdict(int)
+            for use in uses.get(employee.id, []):
+                if use["date"] not in dated:
+                    undated[use["date"]] += use["minutes"]
+            orphans.extend(BlockingDay(
+                employee_code=code, employee_name=employee.name, company=company.name,
+                work_date=date.fromisoformat(day), codes=("cto_without_record",),
+                reasons=(f"CTO leave of {minutes} min on a day without a daily record: "
+                         "compute the day so that the leave is counted.",))
+                for day, minutes in sorted(undated.items()))
+        return bundles, records, orphans
 
-    def _cto_uses(self, employees):
+    def _cto_uses(self):
         """Net CTO debits per (date, lot, ref): `use` entries minus their cancellations."""
         # sudo: the bank's ledger is read for the export; officers may not read it all.
         entries = self.env["hr.cto.ledger.entry"].sudo().search(
-            [("employee_id", "in", employees.ids), ("type", "in", ("use", "use_cancel")),
+            [("company_id", "=", self.company_id.id), ("type", "in", ("use", "use_cancel")),
              ("date", ">=", self.period_start), ("date", "<=", self.period_end)])
         net = defaultdict(int)
         for entry in entries:
@@ -273,9 +285,10 @@ class PayrollExportBatch(models.Model):
     def _build(self):
         """(full zk_rules Batch of today's data, blocking days, daily records)."""
         self.ensure_one()
-        bundles, records = self._inputs()
+        bundles, records, orphans = self._inputs()
         try:
-            blocked = blocking_days(bundles)
+            blocked = sorted([*blocking_days(bundles), *orphans],
+                             key=lambda b: (b.employee_code, b.work_date))
             full = build_batch(self._period(), bundles, self._layout())
         except PayrollInputError as error:
             raise UserError(self.env._("The payroll file cannot be built: %s", error)) \

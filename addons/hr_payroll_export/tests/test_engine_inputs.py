@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from odoo.addons.hr_cto_bank.tests.common import next_weekday
@@ -19,13 +20,15 @@ class TestEngineInputs(PayrollCase):
         self.overtime(self.today - timedelta(days=30), 300, status="approved")
         leave = self.cto_leave(monday)
         leave.action_approve()
+        period = self.company._payroll_period_policy().period_containing(monday)
+        batch = self.Batch.create({"company_id": self.company.id,
+                                   "period_start": period.start, "period_end": period.end})
+        with self.assertRaisesRegex(UserError, "CTO leave of 480 min on a day without a daily"):
+            batch.action_generate()  # the bank debited a day the engine has not computed yet
         record = self.env["zk.daily.record"].sudo()._compute_range(self.employee, monday,
                                                                    monday)
         self.assertTrue(record.result_json)
         self.assertEqual(record.leave_minutes, 480)
-        period = self.company._payroll_period_policy().period_containing(monday)
-        batch = self.Batch.create({"company_id": self.company.id,
-                                   "period_start": period.start, "period_end": period.end})
         batch.action_generate()
         header, row, *_rest = self.content(batch).decode().split("\r\n")
         cells = dict(zip(header.split(";"), row.split(";"), strict=True))
