@@ -403,7 +403,10 @@ def parse_info(value: str) -> dict[str, str | int]:
     info: dict[str, str | int] = {}
     for key, part in zip(INFO_KEYS, parts, strict=False):
         part = part.strip()[:128]
-        if key not in {"firmware", "ip", "function_flags"} and part.lstrip("-").isdigit():
+        digits = part.lstrip("-")
+        # ASCII digits only: str.isdigit() also accepts '²' and other digits int() refuses.
+        if key not in {"firmware", "ip", "function_flags"} and digits.isascii() \
+                and digits.isdigit():
             info[key] = int(part)
         else:
             info[key] = part

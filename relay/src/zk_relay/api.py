@@ -317,7 +317,9 @@ class Api:
         return self._page(fetch, "commands")
 
     def get_command(self, cid: str) -> HTTPResponse:
-        found = self.store.command(int(cid)) if cid.isdigit() and len(cid) <= 18 else None
+        # ASCII digits only: str.isdigit() also accepts '²' and other digits int() refuses.
+        valid = cid.isascii() and cid.isdigit() and len(cid) <= 18
+        found = self.store.command(int(cid)) if valid else None
         if found is None:
             raise ApiError(404, "not_found", f"no command {cid}")
         return json_response({"store_id": self.store.store_id, "command": command_json(found)})
