@@ -3,7 +3,10 @@
 By default the whole folder runs in well under a minute. ``ZK_FUZZ_SCALE=20`` (any positive
 integer) multiplies every example count for a longer run, e.g. before a release:
 
-    ZK_FUZZ_SCALE=20 .venv/bin/pytest tests/fuzz -q
+    ZK_FUZZ_SCALE=20 HYPOTHESIS_PROFILE=explore .venv/bin/pytest tests/fuzz -q
+
+The default run is derandomized (tests/conftest.py) so CI's verdict is repeatable; the
+exploring run draws fresh examples and is where new bugs are found.
 """
 
 from __future__ import annotations
