@@ -89,21 +89,21 @@ def relay_pages(events, first_id: int, page_size: int):
         yield page
 
 
-def install(pg: ThrowawayPostgres) -> None:
+def install(pg: ThrowawayPostgres, modules: str = "hr_zk_attendance") -> None:
     cmd = [str(HOME / "venv" / "bin" / "python"), str(HOME / "src" / "odoo-bin"),
            f"--addons-path={HOME / 'src' / 'odoo' / 'addons'},{ROOT / 'addons'}",
            f"--database={DB}", f"--db_host={pg.sock}", f"--db_port={pg.port}",
            "--db_user=odoo", "--without-demo=all", "--stop-after-init",
-           "--init=hr_zk_attendance", f"--http-port={free_port()}", "--log-level=warn",
+           f"--init={modules}", f"--http-port={free_port()}", "--log-level=warn",
            f"--data-dir={pg.root / 'filestore'}"]
     subprocess.run(cmd, check=True)
 
 
-def open_registry(pg: ThrowawayPostgres):
-    """Start the cluster, install hr_zk_attendance, and open its Odoo registry in-process."""
+def open_registry(pg: ThrowawayPostgres, modules: str = "hr_zk_attendance"):
+    """Start the cluster, install `modules`, and open the Odoo registry in-process."""
     pg.start()
-    print(f"installing hr_zk_attendance into a fresh database ({pg.root}) ...", flush=True)
-    install(pg)
+    print(f"installing {modules} into a fresh database ({pg.root}) ...", flush=True)
+    install(pg, modules)
     sys.path.insert(0, str(HOME / "src"))
     import odoo
 
