@@ -25,13 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "bench"))
 from odoo_daily import CHUNK, month_of_punches  # noqa: E402
-from odoo_import import ZONE, open_registry  # noqa: E402
+from odoo_import import ZONE, open_registry, rss_mb  # noqa: E402
 from pg_throwaway import ThrowawayPostgres  # noqa: E402
-
-
-def rss_mb() -> float:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * 4096 / 2**20
 
 
 class PeakRss:
