@@ -33,6 +33,10 @@ class RelayProcess:
                                 capture_output=True, text=True, timeout=60, check=True)
         return result.stdout.strip()
 
+    def public_key(self):
+        """The relay's Ed25519 public key (base64), as `zk-relay key show` prints it."""
+        return json.loads(self.cli("key", "show", "--json"))["public_key"]
+
     def start(self):
         ready = self.data / "ready.json"
         ready.unlink(missing_ok=True)
