@@ -17,7 +17,9 @@ Odoo's side, as this peer implements it:
   ``store_id`` is taken as a new store only when it starts at the beginning (``after`` 0),
   else 409 ``{store_id}``; events are imported by fingerprint (a known fingerprint is a
   duplicate, ignored); the cursor moves to ``next_after`` only when the page starts at or
-  before it (no gap); the answer is ``{"committed_up_to": cursor}``.
+  before it (no gap); the answer is ``{"committed_up_to": cursor}``. When the relay is set to
+  pull mode, the page is not imported and the answer is ``{"committed_up_to": cursor, "mode":
+  "pull"}``.
 """
 
 from __future__ import annotations
@@ -216,6 +218,9 @@ class OdooContractPeer:
                     exc, signing.PageSignatureError) else "bad_request", "message": str(exc)}
             after = int(page.get("after", 0))
             record.after, record.next_after = after, page["next_after"]
+            if self.mode == "pull":  # switched to pull in Odoo: import nothing, say so
+                record.status = 200
+                return 200, {"committed_up_to": self.cursor, "mode": "pull"}
             record.events = len(events)
             if page["store_id"] != self.store_id:
                 if self.store_id is not None and after != 0:

@@ -309,3 +309,32 @@ def test_switch_pull_push_pull_loses_and_doubles_nothing(relay_factory: Callable
     assert set(peer.committed) == stored_fingerprints(relay)
     assert len(peer.committed) == 30
     assert json.loads(relay.cli("odoo", "status", "--json").stdout)["odoo"]["mode"] == "pull"
+
+
+def test_odoo_switches_an_enrolled_relay_to_push_through_the_api(
+        relay_factory: Callable[..., Relay], peer: OdooContractPeer) -> None:
+    """Odoo, pulling, can reach the relay: PUT /api/v1/odoo/mode starts the push at once, and
+    Odoo's mode-pull answer stops it; nothing lost or doubled across both switches."""
+    relay = relay_factory(**FAST)
+    peer.mode = "pull"
+    enrol(relay, peer)
+    relay.start()
+    assert relay.api("PUT", "/api/v1/odoo/mode", {"mode": "push"}, auth=False).status == 401
+    base = f"http://127.0.0.1:{relay.port}"
+    token = peer.relay.relay_token
+    assert relay.attlog(SERIAL, punches(6)).text == "OK: 6"
+    assert peer.pull(base, limit=4) == 6
+    assert relay.attlog(SERIAL, punches(6, 6)).text == "OK: 6"
+    bad = relay.api("PUT", "/api/v1/odoo/mode", {"mode": "carrier-pigeon"}, token=token)
+    assert bad.status == 400
+    peer.mode = "push"
+    switched = relay.api("PUT", "/api/v1/odoo/mode", {"mode": "push"}, token=token)
+    assert switched.status == 200 and switched.json()["mode"] == "push"
+    wait_for(lambda: peer.cursor == 12, "pushed after the switch")
+    peer.mode = "pull"
+    assert relay.attlog(SERIAL, punches(3, 12)).text == "OK: 3"
+    wait_for(lambda: json.loads(relay.cli("odoo", "status", "--json").stdout)["odoo"]["mode"]
+             == "pull", "the relay took Odoo's mode-pull answer")
+    peer.pull(base, limit=4)
+    assert peer.cursor == 15 and len(peer.committed) == 15
+    assert set(peer.committed) == stored_fingerprints(relay)

@@ -355,3 +355,20 @@ def test_reenrolment_revokes_the_previous_token_and_odoo_moves_the_new_cursor(
     assert [d.after for d in rig.peer.deliveries] == [0, 0, 5, 10, 15, 20]
     assert rig.link()["push_cursor"] == 25
     assert set(rig.peer.committed) == rig.stored_fingerprints()
+
+
+def test_switched_to_pull_in_odoo_stops_push_without_a_failure(rig: Rig) -> None:
+    """Odoo answers {"committed_up_to": its cursor, "mode": "pull"} and imports nothing: the
+    relay stops pushing at once (no backoff, no retry), even though nothing of the page was
+    committed."""
+    rig.punch(3)
+    rig.drain()
+    rig.punch(2)
+    rig.peer.mode = "pull"
+    assert rig.attempt() == rig.config.push_interval_seconds
+    link = rig.link()
+    assert (link["mode"], link["failures"], link["push_cursor"]) == ("pull", 0, 3)
+    sent = len(rig.peer.deliveries)
+    rig.clock.t += 100
+    rig.deliverer.tick()
+    assert len(rig.peer.deliveries) == sent  # nothing pushed in pull mode

@@ -10,6 +10,8 @@ Contract (keep it: Odoo's client is written against it):
 * ``POST /api/v1/devices/<serial>/commands`` ``{kind, ...fields}`` → 201 ``{store_id, command}``
 * ``GET  /api/v1/commands?after=&limit=[&serial=&state=]`` (same page shape, key ``commands``)
 * ``GET  /api/v1/commands/<id>`` → ``{store_id, command}``
+* ``PUT  /api/v1/odoo/mode`` ``{mode: push|pull}`` → ``{store_id, mode}`` (Odoo switches an
+  enrolled relay's delivery mode; 409 when not enrolled, revoked, or no delivery URL for push)
 * ``GET  /health``, ``GET /metrics`` (no token)
 """
 
@@ -133,6 +135,7 @@ class Api:
             ("POST", "/api/v1/devices/<serial>/commands", self.post_command, True),
             ("GET", "/api/v1/commands", self.list_commands, True),
             ("GET", "/api/v1/commands/<cid>", self.get_command, True),
+            ("PUT", "/api/v1/odoo/mode", self.put_odoo_mode, True),
             ("GET", "/metrics", self.metrics_page, False),
         ]
 
@@ -196,6 +199,25 @@ class Api:
                                  409)
         acked = self.store.ack(up_to)
         return json_response({"store_id": self.store.store_id, "acked_up_to": acked})
+
+    # -- link to Odoo
+    def put_odoo_mode(self) -> HTTPResponse:
+        """Odoo (pulling, so it can reach us) switches the relay to push or back to pull."""
+        mode = _json_body().get("mode")
+        if mode not in ("push", "pull"):
+            raise ApiError(400, "bad_request", "mode must be 'push' or 'pull'")
+        link = self.store.odoo_link()
+        if link is None:
+            raise ApiError(409, "not_enrolled", "this relay is not enrolled with Odoo:"
+                           " run `zk-relay enrol` on the relay")
+        if link["state"] != "active":
+            raise ApiError(409, "revoked", "this relay's link to Odoo is revoked: enrol again")
+        if mode == "push" and not link["delivery_url"]:
+            raise ApiError(409, "no_delivery_url", "the enrolment gave no delivery URL:"
+                           " enrol again to push")
+        self.store.set_link_mode(link["enrolled_at"], mode)
+        log.info("Odoo set the delivery mode to %s", mode, extra={"mode": mode})
+        return json_response({"store_id": self.store.store_id, "mode": mode})
 
     # -- devices
     @staticmethod

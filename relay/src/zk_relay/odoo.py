@@ -418,6 +418,14 @@ class Deliverer:
             rotate = None
         last = self.store.last_event_id()
         cursor = min(committed, last)  # Odoo owns the cursor; nothing past what exists
+        if payload.get("mode") == "pull" and cursor <= after:
+            # Odoo was switched to pull: it answers with its cursor and imports nothing.
+            if rotate:
+                self.store.rotate_odoo_token(link["enrolled_at"], rotate.strip())
+            self.store.set_link_mode(link["enrolled_at"], "pull")
+            self.destinations.pop(link["delivery_url"], None)
+            log.info("Odoo switched this relay to pull mode: push stopped")
+            return self._idle()
         if cursor == after:
             if rotate:
                 self.store.rotate_odoo_token(link["enrolled_at"], rotate.strip())
