@@ -10,6 +10,7 @@ Public API::
     correction_batch(issued_bytes, new_batch, mode="diff" | "full") -> Batch
     apply_correction(issued_bytes, diff_bytes, config) -> bytes
     blocking_days(employees) -> [BlockingDay]
+    split_leave_minutes(leave_minutes, {kind: weight}) -> {kind: minutes}   # leave columns
 """
 
 from zk_rules.payroll.batch import (
@@ -39,6 +40,7 @@ from zk_rules.payroll.layout import (
     columns,
     hours_text,
 )
+from zk_rules.payroll.leaves import split_leave_minutes
 from zk_rules.payroll.periods import (
     Period,
     PeriodPolicy,
@@ -77,4 +79,5 @@ __all__ = [
     "periods_closed_between",
     "read_rows",
     "render",
+    "split_leave_minutes",
 ]
