@@ -1,1 +1,7 @@
-from . import payroll_export_batch, payroll_export_download, res_company, res_config_settings
+from . import (
+    ir_binary,
+    payroll_export_batch,
+    payroll_export_download,
+    res_company,
+    res_config_settings,
+)

@@ -21,6 +21,7 @@ from zk_rules.payroll import (
     build_batch,
     canonical_json,
     correction_batch,
+    split_leave_minutes,
 )
 
 # Set only by this model's own methods: the one path that may write an issued batch.
@@ -74,7 +75,10 @@ class PayrollExportBatch(models.Model):
     superseded_by_ids = fields.One2many("payroll.export.batch", "supersedes_id",
                                         "Superseded by", readonly=True)
     superseded = fields.Boolean(compute="_compute_superseded", store=True)
-    file = fields.Binary(attachment=True, readonly=True, copy=False)
+    # Nobody reads the file through the ORM, RPC or /web/content (the group holds nobody): it
+    # is served by /payroll_export/download/<id> only, which logs every download (issue 9).
+    file = fields.Binary(attachment=True, readonly=True, copy=False,
+                         groups="hr_payroll_export.group_payroll_file_unlogged")
     filename = fields.Char(readonly=True, copy=False)
     sha256 = fields.Char("File SHA-256", readonly=True, copy=False)
     inputs_sha256 = fields.Char("Inputs SHA-256", readonly=True, copy=False)
@@ -195,8 +199,6 @@ class PayrollExportBatch(models.Model):
             return [], records, []
         dates = list(self._period().dates())
         context = _RangeInputs(self.env(su=True), employees, dates)
-        cto_types = self.env["hr.leave.type"].sudo().search([("cto_bank", "=", True)])
-        cto_names = set(cto_types.mapped("name"))
         by_employee = defaultdict(list)
         for record in records:
             by_employee[record.employee_id].append(record)
@@ -204,10 +206,7 @@ class PayrollExportBatch(models.Model):
         for employee in employees:
             tz = ZoneInfo(employee._get_tz() or "UTC")
             holidays = {h["date"]: h["kind"] for h in context.holidays(employee, tz)}
-            leaves = defaultdict(lambda: defaultdict(int))
-            for item in context.leave_minutes(employee, tz, context.schedule(employee)):
-                kind = leave_kind(item["kind"], item["kind"] in cto_names)
-                leaves[item["date"]][kind] += item["minutes"]
+            leaves = self._leave_weights(employee, context.leaves.get(employee.id, []), dates)
             days = [self._day(r, holidays, leaves) for r in by_employee[employee]]
             dated = {d["work_date"] for d in days}
             code = employee_code(employee)
@@ -226,6 +225,29 @@ class PayrollExportBatch(models.Model):
                          "compute the day so that the leave is counted.",))
                 for day, minutes in sorted(undated.items()))
         return bundles, records, orphans
+
+    @staticmethod
+    def _leave_weights(employee, leaves, dates):
+        """{date: {kind: minutes}}: each approved leave's working time on each date as Odoo
+        counts it (the schedule's hours it covers, public holidays and the employee's other
+        leaves excluded; hr_cto_bank debits CTO the same way). They weigh the kinds when the
+        day's leave minutes are split (zk_rules.payroll.split_leave_minutes)."""
+        weights = defaultdict(lambda: defaultdict(int))
+        calendar = employee.resource_calendar_id
+        if not calendar:
+            return weights
+        first, last = dates[0], dates[-1]
+        for leave in leaves:
+            domain = [("time_type", "=", "leave"),
+                      ("company_id", "in", [employee.company_id.id, False]),
+                      "|", ("holiday_id", "=", False), ("holiday_id", "!=", leave.id)]
+            work = employee._list_work_time_per_day(leave.date_from, leave.date_to,
+                                                    calendar=calendar, domain=domain)
+            kind = leave_kind(leave.holiday_status_id.name, leave.holiday_status_id.cto_bank)
+            for day, hours in work.get(employee.id, []):
+                if first <= day <= last:
+                    weights[day.isoformat()][kind] += round(hours * 60)
+        return weights
 
     def _cto_uses(self):
         """Net CTO debits per (date, lot, ref): `use` entries minus their cancellations."""
@@ -271,15 +293,8 @@ class PayrollExportBatch(models.Model):
              "approved_minutes": line.approved_minutes} for line in record.line_ids]
         day["holiday_kind"] = (holidays.get(key) or "regular") \
             if day.get("day_type") == "holiday" else None
-        remaining, by_kind = day.get("leave_minutes") or 0, {}
-        for kind in sorted(leaves.get(key, {})):
-            taken = min(leaves[key][kind], remaining)
-            if taken > 0:
-                by_kind[kind] = taken
-                remaining -= taken
-        if remaining > 0:
-            by_kind["other"] = by_kind.get("other", 0) + remaining
-        day["leaves"] = by_kind
+        day["leaves"] = split_leave_minutes(day.get("leave_minutes") or 0,
+                                            leaves.get(key, {}))
         return day
 
     def _build(self):
@@ -295,10 +310,18 @@ class PayrollExportBatch(models.Model):
                 from error
         return full, blocked, records
 
+    def _content(self):
+        """The stored bytes of this batch, for the addon's own code (never handed out here)."""
+        self.ensure_one()
+        # sudo: the file field is readable by no group (see its definition); access to the
+        # batch itself was checked by the caller's read of `self`.
+        self.check_access("read")
+        return base64.b64decode(self.sudo().file or b"")
+
     def _effective_content(self):
         """The full file in force after this batch (its diffs applied to what it corrects)."""
         self.ensure_one()
-        content = base64.b64decode(self.file or b"")
+        content = self._content()
         if self.kind != "correction_diff":
             return content
         return apply_correction(self.supersedes_id._effective_content(), content,
@@ -328,9 +351,11 @@ class PayrollExportBatch(models.Model):
             batch = correction_batch(self.supersedes_id._effective_content(), full, mode)
             kind = batch.kind
         name = batch.filename()
+        # sudo: the file field is writable by no group; this is the one path that stores it.
+        self._internal().sudo().write({"file": base64.b64encode(batch.content)})
         self._internal().write({
-            "state": "issued", "kind": kind, "file": base64.b64encode(batch.content),
-            "filename": name, "sha256": batch.sha256, "inputs_sha256": batch.inputs_sha256,
+            "state": "issued", "kind": kind, "filename": name, "sha256": batch.sha256,
+            "inputs_sha256": batch.inputs_sha256,
             "supersedes_sha256": batch.supersedes_sha256 or False,
             "config_json": canonical_json(_config_dict(batch.config)),
             "row_count": len(batch.rows), "blocking_reasons": "\n".join(
@@ -382,16 +407,25 @@ class PayrollExportBatch(models.Model):
                 "res_id": correction.id, "view_mode": "form"}
 
     def action_download(self):
-        """The issued file, logged (download log and audit trail)."""
+        """Open the logged download route (the only way to the file)."""
         self.ensure_one()
         if self.state != "issued":
             raise UserError(self.env._("Only issued batches are downloaded."))
+        self.check_access("read")
+        return {"type": "ir.actions.act_url", "target": "self",
+                "url": f"/payroll_export/download/{self.id}"}
+
+    def _download(self):
+        """The issued file's bytes, logged (download log and audit trail) in the same
+        transaction as the response that carries them."""
+        self.ensure_one()
+        if self.state != "issued":
+            raise UserError(self.env._("Only issued batches are downloaded."))
+        content = self._content()
         self.env["payroll.export.download"]._log(self)
         self.env["zk.audit.entry"]._log(self, "payroll_download",
                                         after={"sha256": self.sha256})
-        return {"type": "ir.actions.act_url", "target": "self",
-                "url": f"/web/content/{self._name}/{self.id}/file/{self.filename}"
-                       "?download=true"}
+        return content
 
     def _rebuilt_content(self):
         """The bytes this batch would have if generated now from the current data."""
@@ -404,7 +438,7 @@ class PayrollExportBatch(models.Model):
 
     def action_check_reproducible(self):
         self.ensure_one()
-        same = self._rebuilt_content() == base64.b64decode(self.file or b"")
+        same = self._rebuilt_content() == self._content()
         message = (self.env._("Generated again from today's data: the same bytes.") if same
                    else self.env._("Today's data gives another file: issue a correction."))
         return {"type": "ir.actions.client", "tag": "display_notification",

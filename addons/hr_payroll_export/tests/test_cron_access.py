@@ -44,6 +44,9 @@ class TestCronAccess(PayrollCase):
         with self.assertRaises(AccessError):
             batch.with_user(self.plain_user).action_download()
         with self.assertRaises(AccessError):
+            batch.with_user(self.plain_user)._download()
+        self.assertFalse(batch.download_ids)
+        with self.assertRaises(AccessError):
             self.env(user=self.plain_user)["payroll.export.download"].search([])
 
     def test_download_is_logged(self):
@@ -52,7 +55,9 @@ class TestCronAccess(PayrollCase):
         batch.action_generate()
         action = batch.action_download()
         self.assertEqual(action["type"], "ir.actions.act_url")
-        self.assertIn(f"/web/content/payroll.export.batch/{batch.id}/file/", action["url"])
+        self.assertEqual(action["url"], f"/payroll_export/download/{batch.id}")
+        self.assertFalse(batch.download_ids, "opening the route is what logs, not the button")
+        self.assertEqual(batch._download(), self.content(batch))
         log = self.env["payroll.export.download"].search([("batch_id", "=", batch.id)])
         self.assertEqual(log.user_id, self.payroll_officer)
         self.assertEqual(log.sha256, batch.sha256)
