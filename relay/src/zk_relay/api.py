@@ -169,6 +169,8 @@ class Api:
             "next_after": rows[-1]["id"] if rows else after,
             "has_more": more,
         }
+        if signed:  # event pages: how far the store goes, so Odoo can show its lag
+            page["last_event_id"] = self.store.last_event_id()
         return json_response(self.key.sign(page) if signed else page)
 
     def events(self) -> HTTPResponse:

@@ -350,7 +350,8 @@ class Deliverer:
         if not rows:
             return None
         return self.key.sign({"store_id": self.store.store_id, "after": after, "events": rows,
-                              "next_after": rows[-1]["id"], "has_more": more})
+                              "next_after": rows[-1]["id"], "has_more": more,
+                              "last_event_id": self.store.last_event_id()})
 
     def push_once(self, link: dict[str, Any], dest: Destination) -> float:  # noqa: C901
         after = int(link["push_cursor"])
