@@ -8,8 +8,9 @@ installs them):
 It starts a throwaway PostgreSQL, installs hr_zk_attendance into a fresh database, then
 imports the same kind of relay pages two ways, in one run:
 
-* zk-odoo: `zk.punch._import_relay_events` one page at a time, one commit per page, as the
-  scheduled action does (fingerprint insert, mapping, engine pairing, attendances);
+* zk-odoo: one signed relay page at a time, one commit per page, as the scheduled action
+  takes it (Ed25519 signature verified, page judged against the cursor and kept as evidence,
+  fingerprint insert, mapping), then engine pairing into attendances;
 * naive baseline, on a smaller sample: what the free modules do, one ORM `create` per event
   after a search for duplicates, then check-in/check-out toggling on `hr.attendance`.
 
@@ -114,8 +115,34 @@ def open_registry(pg: ThrowawayPostgres, modules: str = "hr_zk_attendance"):
     return odoo.modules.registry.Registry(DB)
 
 
+SIGNING_KEY = None
+
+
+def signing_key():
+    global SIGNING_KEY  # noqa: PLW0603 - one key per run, made lazily (cryptography import)
+    if SIGNING_KEY is None:
+        from zk_rules import signing
+
+        SIGNING_KEY = signing.generate_private_key()
+    return SIGNING_KEY
+
+
+def take_signed_page(env, relay, events) -> None:
+    """What the scheduled action does with a pulled page (zk.relay._pull_page, minus HTTP)."""
+    from zk_rules import signing
+
+    payload = signing.sign_page({
+        "store_id": "bench-store", "events": events, "next_after": events[-1]["id"],
+        "has_more": True, "last_event_id": events[-1]["id"]}, signing_key())
+    page = relay._verified_page(payload, "pull", asked_after=relay.cursor)
+    relay._import_page(page, payload, "pull")
+
+
 def setup_fixtures(env):
-    relay = env["zk.relay"].create({"name": "bench", "url": "http://127.0.0.1:9", "token": "x"})
+    from zk_rules import signing
+
+    relay = env["zk.relay"].create({"name": "bench", "url": "http://127.0.0.1:9", "token": "x",
+                                    "public_key": signing.public_key_b64(signing_key())})
     # Terminals are created without contacting a relay: connection "direct" for the bench.
     devices = env["zk.device"].create([{
         "serial": f"BENCH{n:03d}", "timezone": ZONE, "connection": "direct",
@@ -211,9 +238,8 @@ def main() -> int:
         if profiler:
             profiler.enable()
         results.append(
-            measure("zk-odoo (page insert + engine pairing)", registry, relay_id,
-                    relay_pages(ours, 1, args.page_size),
-                    lambda env, relay, page: env["zk.punch"]._import_relay_events(relay, page),
+            measure("zk-odoo (signed page + engine pairing)", registry, relay_id,
+                    relay_pages(ours, 1, args.page_size), take_signed_page,
                     len(ours), finisher=lambda env: env["hr.attendance"]._zk_build_pending()))
         if profiler:
             import pstats

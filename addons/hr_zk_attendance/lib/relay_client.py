@@ -112,3 +112,7 @@ class RelayClient:
 
     def delete_device(self, serial: str) -> dict[str, Any]:
         return self._request("DELETE", f"/api/v1/devices/{serial}")
+
+    def set_mode(self, mode: str) -> dict[str, Any]:
+        """Switch an enrolled relay's delivery mode (push or pull)."""
+        return self._request("PUT", "/api/v1/odoo/mode", json={"mode": mode})

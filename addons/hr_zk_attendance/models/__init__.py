@@ -14,4 +14,5 @@ from . import (
     zk_overtime_line,
     zk_punch,
     zk_relay,
+    zk_relay_page,
 )

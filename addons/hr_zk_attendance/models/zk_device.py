@@ -137,8 +137,8 @@ class ZkDevice(models.Model):
         terminal and "Register on relay" retries.
         """
         for device in self.filtered(lambda d: d.connection == "relay" and d.relay_id):
-            client = device.relay_id._client()
             try:
+                client = device.relay_id._client()
                 if device.active:
                     client.put_device(device.serial, device.timezone, device.name or None, True)
                 else:

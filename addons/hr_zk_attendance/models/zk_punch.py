@@ -41,6 +41,9 @@ class ZkPunch(models.Model):
     device_id = fields.Many2one("zk.device", readonly=True, index=True, ondelete="restrict")
     relay_id = fields.Many2one("zk.relay", readonly=True, index=True, ondelete="restrict")
     relay_event_id = fields.Integer(readonly=True, string="Relay event id")
+    page_id = fields.Many2one("zk.relay.page", readonly=True, index="btree_not_null",
+                              ondelete="restrict", string="Signed page",
+                              help="The signed page of the relay this punch came in.")
     source = fields.Selection([("relay", "Relay"), ("direct", "Direct poll"),
                                ("adjustment", "Approved adjustment")], readonly=True,
                               required=True, default="relay")
@@ -76,8 +79,8 @@ class ZkPunch(models.Model):
 
     # ------------------------------------------------------------------ import
     @api.model
-    def _import_relay_events(self, relay, events):
-        """Store one relay page. Returns (created, duplicates)."""
+    def _import_relay_events(self, relay, events, page_record=None):
+        """Store one relay page (verified by the caller). Returns (created, duplicates)."""
         devices = self._devices_by_serial({e["serial"] for e in events})
         rows = []
         for event in events:
@@ -91,6 +94,7 @@ class ZkPunch(models.Model):
                 "device_id": device.id if device else None,
                 "relay_id": relay.id,
                 "relay_event_id": int(event["id"]),
+                "page_id": page_record.id if page_record else None,
                 "source": "relay",
                 "company_id": (device.company_id if device else relay.company_id).id,
                 "serial": event["serial"],
@@ -112,7 +116,8 @@ class ZkPunch(models.Model):
         rows = [{
             "fingerprint": punch_fingerprint(device.serial, r["pin"], r["local_time"]),
             "device_id": device.id, "relay_id": None, "relay_event_id": None,
-            "source": "direct", "company_id": device.company_id.id, "serial": device.serial,
+            "page_id": None, "source": "direct", "company_id": device.company_id.id,
+            "serial": device.serial,
             "pin": r["pin"], "local_time": r["local_time"], "timezone": device.timezone,
             "status": r.get("status"), "verify": r.get("verify"), "workcode": None,
             "received_at": fields.Datetime.now(),
@@ -136,13 +141,14 @@ class ZkPunch(models.Model):
         if not rows:
             return self.browse()
         now = fields.Datetime.now()
-        columns = ["fingerprint", "device_id", "relay_id", "relay_event_id", "source",
+        columns = ["fingerprint", "device_id", "relay_id", "relay_event_id", "page_id", "source",
                    "company_id", "serial", "pin", "local_time", "timezone", "timestamp_utc",
                    "status", "verify", "workcode", "received_at", "state",
                    "create_uid", "create_date", "write_uid", "write_date"]
         values = []
         for row in rows:
-            row = dict(row, timestamp_utc=_provisional_utc(row["local_time"], row["timezone"]),
+            row = dict({"page_id": None}, **row,
+                       timestamp_utc=_provisional_utc(row["local_time"], row["timezone"]),
                        state="new", create_uid=self.env.uid, create_date=now,
                        write_uid=self.env.uid, write_date=now)
             values.append(SQL("(%s)", SQL(", ").join(SQL("%s", row[c]) for c in columns)))

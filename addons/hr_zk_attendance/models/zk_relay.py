@@ -1,16 +1,46 @@
+import json
 import logging
+import random
+from datetime import timedelta
 
 import psycopg2
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from zk_rules.backoff import backoff_delay
+from zk_rules.delivery import (
+    PageShapeError,
+    judge_page,
+    new_enrolment_code,
+    new_token,
+    normalise_code,
+    parse_page,
+    rate_window,
+    secret_hash,
+)
+from zk_rules.signing import PageSignatureError, key_id, verify_page
+
 from ..lib.relay_client import RelayClient, RelayError, RelayStoreChanged
+from .zk_punch import _naive_utc
 
 _logger = logging.getLogger(__name__)
 
 # A relay that has not been pulled successfully for this long is shown in warning.
 STALE_MINUTES = 30
+# Odoo's pull from a relay backs off per relay (full jitter, zk_rules.backoff).
+PULL_BACKOFF_BASE_SECONDS = 60
+PULL_BACKOFF_CAP_SECONDS = 3600
+ENROL_CODE_HOURS = 24
+DELIVERY_PATH = "/zk/relay/push"
+
+
+class PageRefused(Exception):
+    """A page that cannot be trusted or read; nothing of it is imported."""
+
+    def __init__(self, reason, message):
+        super().__init__(message)
+        self.reason = reason
 
 
 class ZkRelay(models.Model):
@@ -22,13 +52,58 @@ class ZkRelay(models.Model):
 
     name = fields.Char(required=True)
     url = fields.Char(
-        string="URL", required=True,
-        help="Base address of the relay's API, e.g. https://branch-1.example.com:8443",
+        string="URL",
+        help="Base address of the relay's API, e.g. https://branch-1.example.com:8443. "
+        "Needed to pull; a relay that pushes from behind a router may have none.",
     )
     token = fields.Char(
         groups="hr_attendance.group_hr_attendance_manager", copy=False,
-        help="API token created on the relay with `zk-relay token create NAME`.",
+        help="API token of the relay's pull API (set by enrolment, or created on the relay "
+        "with `zk-relay token create NAME`).",
     )
+    delivery_mode = fields.Selection(
+        [("pull", "Pull: Odoo fetches from the relay"),
+         ("push", "Push: the relay sends to Odoo")],
+        default="pull", required=True,
+        help="Push when Odoo cannot reach the relay (cloud Odoo, relay behind a branch "
+        "router). Both end in the same import: switching loses and doubles nothing.",
+    )
+    public_key = fields.Char(
+        copy=False,
+        help="The relay's Ed25519 public key (base64), registered at enrolment or pasted "
+        "from `zk-relay key show`. Every page of events must be signed with it.",
+    )
+    key_id = fields.Char(compute="_compute_key_id", store=True, string="Key id")
+    link_state = fields.Selection(
+        [("manual", "Set up by hand"), ("waiting", "Waiting for enrolment"),
+         ("enrolled", "Enrolled"), ("revoked", "Revoked")],
+        default="manual", required=True, readonly=True, copy=False)
+    enrol_code_hash = fields.Char(groups="base.group_system", copy=False)
+    enrol_code_expires_at = fields.Datetime(readonly=True, copy=False)
+    enrolled_at = fields.Datetime(readonly=True, copy=False)
+    revoked_at = fields.Datetime(readonly=True, copy=False)
+    relay_version = fields.Char(readonly=True, copy=False)
+    odoo_token_hash = fields.Char(groups="base.group_system", copy=False)
+    # A rotated token waits here until it is handed to the relay in a push answer.
+    odoo_token_next = fields.Char(groups="base.group_system", copy=False)
+    odoo_token_next_hash = fields.Char(groups="base.group_system", copy=False)
+    token_rotated_at = fields.Datetime(readonly=True, copy=False)
+    pull_failures = fields.Integer(readonly=True, copy=False)
+    next_pull_at = fields.Datetime(readonly=True, copy=False,
+                                   help="After failures, the next pull waits until then.")
+    last_delivery_at = fields.Datetime(readonly=True, copy=False,
+                                       help="Last page taken (pulled or pushed).")
+    pages_accepted = fields.Integer(readonly=True, copy=False)
+    pages_refused = fields.Integer(readonly=True, copy=False)
+    lag_events = fields.Integer(
+        string="Waiting on the relay", readonly=True, copy=False,
+        help="Events stored on the relay and not yet imported, as of the last page.")
+    newest_received_at = fields.Datetime(
+        string="Newest punch received by the relay at", readonly=True, copy=False,
+        help="When the relay received the newest punch imported so far.")
+    rate_window_start = fields.Datetime(readonly=True, copy=False)
+    rate_window_count = fields.Integer(readonly=True, copy=False)
+    page_ids = fields.One2many("zk.relay.page", "relay_id", string="Pages")
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", required=True, default=lambda s: s.env.company)
     page_size = fields.Integer(default=1000, help="Events fetched per page (at most 5000).")
@@ -58,16 +133,43 @@ class ZkRelay(models.Model):
          "The page size must be between 1 and 5000."),
     ]
 
+    @api.depends("public_key")
+    def _compute_key_id(self):
+        for relay in self:
+            try:
+                relay.key_id = key_id(relay.public_key) if relay.public_key else False
+            except ValueError:
+                relay.key_id = False
+
+    @api.constrains("public_key")
+    def _check_public_key(self):
+        for relay in self.filtered("public_key"):
+            try:
+                key_id(relay.public_key)
+            except ValueError as exc:
+                raise ValidationError(self.env._(
+                    "%(relay)s: the public key is not an Ed25519 key (%(error)s). Paste the "
+                    "public_key printed by `zk-relay key show` on the relay.",
+                    relay=relay.name, error=exc)) from None
+
+    @api.constrains("delivery_mode", "url")
+    def _check_pull_has_url(self):
+        for relay in self:
+            if relay.delivery_mode == "pull" and not relay.url:
+                raise ValidationError(self.env._(
+                    "%s: pulling needs the relay's URL. Give it, or choose push mode.",
+                    relay.name))
+
     @api.depends("device_ids")
     def _compute_device_count(self):
         for relay in self:
             relay.device_count = len(relay.device_ids)
 
-    @api.depends("last_error", "last_success_at", "last_pull_at")
+    @api.depends("last_error", "last_success_at", "last_pull_at", "link_state")
     def _compute_health(self):
         now = fields.Datetime.now()
         for relay in self:
-            if relay.last_error:
+            if relay.last_error or relay.link_state == "revoked":
                 relay.health = "error"
             elif not relay.last_success_at:
                 relay.health = "never"
@@ -79,6 +181,11 @@ class ZkRelay(models.Model):
     # ------------------------------------------------------------------ client
     def _client(self):
         self.ensure_one()
+        if not self.url:
+            raise RelayError(self.env._(
+                "Odoo cannot reach relay %s: it has no URL (a push relay behind a router). "
+                "Register terminals on the relay with `zk-relay device add`, or give the "
+                "relay an address.", self.name))
         # sudo: the token is readable by administrators only, but the scheduled import and
         # officers' actions must be able to use it without seeing it.
         return RelayClient(self.url, self.sudo().token)
@@ -124,6 +231,13 @@ class ZkRelay(models.Model):
                              self.company_id.id, "active_test": False}
         return action
 
+    def action_view_pages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "hr_zk_attendance.zk_relay_page_action")
+        action["domain"] = [("relay_id", "=", self.id)]
+        return action
+
     @staticmethod
     def _notify(title, message, kind):
         return {
@@ -150,11 +264,17 @@ class ZkRelay(models.Model):
         """Scheduled action: one page per active relay per run, each run its own commit.
 
         While a relay has more, progress tells the cron framework to run again at once
-        (ir_cron `_notify_progress`), so long imports never hold one giant transaction.
+        (ir_cron `_notify_progress`), so long imports never hold one giant transaction. A
+        relay that failed waits out its backoff (full jitter, per relay) before the next try.
+        Push relays with a URL are visited for their users and commands only.
         """
-        relays = self.search([("active", "=", True)])
+        now = fields.Datetime.now()
+        relays = self.search([("active", "=", True), ("link_state", "!=", "revoked"),
+                              ("url", "!=", False)])
         done = remaining = 0
         for relay in relays:
+            if relay.next_pull_at and relay.next_pull_at > now:
+                continue
             try:
                 with self.env.cr.savepoint():
                     has_more, ack_to = relay._pull_page()
@@ -162,7 +282,7 @@ class ZkRelay(models.Model):
                 # The page is rolled back to the savepoint (cursor unchanged, nothing acked):
                 # it comes again on the next run. Other relays go on.
                 _logger.exception("zk relay %s: import failed", relay.name)
-                relay.last_error = self.env._("Import failed: %s", exc)
+                relay._pull_failed(self.env._("Import failed: %s", exc))
                 has_more, ack_to = False, None
             if ack_to:
                 relay._ack_after_commit(relay.store_id, ack_to)
@@ -170,6 +290,15 @@ class ZkRelay(models.Model):
             remaining += 1 if has_more else 0
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return remaining
+
+    def _pull_failed(self, message, uniform=random.uniform):
+        """Keep the error and schedule the next try: uniform(0, min(cap, base * 2^n))."""
+        self.ensure_one()
+        failures = self.pull_failures + 1
+        delay = backoff_delay(failures, PULL_BACKOFF_BASE_SECONDS, PULL_BACKOFF_CAP_SECONDS,
+                              uniform=uniform)
+        self.write({"last_error": message, "pull_failures": failures,
+                    "next_pull_at": fields.Datetime.now() + timedelta(seconds=delay)})
 
     def _pull_page(self):
         """Import one page from this relay.
@@ -181,39 +310,340 @@ class ZkRelay(models.Model):
         now = fields.Datetime.now()
         client = self._client()
         self.last_pull_at = now
+        if self.delivery_mode == "push":
+            return self._pull_side_channels(client), None
         try:
             if self.store_id and self.acked_cursor < self.cursor:
                 self._ack(client, self.store_id, self.cursor)
-            page = client.events(self.cursor, self.page_size)
+            payload = client.events(self.cursor, self.page_size)
         except RelayError as exc:
             _logger.warning("zk relay %s: pull failed: %s", self.name, exc)
-            self.last_error = str(exc)
+            self._pull_failed(str(exc))
             return False, None
-        store_id = page["store_id"]
-        if self.store_id and store_id != self.store_id:
+        try:
+            page = self._verified_page(payload, "pull", asked_after=self.cursor)
+        except PageRefused:
+            self._pull_failed(self.last_error)
+            return False, None
+        verdict, created, duplicates = self._import_page(page, payload, "pull")
+        if verdict.action == "store_mismatch":
             # A rebuilt or replaced relay: start again from the beginning of the new store;
             # fingerprints make sure nothing already imported is imported twice.
             _logger.warning("zk relay %s: store changed %s -> %s, restarting from 0",
-                            self.name, self.store_id, store_id)
-            self.write({"store_id": store_id, "cursor": 0, "acked_cursor": 0,
+                            self.name, self.store_id, page.store_id)
+            self.write({"store_id": page.store_id, "cursor": 0, "acked_cursor": 0,
                         "users_cursor": 0})
             return True, None
-        events = page["events"]
-        created, duplicates = self.env["zk.punch"]._import_relay_events(self, events)
-        new_cursor = max([self.cursor, page.get("next_after") or 0]
-                         + [int(e["id"]) for e in events])
         self.write({
-            "store_id": store_id,
-            "cursor": new_cursor,
             "last_success_at": now,
             "last_error": False,
+            "pull_failures": 0,
+            "next_pull_at": False,
             "last_pull_imported": created,
             "last_pull_duplicates": duplicates,
-            "total_imported": self.total_imported + created,
         })
-        users_more = self._pull_users(client)
-        self.env["zk.device.user"]._follow_commands(self)
-        return bool(page["has_more"]) or users_more, (new_cursor if events else None)
+        users_more = self._pull_side_channels(client)
+        return page.has_more or users_more, (self.cursor if page.events else None)
+
+    def _pull_side_channels(self, client):
+        """Terminal users and command results: they need the relay's API in either mode."""
+        try:
+            users_more = self._pull_users(client)
+            self.env["zk.device.user"]._follow_commands(self)
+        except RelayError as exc:
+            _logger.warning("zk relay %s: users/commands not read: %s", self.name, exc)
+            self.last_error = str(exc)
+            return False
+        return users_more
+
+    # ------------------------------------------------------------------ pages (pull and push)
+    def _verified_page(self, payload, via, asked_after=None):
+        """The page, once its signature verifies with the registered key and its shape is
+        the contract's. Otherwise it is kept as refused, reported, and PageRefused raised."""
+        self.ensure_one()
+        try:
+            if not self.public_key:
+                raise PageRefused("no_key", self.env._(
+                    "No public key is registered for relay %s: enrol it, or paste the "
+                    "public_key that `zk-relay key show` prints on the relay.", self.name))
+            try:
+                verify_page(payload, self.public_key)
+            except PageSignatureError as exc:
+                raise PageRefused(exc.reason, str(exc)) from None
+            try:
+                return parse_page(payload, after=asked_after)
+            except PageShapeError as exc:
+                raise PageRefused("bad_shape", str(exc)) from None
+        except PageRefused as refused:
+            self._record_refused(payload, via, refused)
+            raise
+
+    def _record_refused(self, payload, via, refused):
+        signature = payload.get("signature") if isinstance(payload, dict) else None
+        signature = signature if isinstance(signature, dict) else {}
+        self.env["zk.relay.page"].create({
+            "relay_id": self.id, "via": via, "state": "refused", "reason": refused.reason,
+            "message": str(refused)[:500],
+            "store_id": str(payload.get("store_id"))[:64] if isinstance(payload, dict) else False,
+            "key_id": str(signature.get("key_id") or "")[:64] or False,
+            "signature": str(signature.get("value") or "")[:200] or False,
+            "event_count": len(payload.get("events") or []) if isinstance(payload, dict)
+            and isinstance(payload.get("events"), list) else 0,
+            "payload": json.dumps(payload, ensure_ascii=False, sort_keys=True),
+        })
+        message = self.env._("A page was refused (%(reason)s): %(message)s. Nothing of it "
+                             "was imported.", reason=refused.reason, message=str(refused))
+        _logger.warning("zk relay %s: %s", self.name, message)
+        self.write({"pages_refused": self.pages_refused + 1, "last_error": message})
+
+    def _import_page(self, page, payload, via):
+        """Judge a verified page against Odoo's cursor (zk_rules.delivery) and import it.
+
+        Returns (verdict, created, duplicates). The cursor and the store move here, in the
+        import's transaction, for both modes.
+        """
+        self.ensure_one()
+        verdict = judge_page(self.store_id or None, self.cursor, page)
+        if not verdict.imports:
+            return verdict, 0, 0
+        signature = payload["signature"]
+        record = self.env["zk.relay.page"].create({
+            "relay_id": self.id, "via": via, "state": "accepted", "store_id": page.store_id,
+            "after": page.after, "next_after": page.next_after,
+            "event_count": len(page.events), "key_id": signature.get("key_id"),
+            "signature": signature.get("value"),
+            "payload": json.dumps(payload, ensure_ascii=False, sort_keys=True),
+        })
+        created, duplicates = self.env["zk.punch"]._import_relay_events(
+            self, page.events, page_record=record)
+        values = {
+            "store_id": verdict.store_id,
+            "cursor": verdict.committed_up_to,
+            "last_delivery_at": fields.Datetime.now(),
+            "pages_accepted": self.pages_accepted + 1,
+            "total_imported": self.total_imported + created,
+        }
+        last_event_id = payload.get("last_event_id")
+        if isinstance(last_event_id, int) and not isinstance(last_event_id, bool):
+            values["lag_events"] = max(0, last_event_id - verdict.committed_up_to)
+        received = [e.get("received_at") for e in page.events if e.get("received_at")]
+        if received:
+            newest = _naive_utc(max(received))
+            if newest and (not self.newest_received_at or newest > self.newest_received_at):
+                values["newest_received_at"] = newest
+        self.write(values)
+        return verdict, created, duplicates
+
+    def _receive_push(self, payload):
+        """A page the relay pushed (controller already checked token, size and rate).
+
+        Returns (HTTP status, JSON body) as the relay's contract says (relay/README.md).
+        """
+        self.ensure_one()
+        try:
+            page = self._verified_page(payload, "push")
+        except PageRefused as exc:
+            error = "bad_request" if exc.reason == "bad_shape" else "bad_signature"
+            return 400, {"error": error, "reason": exc.reason, "message": str(exc)}
+        if self.delivery_mode == "pull":
+            # Switched to pull in Odoo: import nothing, tell the relay to stop pushing.
+            return 200, self._push_answer({"committed_up_to": self.cursor, "mode": "pull"})
+        verdict, created, duplicates = self._import_page(page, payload, "push")
+        if verdict.action == "store_mismatch":
+            return 409, {"error": "store_mismatch", "store_id": self.store_id,
+                         "message": "Odoo knows another store for this relay: send again "
+                         "from the beginning of your store"}
+        now = fields.Datetime.now()
+        self.write({"acked_cursor": max(self.acked_cursor, self.cursor), "last_pull_at": now,
+                    "last_success_at": now, "last_error": False,
+                    "last_pull_imported": created, "last_pull_duplicates": duplicates})
+        return 200, self._push_answer({"committed_up_to": self.cursor})
+
+    def _push_answer(self, body):
+        # sudo: the rotated token is readable by system administrators only; it is handed
+        # to the relay it was made for, which authenticated with its current token.
+        pending = self.sudo().odoo_token_next
+        if pending:
+            body["rotate_token"] = pending
+        return body
+
+    # ------------------------------------------------------------------ enrolment, credentials
+    def action_enrolment_code(self):
+        """A one-time code (shown once, stored hashed) for `zk-relay enrol` on the Pi."""
+        self.ensure_one()
+        code = new_enrolment_code()
+        expires = fields.Datetime.now() + timedelta(hours=ENROL_CODE_HOURS)
+        # sudo: the code's hash is a system field; the manager asking is allowed to enrol.
+        self.sudo().write({"enrol_code_hash": secret_hash(code),
+                           "enrol_code_expires_at": expires,
+                           "link_state": "waiting" if self.link_state in ("manual", "waiting")
+                           else self.link_state})
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url") or ""
+        wizard = self.env["zk.relay.enrol.wizard"].create({
+            "relay_id": self.id, "code": code, "expires_at": expires,
+            "command": f"zk-relay enrol --odoo {base} --code {code}"
+            + ("" if self.delivery_mode == "push" else " --url <the relay's address>"),
+        })
+        return {
+            "type": "ir.actions.act_window", "res_model": "zk.relay.enrol.wizard",
+            "res_id": wizard.id, "view_mode": "form", "target": "new",
+            "name": self.env._("Enrol %s", self.name),
+        }
+
+    def action_revoke(self):
+        """Refuse this relay at once: its pushes get 403 and it is no longer pulled."""
+        # sudo: the delivery token fields are system fields.
+        self.sudo().write({"link_state": "revoked", "revoked_at": fields.Datetime.now(),
+                           "odoo_token_next": False, "odoo_token_next_hash": False,
+                           "enrol_code_hash": False, "enrol_code_expires_at": False})
+        for relay in self:
+            self.env["zk.audit.entry"]._log(
+                relay, "relay_revoked", reason=self.env._("Relay %s revoked", relay.name))
+        return True
+
+    def action_rotate_token(self):
+        """A new delivery token, handed to the relay in its next push answer; the old one
+        is refused once the relay has used the new one."""
+        for relay in self:
+            if relay.link_state != "enrolled":
+                raise UserError(self.env._(
+                    "%s is not enrolled: create an enrolment code instead.", relay.name))
+            token = new_token()
+            # sudo: the delivery token fields are system fields.
+            relay.sudo().write({"odoo_token_next": token,
+                                "odoo_token_next_hash": secret_hash(token)})
+            self.env["zk.audit.entry"]._log(
+                relay, "relay_token_rotated",
+                reason=self.env._("Delivery token of relay %s rotated", relay.name))
+        return self._notify(self.env._("Token rotation started"),
+                            self.env._("The relay receives its new token with the answer to "
+                                       "its next page; the old token then stops working."),
+                            "info")
+
+    def action_switch_mode(self):
+        """Pull <-> push. Odoo keeps one cursor per relay store for both modes."""
+        self.ensure_one()
+        target = "push" if self.delivery_mode == "pull" else "pull"
+        if target == "push":
+            if self.link_state != "enrolled":
+                raise UserError(self.env._(
+                    "Only an enrolled relay can push: create an enrolment code and run "
+                    "`zk-relay enrol` on the relay."))
+            try:
+                self._client().set_mode("push")
+            except RelayError as exc:
+                raise UserError(self.env._(
+                    "The relay could not be switched to push: %s", exc)) from None
+        else:
+            if not self.url:
+                raise UserError(self.env._("Give the relay's URL first: pulling needs it."))
+            try:
+                self._client().set_mode("pull")
+            except RelayError as exc:
+                # Not needed: the relay also learns it from the answer to its next push.
+                _logger.info("zk relay %s: mode not set on the relay now: %s", self.name, exc)
+        self.write({"delivery_mode": target})
+        self.env["zk.audit.entry"]._log(
+            self, "relay_mode", reason=self.env._("Relay %(relay)s switched to %(mode)s",
+                                                  relay=self.name, mode=target))
+        return True
+
+    @api.model
+    def _enrol(self, request):
+        """POST /zk/relay/enrol: a relay presents a code. Returns (status, JSON body)."""
+        if not isinstance(request, dict):
+            return 400, {"error": "bad_request", "message": "the body must be a JSON object"}
+        code = normalise_code(str(request.get("code") or ""))
+        relay = code and self.with_context(active_test=False).search(
+            [("enrol_code_hash", "=", secret_hash(code))], limit=1)
+        if not relay:
+            return 403, {"error": "invalid_code", "message": "unknown or already used "
+                         "enrolment code: create a new one in Odoo"}
+        self.env.cr.execute("SELECT id FROM zk_relay WHERE id = %s FOR UPDATE", [relay.id])
+        relay.invalidate_recordset()
+        if relay.enrol_code_hash != secret_hash(code):
+            return 403, {"error": "invalid_code", "message": "this code was just used"}
+        if not relay.enrol_code_expires_at or relay.enrol_code_expires_at < fields.Datetime.now():
+            relay.write({"enrol_code_hash": False})
+            return 403, {"error": "code_expired", "message": "this enrolment code has "
+                         "expired: create a new one in Odoo"}
+        public_key, presented_id = request.get("public_key"), request.get("key_id")
+        try:
+            if not isinstance(public_key, str) or key_id(public_key) != presented_id:
+                raise ValueError("key_id does not match the public key")
+        except ValueError as exc:
+            return 400, {"error": "bad_key", "message": str(exc)}
+        relay_token, relay_url = request.get("relay_token"), request.get("relay_url")
+        if not isinstance(relay_token, str) or not relay_token.strip() \
+                or any(ch.isspace() for ch in relay_token.strip()):
+            return 400, {"error": "bad_request", "message": "relay_token is missing"}
+        if relay_url is not None and (not isinstance(relay_url, str)
+                                      or not relay_url.startswith(("http://", "https://"))):
+            return 400, {"error": "bad_request", "message": "relay_url must be http(s)"}
+        if relay.delivery_mode == "pull" and not (relay_url or relay.url):
+            return 400, {"error": "url_required", "message": "this relay is set to pull "
+                         "mode: Odoo needs its address; run enrol again with --url"}
+        token = new_token()
+        relay.write({
+            "public_key": public_key, "token": relay_token.strip(),
+            "url": relay_url.rstrip("/") if relay_url else relay.url,
+            "relay_version": str(request.get("version") or "")[:32] or False,
+            "link_state": "enrolled", "enrolled_at": fields.Datetime.now(),
+            "revoked_at": False, "enrol_code_hash": False, "enrol_code_expires_at": False,
+            "odoo_token_hash": secret_hash(token), "odoo_token_next": False,
+            "odoo_token_next_hash": False, "pull_failures": 0, "next_pull_at": False,
+            "last_error": False,
+        })
+        self.env["zk.audit.entry"]._log(relay, "relay_enrolled", reason=self.env._(
+            "Relay %(relay)s enrolled with key %(key)s", relay=relay.name, key=relay.key_id))
+        devices = relay.with_context(active_test=False).device_ids
+        return 200, {
+            "relay_id": relay.id, "odoo_token": token, "mode": relay.delivery_mode,
+            "delivery_url": DELIVERY_PATH,
+            "devices": [{"serial": d.serial, "timezone": d.timezone, "name": d.name or None,
+                         "enabled": bool(d.active and d.state == "active")}
+                        for d in devices if d.connection == "relay"],
+        }
+
+    @api.model
+    def _authenticate_push(self, token):
+        """The relay a delivery token belongs to, or (status, body) to refuse with."""
+        digest = secret_hash(token)
+        relay = self.with_context(active_test=False).search(
+            ["|", ("odoo_token_hash", "=", digest), ("odoo_token_next_hash", "=", digest)],
+            limit=1)
+        if not relay:
+            return None, (401, {"error": "unauthorized", "message": "unknown delivery token"})
+        if relay.link_state == "revoked" or not relay.active:
+            return None, (403, {"error": "revoked", "message": "this relay was revoked in "
+                                "Odoo: enrol it again"})
+        if relay.odoo_token_next_hash == digest:
+            # The relay uses its rotated token: the old one stops working now.
+            relay.write({"odoo_token_hash": digest, "odoo_token_next": False,
+                         "odoo_token_next_hash": False,
+                         "token_rotated_at": fields.Datetime.now()})
+        return relay, None
+
+    def _admit_push(self, limit_per_minute):
+        """One page at a time per relay, and at most `limit_per_minute` pages a minute.
+
+        Returns 0 when admitted, else the seconds to wait (Retry-After).
+        """
+        self.ensure_one()
+        # A transaction-scoped advisory lock per relay: a second page of the same relay
+        # waits for no one and is told to retry (no lock error in the logs).
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [0x7A6B, self.id])
+        if not self.env.cr.fetchone()[0]:
+            return 1  # another page of this relay is being imported
+        self.invalidate_recordset(["rate_window_start", "rate_window_count"])
+        now = fields.Datetime.now()
+        decision = rate_window(self.rate_window_start or None, self.rate_window_count, now,
+                               limit_per_minute)
+        if not decision.allowed:
+            return decision.retry_after
+        self.write({"rate_window_start": decision.window_start,
+                    "rate_window_count": decision.count})
+        return 0
 
     def _pull_users(self, client):
         """Users the terminals reported (OPERLOG USER rows) become registry lines."""

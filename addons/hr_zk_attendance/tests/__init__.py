@@ -5,6 +5,7 @@ from . import (
     test_daily_record,
     test_direct_poll,
     test_punch_import,
+    test_relay_delivery,
     test_relay_end_to_end,
     test_security,
 )

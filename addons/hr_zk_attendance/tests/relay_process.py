@@ -22,7 +22,8 @@ def relay_command():
 
 
 class RelayProcess:
-    def __init__(self):
+    def __init__(self, env=None):
+        self.env = {**os.environ, **(env or {})}
         self.command = relay_command()
         self.data = Path(tempfile.mkdtemp(prefix="zk-relay-e2e-"))
         self.proc = None
@@ -30,8 +31,30 @@ class RelayProcess:
 
     def cli(self, *args):
         result = subprocess.run([*self.command, "--data-dir", str(self.data), *args],
-                                capture_output=True, text=True, timeout=60, check=True)
+                                capture_output=True, text=True, timeout=60, check=False,
+                                env=self.env)
+        if result.returncode:
+            raise RuntimeError(f"zk-relay {' '.join(args)} exited {result.returncode}: "
+                               f"{result.stderr.strip() or result.stdout.strip()}")
         return result.stdout.strip()
+
+    def odoo_link(self):
+        """The relay's link to Odoo as `zk-relay odoo status --json` shows it."""
+        return json.loads(self.cli("odoo", "status", "--json"))["odoo"]
+
+    def last_event_id(self):
+        return json.loads(self.cli("status", "--json"))["store"]["last_event_id"]
+
+    def wait_until(self, condition, what, deadline=60.0):
+        """Poll the relay (never Odoo's cursor: HTTP requests use it meanwhile)."""
+        end = time.monotonic() + deadline
+        while True:
+            value = condition()
+            if value:
+                return value
+            if time.monotonic() > end:
+                raise AssertionError(f"never happened: {what}")
+            time.sleep(0.1)
 
     def public_key(self):
         """The relay's Ed25519 public key (base64), as `zk-relay key show` prints it."""
@@ -43,7 +66,7 @@ class RelayProcess:
         self.proc = subprocess.Popen(
             [*self.command, "--data-dir", str(self.data), "serve", "--host", "127.0.0.1",
              "--port", str(self.port or 0), "--ready-file", str(ready)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env,
         )
         deadline = time.monotonic() + 30
         while not ready.exists():

@@ -1,5 +1,6 @@
 from datetime import date, timedelta
 
+from odoo import fields
 from odoo.tests import HttpCase, tagged
 
 from .relay_process import RelayProcess, relay_command
@@ -27,6 +28,7 @@ class TestRelayEndToEnd(HttpCase):
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.relay = cls.env["zk.relay"].create({
             "name": "E2E", "url": cls.relay_proc.url, "token": cls.token, "page_size": 100,
+            "public_key": cls.relay_proc.public_key(),
         })
         # Registered on the relay through its API when created in Odoo.
         cls.device = cls.env["zk.device"].create({
@@ -95,9 +97,18 @@ class TestRelayEndToEnd(HttpCase):
         self.env["zk.relay"]._cron_pull()
         self.assertIn("Cannot reach", self.relay.last_error)
         self.assertEqual(self.relay.cursor, first_cursor, "a failed pull moves nothing")
+        # Issue 10: the failed relay waits out its backoff (full jitter, capped) ...
+        self.assertEqual(self.relay.pull_failures, 1)
+        self.assertTrue(self.relay.next_pull_at)
+        # ... during which the scheduled action leaves it alone.
+        if self.relay.next_pull_at > fields.Datetime.now():
+            self.env["zk.relay"]._cron_pull()
+            self.assertEqual(self.relay.pull_failures, 1)
 
-        # The relay comes back on the same port and data; Odoo re-runs until done.
+        # The relay comes back on the same port and data; its backoff runs out (time passes);
+        # Odoo re-runs until done.
         self.relay_proc.start()
+        self.relay.next_pull_at = False
         self.pull_until_done()
         punches = self.env["zk.punch"].search([("device_id", "=", self.device.id),
                                                ("local_time", "like", f"{base}%")])

@@ -1,1 +1,1 @@
-from . import zk_decision_wizard
+from . import zk_decision_wizard, zk_relay_enrol_wizard

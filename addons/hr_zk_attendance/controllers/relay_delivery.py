@@ -1,0 +1,135 @@
+"""The two doors a relay knocks on (issue 10; contract in relay/README.md).
+
+* ``POST /zk/relay/enrol``: a relay presents a one-time code, registers its public key and
+  receives its credentials and terminal list.
+* ``POST /zk/relay/push``: a relay in push mode delivers a signed page of events.
+
+Neither door is opened by an Odoo user: the relay authenticates with the code or its delivery
+token, so both run as the superuser once that check has passed, and nothing is read, verified
+or imported before it. With several databases on one server, route relays to theirs with
+Odoo's ``dbfilter`` (as for any public URL).
+"""
+
+import json
+import logging
+import threading
+import time
+from collections import deque
+
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from odoo import SUPERUSER_ID, api, http
+from odoo.http import request
+
+_logger = logging.getLogger(__name__)
+
+ENROL_MAX_BYTES = 64 * 1024
+DEFAULT_PUSH_MAX_BYTES = 8 * 1024 * 1024
+DEFAULT_PUSH_PER_MINUTE = 120
+# Failed enrolment attempts per client address (per worker process): codes are 40 random
+# bits, single-use and expiring; this keeps guessing slow on top of that.
+ENROL_FAILURES_ALLOWED = 10
+ENROL_FAILURE_WINDOW = 600.0
+_enrol_failures: dict[str, deque] = {}
+_enrol_lock = threading.Lock()
+
+
+def _json(status, body, **headers):
+    return request.make_response(
+        json.dumps(body), status=status,
+        headers=[("Content-Type", "application/json"), ("Cache-Control", "no-store"),
+                 *headers.items()])
+
+
+def _system_env():
+    # Superuser: the caller is a relay authenticated by its code or token, not an Odoo user.
+    return api.Environment(request.env.cr, SUPERUSER_ID, {})
+
+
+def _param(env, key, default):
+    try:
+        return int(env["ir.config_parameter"].get_param(key, default))
+    except ValueError:
+        return default
+
+
+def _too_many_failures(address, failed=False):
+    now = time.monotonic()
+    with _enrol_lock:
+        seen = _enrol_failures.setdefault(address, deque())
+        while seen and now - seen[0] > ENROL_FAILURE_WINDOW:
+            seen.popleft()
+        if failed:
+            seen.append(now)
+        return len(seen) >= ENROL_FAILURES_ALLOWED
+
+
+def _read_json(limit):
+    """The body as JSON, or a (status, body) refusal: too large (413) or not JSON (400).
+
+    Read with get_data(cache=True) so a transaction retried by Odoo sees the same bytes.
+    """
+    too_large = (413, {"error": "too_large", "message": f"at most {limit} bytes"})
+    length = request.httprequest.content_length
+    if length is not None and length > limit:
+        return None, too_large
+    request.httprequest.max_content_length = limit
+    try:
+        raw = request.httprequest.get_data(cache=True)
+    except RequestEntityTooLarge:
+        return None, too_large
+    try:
+        return json.loads(raw.decode("utf-8")), None
+    except (UnicodeDecodeError, ValueError):
+        return None, (400, {"error": "bad_request", "message": "the body is not JSON"})
+
+
+def _bearer():
+    scheme, _, token = request.httprequest.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+class RelayDelivery(http.Controller):
+    @http.route("/zk/relay/enrol", type="http", auth="none", methods=["POST"], csrf=False,
+                save_session=False, readonly=False)
+    def enrol(self):
+        address = request.httprequest.remote_addr or "?"
+        if _too_many_failures(address):
+            return _json(429, {"error": "too_many_attempts", "message": "too many failed "
+                               "enrolment attempts: wait a few minutes"}, **{"Retry-After": "600"})
+        payload, refusal = _read_json(ENROL_MAX_BYTES)
+        if refusal:
+            return _json(*refusal)
+        status, body = _system_env()["zk.relay"]._enrol(payload)
+        if status != 200:
+            _too_many_failures(address, failed=True)
+            _logger.warning("zk relay enrolment refused from %s: %s", address, body.get("error"))
+        return _json(status, body)
+
+    @http.route("/zk/relay/push", type="http", auth="none", methods=["POST"], csrf=False,
+                save_session=False, readonly=False)
+    def push(self):
+        token = _bearer()
+        if not token:
+            return _json(401, {"error": "unauthorized", "message": "missing "
+                               "'Authorization: Bearer <token>'"},
+                         **{"WWW-Authenticate": 'Bearer realm="zk-odoo"'})
+        env = _system_env()
+        relay, refusal = env["zk.relay"]._authenticate_push(token)
+        if refusal:
+            return _json(*refusal)
+        limit = _param(env, "hr_zk_attendance.push_max_bytes", DEFAULT_PUSH_MAX_BYTES)
+        length = request.httprequest.content_length
+        if length is not None and length > limit:
+            return _json(413, {"error": "too_large", "message": f"at most {limit} bytes"})
+        wait = relay._admit_push(_param(env, "hr_zk_attendance.push_per_minute",
+                                        DEFAULT_PUSH_PER_MINUTE))
+        if wait:
+            return _json(429, {"error": "rate_limited", "message": "too many pages: slow "
+                               "down"}, **{"Retry-After": str(wait)})
+        payload, refusal = _read_json(limit)
+        if refusal:
+            return _json(*refusal)
+        status, body = relay._receive_push(payload)
+        return _json(status, body)
