@@ -8,7 +8,8 @@ waits by asking the relay (its CLI), never Odoo, because the requests use Odoo's
 import json
 from datetime import date, timedelta
 
-from odoo.tests import HttpCase, tagged
+from odoo import fields
+from odoo.tests import HttpCase, TransactionCase, tagged
 
 from zk_rules import signing
 from zk_rules.delivery import secret_hash
@@ -327,3 +328,29 @@ class TestRelayDelivery(HttpCase):
         self.assertEqual((answer.status_code, answer.json()["error"]), (403, "invalid_code"))
         self.assertEqual(relay.link_state, "waiting")
         self.assertEqual(self.url_open("/zk/relay/enrol", data="not json").status_code, 400)
+
+
+@tagged("post_install", "-at_install")
+class TestPullBackoff(TransactionCase):
+    def test_failed_pulls_back_off_with_full_jitter_up_to_the_cap(self):
+        """Issue 10: Odoo's pull from a relay waits uniform(0, min(cap, base * 2^n)) after
+        the n-th failure in a row (the ceiling is taken here: computed, not slept)."""
+        relay = self.env["zk.relay"].create({"name": "down", "url": "http://127.0.0.1:9"})
+        bounds = []
+
+        def ceiling(low, high):
+            bounds.append((low, high))
+            return high
+
+        for _ in range(8):
+            before = fields.Datetime.now()
+            relay._pull_failed("unreachable", uniform=ceiling)
+            waited = (relay.next_pull_at - before).total_seconds()
+            self.assertAlmostEqual(waited, bounds[-1][1], delta=2)
+        self.assertEqual([b for _a, b in bounds],
+                         [120, 240, 480, 960, 1920, 3600, 3600, 3600])
+        self.assertEqual({a for a, _b in bounds}, {0.0})
+        self.assertEqual(relay.pull_failures, 8)
+        # While it waits, the scheduled action does not touch it.
+        self.env["zk.relay"]._cron_pull()
+        self.assertEqual(relay.pull_failures, 8)
