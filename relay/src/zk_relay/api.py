@@ -171,6 +171,7 @@ class Api:
         }
         if signed:  # event pages: how far the store goes, so Odoo can show its lag
             page["last_event_id"] = self.store.last_event_id()
+            page["waiting_since"] = self.store.received_after(page["next_after"])
         return json_response(self.key.sign(page) if signed else page)
 
     def events(self) -> HTTPResponse:

@@ -351,7 +351,8 @@ class Deliverer:
             return None
         return self.key.sign({"store_id": self.store.store_id, "after": after, "events": rows,
                               "next_after": rows[-1]["id"], "has_more": more,
-                              "last_event_id": self.store.last_event_id()})
+                              "last_event_id": self.store.last_event_id(),
+                              "waiting_since": self.store.received_after(rows[-1]["id"])})
 
     def push_once(self, link: dict[str, Any], dest: Destination) -> float:  # noqa: C901
         after = int(link["push_cursor"])

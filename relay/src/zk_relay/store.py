@@ -1117,6 +1117,13 @@ class Store:
             return None, 0
         return row[0], self.waiting_for_ack()
 
+    def received_after(self, event_id: int) -> str | None:
+        """received_at of the first event after ``event_id`` (the oldest one a page leaves
+        waiting), None when there is none."""
+        row = self.read().execute("SELECT received_at FROM events WHERE id > ? ORDER BY id"
+                                  " LIMIT 1", (event_id,)).fetchone()
+        return row[0] if row else None
+
     def next_token_name(self, prefix: str = "odoo-") -> str:
         names = {t["name"] for t in self.tokens()}
         n = 1
