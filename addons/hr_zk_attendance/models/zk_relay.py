@@ -98,6 +98,10 @@ class ZkRelay(models.Model):
     lag_events = fields.Integer(
         string="Waiting on the relay", readonly=True, copy=False,
         help="Events stored on the relay and not yet imported, as of the last page.")
+    lag_oldest_at = fields.Datetime(
+        string="Oldest waiting since", readonly=True, copy=False,
+        help="When the relay received the oldest punch not yet imported, as of the last "
+        "page (empty: nothing waiting).")
     newest_received_at = fields.Datetime(
         string="Newest punch received by the relay at", readonly=True, copy=False,
         help="When the relay received the newest punch imported so far.")
@@ -426,6 +430,11 @@ class ZkRelay(models.Model):
         last_event_id = payload.get("last_event_id")
         if isinstance(last_event_id, int) and not isinstance(last_event_id, bool):
             values["lag_events"] = max(0, last_event_id - verdict.committed_up_to)
+        waiting = payload.get("waiting_since")
+        try:
+            values["lag_oldest_at"] = _naive_utc(waiting) if isinstance(waiting, str) else False
+        except ValueError:  # informative only: a strange value must not block an import
+            values["lag_oldest_at"] = False
         received = [e.get("received_at") for e in page.events if e.get("received_at")]
         if received:
             newest = _naive_utc(max(received))

@@ -155,7 +155,7 @@ class TestRelayDelivery(HttpCase):
             signing.verify_page(json.loads(page.payload), relay.public_key)
             self.assertEqual(page.action_verify_again()["params"]["type"], "success")
         self.assertEqual(relay.cursor, self.relay_proc.last_event_id())
-        self.assertEqual(relay.lag_events, 0)
+        self.assertEqual((relay.lag_events, relay.lag_oldest_at), (0, False))
         self.assertTrue(relay.newest_received_at)
 
     def test_link_cut_mid_page_loses_and_doubles_nothing(self):
@@ -270,8 +270,12 @@ class TestRelayDelivery(HttpCase):
         self.enrol(relay, None, "--url", self.relay_proc.url)
         self.assertEqual(relay.delivery_mode, "pull")
         lines = self.punch(8)
+        self.env["zk.relay"]._cron_pull()  # one page of 5: 3 events still waiting
+        self.assertEqual(relay.lag_events, 3)
+        self.assertTrue(relay.lag_oldest_at)
         self.pull_all()
         self.assertEqual(len(self.punches(device)), 8)
+        self.assertEqual((relay.lag_events, relay.lag_oldest_at), (0, False))
         self.assertEqual(set(relay.page_ids.mapped("via")), {"pull"})
 
         lines += self.punch(6, start=8)  # waiting on the relay when the mode changes
