@@ -16,6 +16,7 @@ from zk_rules.payroll import (
     LayoutConfig,
     PayrollInputError,
     Period,
+    active_cto_uses,
     apply_correction,
     blocking_days,
     build_batch,
@@ -250,20 +251,35 @@ class PayrollExportBatch(models.Model):
         return weights
 
     def _cto_uses(self):
-        """Net CTO debits per (date, lot, ref): `use` entries minus their cancellations."""
+        """CTO debits in force on the period's dates, per employee (C9 uses minus the C10
+        cancellations of their request, zk_rules.payroll.active_cto_uses)."""
         # sudo: the bank's ledger is read for the export; officers may not read it all.
-        entries = self.env["hr.cto.ledger.entry"].sudo().search(
-            [("company_id", "=", self.company_id.id), ("type", "in", ("use", "use_cancel")),
-             ("date", ">=", self.period_start), ("date", "<=", self.period_end)])
-        net = defaultdict(int)
+        Entry = self.env["hr.cto.ledger.entry"].sudo()
+        in_period = Entry.search([("company_id", "=", self.company_id.id), ("type", "=", "use"),
+                                  ("date", ">=", self.period_start),
+                                  ("date", "<=", self.period_end)])
+        if not in_period:
+            return defaultdict(list)
+        # A cancellation is dated the day it happens: read every entry of those requests.
+        entries = Entry.search([("company_id", "=", self.company_id.id),
+                                ("type", "in", ("use", "use_cancel")),
+                                ("ref", "in", list(set(in_period.mapped("ref"))))])
+        by_employee = defaultdict(list)
         for entry in entries:
-            net[(entry.employee_id.id, entry.date.isoformat(), entry.lot, entry.ref or None)] \
-                -= entry.minutes
+            by_employee[entry.employee_id.id].append({
+                "seq": entry.seq, "type": entry.type, "date": entry.date, "lot": entry.lot,
+                "minutes": entry.minutes, "ref": entry.ref})
+        start, end = self.period_start.isoformat(), self.period_end.isoformat()
         result = defaultdict(list)
-        for (employee_id, day, lot, ref), minutes in sorted(net.items(), key=str):
-            if minutes > 0 and lot:
-                result[employee_id].append({"date": day, "lot": lot, "minutes": minutes,
-                                            "ref": ref})
+        for employee_id in sorted(by_employee):
+            try:
+                uses = active_cto_uses(by_employee[employee_id])
+            except PayrollInputError as error:
+                raise UserError(self.env._("The CTO ledger cannot be read: %s", error)) \
+                    from error
+            kept = [use for use in uses if start <= use["date"] <= end]
+            if kept:
+                result[employee_id] = kept
         return result
 
     @staticmethod

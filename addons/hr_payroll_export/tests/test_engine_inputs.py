@@ -111,3 +111,27 @@ class TestEngineInputs(PayrollCase):
         self.assertEqual(cells["regular_hours"], "4.00")
         self.assertEqual(cells["undertime_hours"], "0.00")
         self.assertEqual(cells["leave_cto_hours"], "0.00")
+
+    def test_c10_cto_leave_cancelled_later_is_not_exported_as_used(self):
+        """C10 dates the give-back on the day of the cancellation, not the leave date: the
+        export still counts no CTO on the leave date, and nothing blocks the period."""
+        self.company.payroll_leave_kinds = "cto"
+        monday = next_weekday(0, self.today + timedelta(days=7))
+        self.overtime(self.today - timedelta(days=60), 300, status="approved")
+        self.overtime(self.today - timedelta(days=30), 300, status="approved")
+        leave = self.cto_leave(monday)
+        leave.action_approve()
+        leave.action_refuse()
+        cancels = self.entries().filtered(lambda e: e.type == "use_cancel")
+        self.assertTrue(cancels)
+        self.assertNotEqual(set(cancels.mapped("date")), {monday})
+        self.env["zk.daily.record"].sudo()._compute_range(self.employee, monday, monday)
+        period = self.company._payroll_period_policy().period_containing(monday)
+        batch = self.Batch.create({"company_id": self.company.id,
+                                   "period_start": period.start, "period_end": period.end})
+        batch.action_generate()  # no "CTO leave on a day without a daily record" either
+        header, row, *_rest = self.content(batch).decode().split("\r\n")
+        cells = dict(zip(header.split(";"), row.split(";"), strict=True))
+        self.assertEqual(cells["work_date"], monday.isoformat())
+        self.assertEqual((cells["cto_used_hours"], cells["cto_lots_minutes"]), ("0.00", ""))
+        self.assertEqual(cells["leave_cto_hours"], "0.00")

@@ -11,6 +11,7 @@ Public API::
     apply_correction(issued_bytes, diff_bytes, config) -> bytes
     blocking_days(employees) -> [BlockingDay]
     split_leave_minutes(leave_minutes, {kind: weight}) -> {kind: minutes}   # leave columns
+    active_cto_uses(ledger entries of one employee) -> [{date, lot, minutes, ref}]  # C9/C10
 """
 
 from zk_rules.payroll.batch import (
@@ -24,6 +25,7 @@ from zk_rules.payroll.batch import (
     read_rows,
     render,
 )
+from zk_rules.payroll.cto_uses import active_cto_uses
 from zk_rules.payroll.inputs import (
     CtoUse,
     Employee,
@@ -63,6 +65,7 @@ __all__ = [
     "PayrollInputError",
     "Period",
     "PeriodPolicy",
+    "active_cto_uses",
     "apply_correction",
     "blocking_days",
     "build_batch",
