@@ -2,7 +2,7 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
@@ -311,8 +311,14 @@ class _RangeInputs:
         return self._holidays[key]
 
     def leave_minutes(self, employee, tz, schedule):
-        """E4.3 input: minutes of approved leave on each date, clipped to the schedule."""
+        """E4.3 input: minutes of approved leave on each date, clipped to the schedule.
+
+        Part D: "from the leave's hours on that date", i.e. as Odoo counts them: the
+        overlap with the calendar's working lines, so a lunch line inside the leave is not
+        leave (08:00-13:00 on 08-12 / lunch / 13-17 is 4 h, as hr.leave and the CTO bank say).
+        """
         result = []
+        calendar = employee.resource_calendar_id
         for leave in self.leaves.get(employee.id, []):
             for day in self.dates:
                 entry = schedule.get(day.isoformat())
@@ -324,8 +330,13 @@ class _RangeInputs:
                     end_day = day + timedelta(days=1) if end <= start else day
                     end_time = time.max if end == "24:00" else time.fromisoformat(end)
                     seg_end = _to_utc(datetime.combine(end_day, end_time), tz)
-                    overlap = (min(seg_end, leave.date_to) - max(seg_start, leave.date_from))
-                    minutes += max(int(overlap.total_seconds() // 60), 0)
+                    low, high = max(seg_start, leave.date_from), min(seg_end, leave.date_to)
+                    if high <= low:
+                        continue
+                    hours = calendar.get_work_hours_count(
+                        low.replace(tzinfo=UTC), high.replace(tzinfo=UTC),
+                        compute_leaves=False)
+                    minutes += round(hours * 60)
                 if minutes:
                     result.append({"date": day.isoformat(), "minutes": minutes,
                                    "kind": leave.holiday_status_id.name or "leave"})

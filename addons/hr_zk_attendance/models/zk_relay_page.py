@@ -58,7 +58,9 @@ class ZkRelayPage(models.Model):
                 state=dict(self._fields["state"].selection).get(page.state))
 
     def write(self, vals):
-        raise UserError(self.env._("A received page is evidence: it cannot be changed."))
+        if vals:
+            raise UserError(self.env._("A received page is evidence: it cannot be changed."))
+        return super().write(vals)
 
     def action_verify_again(self):
         """Check the stored page against the relay's registered key, now."""

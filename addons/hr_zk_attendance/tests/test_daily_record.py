@@ -47,6 +47,23 @@ class TestDailyRecord(ZkCase):
         self.import_events([self.event(100 + n, "0042", f"{day} {t}", s)
                             for n, (t, s) in enumerate(times)])
 
+    def test_e4_3_leave_minutes_are_the_leave_hours_odoo_counts(self):
+        """Part D / E4.3: a leave 08:00-13:00 on 08-12 / lunch 12-13 / 13-17 is 4 h of leave
+        (Odoo's hours, the lunch line is not leave), not its 5 h of clock time."""
+        kind = self.env["hr.leave.type"].create({
+            "name": "Personal", "requires_allocation": "no", "request_unit": "hour",
+            "leave_validation_type": "hr"})
+        leave = self.env["hr.leave"].create({
+            "name": "Morning off", "employee_id": self.employee.id, "holiday_status_id": kind.id,
+            "request_date_from": self.monday, "request_date_to": self.monday,
+            "request_unit_hours": True, "request_hour_from": 8.0, "request_hour_to": 13.0})
+        leave.action_approve()
+        self.assertEqual(leave.number_of_hours, 4.0)
+        self.punch(self.monday, ("12:58:00", 0), ("17:01:00", 1))
+        record = self.records(self.monday)
+        self.assertEqual((record.scheduled_minutes, record.leave_minutes), (480, 240))
+        self.assertEqual(record.expected_minutes, 240)
+
     def test_b5_worked_example_in_odoo(self):
         """B5: 07:58:12/12:01:05/12:59:40/17:02:30 on 08:00-17:00 with a 60-min lunch line."""
         self.punch(self.monday, ("07:58:12", 0), ("12:01:05", 2), ("12:59:40", 3),
