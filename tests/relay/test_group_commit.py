@@ -109,17 +109,28 @@ def in_one_batch(store: Store, calls: list[Callable[[], Any]], *, commits: int =
     return results
 
 
-def test_one_batch_stores_what_requests_one_by_one_store(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mixed", [False, True], ids=["punches only", "with other writes"])
+def test_one_batch_stores_what_requests_one_by_one_store(tmp_path: Path, mixed: bool) -> None:
+    """Realtime-sized: one intake statement (in its own transaction, or with other writes)."""
+    def calls(store: Store) -> list[Callable[[], Any]]:
+        out: list[Callable[[], Any]] = [lambda r=req: store_request(store, r)
+                                        for req in REQUESTS]
+        if mixed:
+            out.insert(3, lambda: store.touch("GC3", "10.9.9.9", handshake=True))
+        return out
+
     one_by_one = make_store(tmp_path / "sequential.sqlite3")  # direct mode, no writer
     store_request(one_by_one, REQUESTS[-1])
-    expected = [store_request(one_by_one, req) for req in REQUESTS]
+    expected = [call() for call in calls(one_by_one)]
     one_by_one.close()
 
     batched = make_store(tmp_path / "batched.sqlite3")
     batched.start_writer()
     store_request(batched, REQUESTS[-1])  # an earlier batch
-    got = in_one_batch(batched, [lambda r=req: store_request(batched, r) for req in REQUESTS])
+    got = in_one_batch(batched, calls(batched))
     batched.close()
+    if mixed:
+        assert got.pop(3) is None and expected.pop(3) is None
 
     assert got == expected  # each request's own counts, duplicates within the batch too
     assert [(r.inserted, r.duplicates) for r in got[:4]] == [(2, 0), (1, 0), (1, 1), (1, 1)]

@@ -261,13 +261,20 @@ class StoreError(RuntimeError):
 
 # --------------------------------------------------------------------------- group commit
 
-# Punches are written through ``intake``, a temporary view (one per writing connection) whose
-# INSTEAD OF triggers store each row: a punch into ``events`` (a duplicate of (serial, local
-# time, PIN) is skipped and reported to Python through ``zk_relay_duplicate(job)``, the only
-# callback, so each request still gets its exact count) and into its terminal's counters, a
-# bad line into ``quarantine``. A batch of requests' punches is then one multi-row INSERT: one
-# statement, so one hand-over of the GIL, instead of a few per request. Nothing about what is
-# stored changes: same rows, same counters, same transaction.
+# Two ways to write punches, storing exactly the same rows and counters:
+#
+# * ``_write_punches``: per request, an ``executemany`` INSERT of its events (a duplicate of
+#   (serial, local time, PIN) is skipped: ``ON CONFLICT DO NOTHING``), its quarantined lines,
+#   one UPDATE of its terminal's counters. Used for big batches (catch-up uploads) and by the
+#   command line.
+# * ``intake``, for a batch of at most 64 rows (realtime punches): a temporary view (one per
+#   writing connection) whose INSTEAD OF triggers do the same per row — the event, counted on
+#   its terminal; a duplicate is reported to Python through ``zk_relay_duplicate(job)``, the
+#   only callback, so each request still gets its exact count; a bad line into
+#   ``quarantine``. The whole batch is then ONE multi-row INSERT statement, i.e. one hand-over
+#   of the GIL instead of a few per request (each costs up to a switch interval while other
+#   threads hold the GIL), and when the batch holds nothing else, that statement is its own
+#   transaction: begin, write, COMMIT with its fsync, in a single step.
 INTAKE_COLUMNS = ("job", "kind", "serial", "pin", "local_time", "timezone", "status", "verify",
                   "workcode", "raw", "received_at", "fingerprint", "addr", "stamp", "source",
                   "reason")
@@ -318,6 +325,26 @@ def _intake_insert(n: int) -> str:
     return sql
 
 
+def _write_punches(conn: sqlite3.Connection, w: _PunchWrite, now: str) -> AttlogResult:
+    """One request's punches, statement by statement (inside the caller's transaction)."""
+    inserted = 0
+    if w.punches:
+        inserted = conn.executemany(INSERT_EVENT, [
+            (w.serial, p.pin, p.local_time, w.timezone, p.status, p.verify, p.workcode, p.raw,
+             now, p.fingerprint) for p in w.punches]).rowcount
+    if w.bad:
+        conn.executemany(INSERT_QUARANTINE, [
+            (w.serial, w.source, b.reason, b.raw, now) for b in w.bad])
+    conn.execute(
+        "UPDATE devices SET last_seen = ?, last_addr = ?, events_stored = events_stored + ?,"
+        " events_duplicate = events_duplicate + ?, quarantined = quarantined + ?,"
+        " last_event_at = CASE WHEN ? > 0 THEN ? ELSE last_event_at END,"
+        " attlog_stamp = coalesce(?, attlog_stamp) WHERE serial = ?",
+        (now, w.addr, inserted, len(w.punches) - inserted, len(w.bad), inserted, now, w.stamp,
+         w.serial))
+    return AttlogResult(len(w.punches), inserted, len(w.punches) - inserted, len(w.bad))
+
+
 class _Intake:
     """The ``intake`` view on one writing connection, and the duplicates it reported."""
 
@@ -348,15 +375,15 @@ class _Intake:
                          None, addr, stamp, None, None)
         return flat
 
-    def statements(self, flat: list[Any]) -> int:
-        return -(-len(flat) // (len(INTAKE_COLUMNS) * self.rows_per_statement))
+    def fits(self, writes: list[_PunchWrite]) -> bool:
+        """Whether ``writes`` make one intake statement."""
+        rows = 0
+        for w in writes:
+            rows += len(w.punches) + len(w.bad) or 1
+        return rows <= self.rows_per_statement
 
     def write(self, conn: sqlite3.Connection, flat: list[Any]) -> None:
-        width = len(INTAKE_COLUMNS)
-        step = width * self.rows_per_statement
-        for i in range(0, len(flat), step):
-            chunk = flat[i:i + step]
-            conn.execute(_intake_insert(len(chunk) // width), chunk)
+        conn.execute(_intake_insert(len(flat) // len(INTAKE_COLUMNS)), flat)
 
     def results(self, writes: list[_PunchWrite]) -> list[AttlogResult]:
         out = []
@@ -396,8 +423,8 @@ class Writer:
 
     A batch of punch writes small enough for one ``intake`` statement (64 rows) is that one
     statement, committed on its own (SQLite's implicit transaction: begin, write, COMMIT with
-    its fsync, all in one step); anything bigger or mixed is ``BEGIN IMMEDIATE`` … ``COMMIT``.
-    Only then are the requests woken up."""
+    its fsync, all in one step); anything bigger or mixed is ``BEGIN IMMEDIATE`` … ``COMMIT``
+    (big punch writes statement by statement). Only then are the requests woken up."""
 
     def __init__(self, path: Path, busy_timeout_ms: int,
                  on_commit: Callable[[int, float], None] | None = None) -> None:
@@ -482,18 +509,29 @@ class Writer:
         started = time.perf_counter()
         intake = self._intake
         assert intake is not None
-        writes = [job.punches for job in batch if job.punches is not None]
+        punch_jobs = [job for job in batch if job.punches is not None]
+        writes: list[_PunchWrite] = [job.punches for job in punch_jobs]  # type: ignore[misc]
+        results: list[AttlogResult] = []
+        flat: list[Any] = []
         try:
-            flat = intake.rows(writes, utc_now()) if writes else []  # type: ignore[arg-type]
-            intake.duplicates.clear()
-            if len(writes) == len(batch) and intake.statements(flat) == 1:
+            now = utc_now()
+            small = bool(writes) and intake.fits(writes)
+            if small:
+                intake.duplicates.clear()
+                flat = intake.rows(writes, now)
+            if small and len(writes) == len(batch):
                 intake.write(conn, flat)  # one statement: its own transaction
+                results = intake.results(writes)
             else:
                 conn.execute("BEGIN IMMEDIATE")
                 for job in batch:
                     if job.fn is not None:
                         job.result = job.fn(conn)
-                intake.write(conn, flat)
+                if small:
+                    intake.write(conn, flat)
+                    results = intake.results(writes)
+                else:
+                    results = [_write_punches(conn, w, now) for w in writes]
                 conn.execute("COMMIT")
         except BaseException as exc:  # noqa: BLE001 - every failure must reach the requests
             if conn.in_transaction:
@@ -508,10 +546,8 @@ class Writer:
                 job.result = None
                 self._execute(conn, [job])
             return
-        if writes:
-            punch_jobs = [job for job in batch if job.punches is not None]
-            for job, result in zip(punch_jobs, intake.results(writes), strict=True):  # type: ignore[arg-type]
-                job.result = result
+        for job, result in zip(punch_jobs, results, strict=True):
+            job.result = result
         self.commits += 1
         self.jobs += len(batch)
         if self.on_commit is not None:
@@ -669,7 +705,6 @@ class Store:
         self._writer: Writer | None = None
         self._direct: sqlite3.Connection | None = None
         self._direct_lock = threading.Lock()
-        self._direct_intake: _Intake | None = None
         self._devgen = DeviceGeneration(self.path)
         self._changes = itertools.count(1)
         self._change = 0  # the last local change to a registration (next(self._changes))
@@ -711,7 +746,6 @@ class Store:
         if self._direct is not None:
             self._direct.close()
             self._direct = None
-            self._direct_intake = None
         self._devgen.close()
 
     @property
@@ -732,7 +766,6 @@ class Store:
         with self._direct_lock:
             if self._direct is None:
                 self._direct = connect(self.path, self.busy_timeout_ms)
-                self._direct_intake = _Intake(self._direct)
             conn = self._direct
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -921,15 +954,7 @@ class Store:
                             stamp if stamp_column else None)
         if self._writer is not None:
             return self._writer.submit_punches(write)
-
-        def job(conn: sqlite3.Connection) -> AttlogResult:
-            intake = self._direct_intake
-            assert intake is not None  # made with the direct connection, outside a transaction
-            intake.duplicates.clear()
-            intake.write(conn, intake.rows([write], utc_now()))
-            return intake.results([write])[0]
-
-        return self.write(job)
+        return self.write(lambda conn: _write_punches(conn, write, utc_now()))
 
     def store_operlog(self, serial: str, timezone: str, addr: str | None, parsed: Operlog,
                       stamp: str | None, source: str = "OPERLOG") -> int:
