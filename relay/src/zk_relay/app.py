@@ -48,6 +48,9 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 def observed(app: WSGIApp, metrics: Metrics | None) -> WSGIApp:
     """Request id + serial in the logging context, one access-log line, request metrics."""
 
+    # (route, status) -> (request counter, latency histogram): labels() looked up once
+    children: dict[tuple[str, str], tuple[Any, Any]] = {}
+
     def middleware(environ: dict[str, Any], start_response: Callable[..., Any]
                    ) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -71,8 +74,12 @@ def observed(app: WSGIApp, metrics: Metrics | None) -> WSGIApp:
             status = status_box[-1][:3] if status_box else "500"
             if metrics is not None:
                 route = route_of(path)
-                metrics.requests.labels(route, status).inc()
-                metrics.latency.labels(route).observe(elapsed)
+                child = children.get((route, status))
+                if child is None:
+                    child = children[route, status] = (metrics.requests.labels(route, status),
+                                                       metrics.latency.labels(route))
+                child[0].inc()
+                child[1].observe(elapsed)
             if access.isEnabledFor(logging.INFO):
                 query = environ.get("QUERY_STRING", "")
                 access.info("%s %s %s", environ.get("REQUEST_METHOD"), path, status, extra={

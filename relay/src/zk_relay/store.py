@@ -1,10 +1,11 @@
-"""Durable SQLite store: WAL, synchronous=FULL, one writer thread with group commit.
+"""Durable SQLite store: WAL, synchronous=FULL, one writing connection with group commit.
 
-Writers never touch SQLite themselves: they hand a function to :class:`Writer`, which runs the
-functions of every request waiting at that moment in ONE transaction (``BEGIN IMMEDIATE`` …
-``COMMIT``) and only then wakes the requests up. A request therefore answers the terminal OK
-only after its records are on disk, and concurrent terminals share one fsync (group commit).
-Readers use their own per-thread connections (``query_only``).
+Request threads never write on their own: they hand their writes to :class:`Writer`, which
+runs the writes of every request waiting at that moment in ONE transaction — led by one of
+those requests' threads — and only then lets the requests answer. A request therefore answers
+the terminal OK only after its records are on disk, and concurrent terminals share one fsync
+(group commit). Readers use their own per-thread connections (``query_only``); the per-request
+device lookup is served from memory (:class:`DeviceGeneration`).
 """
 
 from __future__ import annotations
