@@ -9,8 +9,6 @@ from zoneinfo import ZoneInfo
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from odoo.addons.hr_zk_attendance.models.zk_daily_record import _RangeInputs
-
 from zk_rules.payroll import (
     BlockingDay,
     LayoutConfig,
@@ -199,7 +197,7 @@ class PayrollExportBatch(models.Model):
         if not employees:
             return [], records, []
         dates = list(self._period().dates())
-        context = _RangeInputs(self.env(su=True), employees, dates)
+        context = self.env["zk.daily.record"].sudo()._engine_inputs(employees, dates)
         by_employee = defaultdict(list)
         for record in records:
             by_employee[record.employee_id].append(record)

@@ -175,12 +175,19 @@ class ZkDailyRecord(models.Model):
         return created
 
     @api.model
+    def _engine_inputs(self, employees, dates):
+        """The Part D inputs (calendars, holidays, approved leave, punches) of these
+        employees and dates: one reader, shared with the payroll export, so both see the
+        same facts."""
+        return _RangeInputs(self.env, employees, dates)
+
+    @api.model
     def _plan_range(self, employees, date_from, date_to, force_locked=False):
         """Run the engine; return (values of new records, changed existing records)."""
         dates = [date_from + timedelta(days=n) for n in range((date_to - date_from).days + 1)]
         if not dates or not employees:
             return [], []
-        context = _RangeInputs(self.env, employees, dates)
+        context = self._engine_inputs(employees, dates)
         existing = {(r.employee_id.id, r.work_date): r for r in self.search(
             [("employee_id", "in", employees.ids), ("work_date", ">=", date_from),
              ("work_date", "<=", date_to)])}
