@@ -1,7 +1,12 @@
+import contextvars
 import logging
+from bisect import bisect_right
 from collections import defaultdict
+from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from pytz import timezone, utc
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -19,6 +24,60 @@ PAIRING_POLICY = parse_policy({
 })
 
 
+# Set while _zk_apply_plans writes attendances (see _build_scope): lets _check_validity below
+# and hr.employee._employee_attendance_intervals answer Odoo's own questions from one batch
+# instead of one query per attendance.
+_BUILD = contextvars.ContextVar("hr_zk_attendance_build", default=None)
+
+
+@contextmanager
+def _build_scope(env, start, stop):
+    """Within: lunch intervals cached per employee for [start, stop] (aware UTC), batched
+    overlap check. Both give exactly what Odoo's per-attendance code gives (see below)."""
+    token = _BUILD.set({"db": env.cr.dbname, "start": start, "stop": stop, "lunch": {}})
+    try:
+        yield
+    finally:
+        _BUILD.reset(token)
+
+
+def lunch_intervals_in_build(employee, start, stop):
+    """An employee's lunch intervals as Odoo's hr.employee._employee_attendance_intervals(
+    start, stop, lunch=True) gives them, or None outside a build (then Odoo answers).
+
+    Odoo asks once per attendance, twice in fact (hr.attendance._compute_worked_hours and
+    _get_pre_post_work_time), one calendar search each. During a build they are computed once
+    per employee over the whole span and clipped here exactly as
+    resource.calendar._attendance_intervals_batch clips them.
+    """
+    scope = _BUILD.get()
+    if not (scope and scope["db"] == employee.env.cr.dbname and start.tzinfo and stop.tzinfo
+            and scope["start"] <= start and stop <= scope["stop"]):
+        return None
+    employee.ensure_one()
+    calendar = employee.resource_calendar_id or employee.company_id.resource_calendar_id
+    resource = employee.resource_id
+    if not calendar or not resource or resource._is_flexible():
+        # Flexible: Odoo returns one interval spanning [start, stop]; nothing to share.
+        return None
+    key = (calendar.id, resource.id)
+    entry = scope["lunch"].get(key)
+    if entry is None:
+        whole = calendar._attendance_intervals_batch(
+            scope["start"], scope["stop"], resource, lunch=True)[resource.id]
+        items = list(whole)  # sorted, disjoint: the stops increase
+        entry = scope["lunch"][key] = (type(whole), timezone(resource.tz), items,
+                                       [item[1].timestamp() for item in items])
+    kind, tz, items, stops = entry
+    low, high = start.astimezone(tz), stop.astimezone(tz)
+    clipped, index = [], bisect_right(stops, low.timestamp())  # first one ending after low
+    while index < len(items) and items[index][0] < high:
+        begin, end, records = items[index]
+        clipped.append((max(low, begin), min(high, end), records))
+        index += 1
+    return kind(clipped)
+
+
 class HrAttendance(models.Model):
     _inherit = "hr.attendance"
 
@@ -28,6 +87,52 @@ class HrAttendance(models.Model):
     out_mode = fields.Selection(selection_add=[("zk", "ZKTeco terminal")],
                                 ondelete={"zk": "set default"})
     zk_punch_ids = fields.One2many("zk.punch", "attendance_id", string="Terminal punches")
+
+    @api.constrains("check_in", "check_out", "employee_id")
+    def _check_validity(self):
+        """Odoo's overlap check, answered for a whole build in one query.
+
+        Odoo runs two or three searches per attendance: the latest attendance of the employee
+        starting at or before the check-in (it must have ended by then) and the latest one
+        starting before the check-out (it must be that same one). This query asks the same
+        two questions for every record at once. Any record it cannot clear, because it fails
+        or because two attendances start at the same instant (Odoo's order would pick either),
+        goes through Odoo's own check, which raises its own message. Only during a build
+        (_build_scope) and as superuser, where Odoo's searches see every row too.
+        """
+        if not _BUILD.get() or not self.env.su or not self.ids:
+            return super()._check_validity()
+        self.flush_model(["employee_id", "check_in", "check_out"])
+        self.env.cr.execute(SQL("""
+            SELECT a.id, a.check_in, a.check_out, before_in.ids, before_in.starts,
+                   before_in.ends, before_out.ids, before_out.starts
+              FROM hr_attendance a
+        CROSS JOIN LATERAL (
+                SELECT array_agg(o.id ORDER BY o.check_in DESC) AS ids,
+                       array_agg(o.check_in ORDER BY o.check_in DESC) AS starts,
+                       array_agg(o.check_out ORDER BY o.check_in DESC) AS ends
+                  FROM (SELECT id, check_in, check_out FROM hr_attendance
+                         WHERE employee_id = a.employee_id AND check_in <= a.check_in
+                           AND id != a.id
+                         ORDER BY check_in DESC LIMIT 2) o) before_in
+        CROSS JOIN LATERAL (
+                SELECT array_agg(o.id ORDER BY o.check_in DESC) AS ids,
+                       array_agg(o.check_in ORDER BY o.check_in DESC) AS starts
+                  FROM (SELECT id, check_in FROM hr_attendance
+                         WHERE employee_id = a.employee_id AND check_in < a.check_out
+                           AND id != a.id
+                         ORDER BY check_in DESC LIMIT 2) o) before_out
+             WHERE a.id IN %s""", tuple(self.ids)))
+        doubtful = [
+            att_id for att_id, check_in, check_out, in_ids, in_starts, in_ends, out_ids,
+            out_starts in self.env.cr.fetchall()
+            if not check_out or _tie(in_starts) or _tie(out_starts)
+            or (in_ids and in_ends[0] and in_ends[0] > check_in)
+            or (out_ids and (not in_ids or out_ids[0] != in_ids[0]))
+        ]
+        if doubtful:
+            super(HrAttendance, self.browse(doubtful))._check_validity()
+        return None
 
     @api.model
     def _zk_build_pending(self, limit=100):
@@ -99,59 +204,79 @@ class HrAttendance(models.Model):
             to_unlink |= self.browse([a.id for a in olds
                                       if (a.check_in, a.check_out) not in wanted])
             to_create[employee_id] = [iv for iv in wanted if iv not in keep]
-        to_unlink.unlink()
         vals = [{"employee_id": emp, "check_in": s, "check_out": e, "in_mode": "zk",
                  "out_mode": "zk"} for emp, intervals in to_create.items() for s, e in intervals]
         failed = {}
-        try:
-            with self.env.cr.savepoint():
-                self.create(vals)
-        except ValidationError:
-            # One employee's interval overlaps a hand-made attendance: retry employee by
-            # employee so the others are written and the conflicting punches go to review.
-            for employee_id, intervals in to_create.items():
-                try:
-                    with self.env.cr.savepoint():
-                        self.create([{"employee_id": employee_id, "check_in": s,
-                                      "check_out": e, "in_mode": "zk", "out_mode": "zk"}
-                                     for s, e in intervals])
-                except ValidationError as exc:
-                    failed[employee_id] = exc.args[0]
+        instants = [t for _own, wanted, olds in plans.values()
+                    for t in [*(t for iv in wanted for t in iv),
+                              *(t for a in olds for t in (a.check_in, a.check_out) if t)]]
+        if not instants:
+            self._zk_link_punches(plans, failed)
+            return
+        # A day either side: Odoo looks at whole local days around each attendance.
+        with _build_scope(self.env, utc.localize(min(instants) - timedelta(days=2)),
+                          utc.localize(max(instants) + timedelta(days=2))):
+            to_unlink.unlink()
+            try:
+                with self.env.cr.savepoint():
+                    self.create(vals)
+            except ValidationError:
+                # One employee's interval overlaps a hand-made attendance: retry employee by
+                # employee so the others are written and the conflicting punches go to review.
+                for employee_id, intervals in to_create.items():
+                    try:
+                        with self.env.cr.savepoint():
+                            self.create([{"employee_id": employee_id, "check_in": s,
+                                          "check_out": e, "in_mode": "zk", "out_mode": "zk"}
+                                         for s, e in intervals])
+                    except ValidationError as exc:
+                        failed[employee_id] = exc.args[0]
+            # What Odoo left to recompute (worked hours, extra hours) is computed in scope.
+            self.env.flush_all()
         self._zk_link_punches(plans, failed)
 
     def _zk_link_punches(self, plans, failed):
         Punch = self.env["zk.punch"]
         self.env.flush_all()
         employee_ids = list(plans)
+        instants = [p.timestamp_utc for own, _wanted, _olds in plans.values() for p in own]
+        # Only attendances that can hold one of these punches (check-in at or before it,
+        # check-out less than a minute before it), not each employee's whole history.
         attendances = self.search_fetch(
-            [("employee_id", "in", employee_ids), ("in_mode", "=", "zk")],
-            ["employee_id", "check_in", "check_out"]) if employee_ids else self.browse()
+            [("employee_id", "in", employee_ids), ("in_mode", "=", "zk"),
+             ("check_in", "<=", max(instants)),
+             ("check_out", ">", min(instants) - timedelta(minutes=1))],
+            ["employee_id", "check_in", "check_out"]) if instants else self.browse()
         by_employee = defaultdict(list)
         for attendance in attendances:
             by_employee[attendance.employee_id.id].append(attendance)
-        links, review, done = [], [], []
+        links = []
         for employee_id, (own, _wanted, _olds) in plans.items():
             if employee_id in failed:
-                review += [p.id for p in own if p.pairing_pending]
                 continue
             spans = sorted((a.check_in, a.check_out + timedelta(minutes=1), a.id)
                            for a in by_employee[employee_id])
-            for punch in own:
-                target = next((att for start, end, att in spans
-                               if start <= punch.timestamp_utc < end), None)
-                if target != punch.attendance_id.id:
+            first = 0  # spans before it ended before the punch in hand, and so every later one
+            for punch in sorted(own, key=lambda p: p.timestamp_utc):
+                instant = punch.timestamp_utc
+                while first < len(spans) and spans[first][1] <= instant:
+                    first += 1
+                # The first span in order that holds the punch (spans are sorted by start).
+                target, index = None, first
+                while index < len(spans) and spans[index][0] <= instant:
+                    if instant < spans[index][1]:
+                        target = spans[index][2]
+                        break
+                    index += 1
+                if target != punch.attendance_id.id or punch.pairing_pending:
                     links.append((punch.id, target))
-                if punch.pairing_pending:
-                    done.append(punch.id)
         if links:
-            # One statement for the whole chunk instead of one ORM write per punch.
+            # One statement for the whole chunk instead of one ORM write per punch, and one
+            # row version per punch: link and pending flag together.
             self.env.cr.execute(SQL(
-                "UPDATE zk_punch SET attendance_id = v.att FROM (VALUES %s) AS v(id, att) "
-                "WHERE zk_punch.id = v.id",
+                "UPDATE zk_punch SET attendance_id = v.att, pairing_pending = false "
+                "FROM (VALUES %s) AS v(id, att) WHERE zk_punch.id = v.id",
                 SQL(", ").join(SQL("(%s, %s::int)", pid, att) for pid, att in links)))
-        if done:
-            self.env.cr.execute(SQL(
-                "UPDATE zk_punch SET pairing_pending = false WHERE id IN %s", tuple(done)))
         Punch.invalidate_model(["attendance_id", "pairing_pending"])
         for employee_id, message in failed.items():
             ids = [p.id for p in plans[employee_id][0] if p.pairing_pending]
@@ -165,6 +290,11 @@ class HrAttendance(models.Model):
         remaining = self._zk_build_pending()
         self.env["ir.cron"]._notify_progress(done=1, remaining=remaining)
         return remaining
+
+
+def _tie(starts):
+    """Two attendances start at the same instant: Odoo's ORDER BY check_in picks either."""
+    return starts is not None and len(starts) == 2 and starts[0] == starts[1]
 
 
 def _to_local(utc_naive, tz):

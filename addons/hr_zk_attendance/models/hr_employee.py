@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .hr_attendance import lunch_intervals_in_build
+
 
 class HrEmployee(models.Model):
     _inherit = "hr.employee"
@@ -16,3 +18,10 @@ class HrEmployee(models.Model):
             self.env["zk.device.user"]._close_for_employees(self.filtered(
                 lambda e: not e.active or (e.departure_date and e.departure_date <= today)))
         return result
+
+    def _employee_attendance_intervals(self, start, stop, lunch=False):
+        # During an attendance build: one lunch computation per employee (hr_attendance.py).
+        intervals = lunch_intervals_in_build(self, start, stop) if lunch else None
+        if intervals is None:
+            intervals = super()._employee_attendance_intervals(start, stop, lunch=lunch)
+        return intervals

@@ -1,6 +1,7 @@
 from . import (
     common,
     test_attendance,
+    test_attendance_build,
     test_audit,
     test_daily_record,
     test_direct_poll,
