@@ -180,3 +180,40 @@ def test_a_failing_job_fails_alone(tmp_path: Path) -> None:
     assert writer is not None
     with pytest.raises(StoreError):
         writer.submit(lambda conn: None)
+
+
+def test_interrupted_waiter_never_strands_the_lead(tmp_path: Path) -> None:
+    """Ctrl-C in a thread waiting for its batch (only the main thread can get one): its job is
+    withdrawn when nobody took it yet, and the next writes still find a leader."""
+    import os
+    import signal
+
+    store = make_store(tmp_path / "relay.sqlite3")
+    store.start_writer()
+    writer = store.writer
+    assert writer is not None
+    release = threading.Event()
+    holder = threading.Thread(target=store.write, args=(lambda conn: release.wait(30),))
+    holder.start()
+    while not writer._leading:  # noqa: SLF001
+        time.sleep(0.001)
+
+    def interrupt() -> None:
+        while not writer._pending:  # noqa: SLF001 - the main thread waits behind the holder
+            time.sleep(0.001)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Thread(target=interrupt).start()
+        with pytest.raises(KeyboardInterrupt):
+            store_request(store, ("GC1", None, line("1", 0).encode(), None, "ATTLOG"))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert writer._pending == []  # noqa: SLF001 - withdrawn, never written
+    release.set()
+    holder.join(30)
+    assert store_request(store, ("GC1", None, line("2", 0).encode(), None, "ATTLOG")
+                         ) == AttlogResult(1, 1, 0, 0)
+    assert [e[1] for e in snapshot(tmp_path / "relay.sqlite3")["events"]] == ["2"]
+    store.close()

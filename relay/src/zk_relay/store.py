@@ -476,13 +476,28 @@ class Writer:
             if lead:
                 self._leading = True
         if not lead:
-            job.done.acquire()  # committed by a leader, or made the leader
+            try:
+                job.done.acquire()  # committed by a leader, or made the leader
+            except BaseException:
+                self._abandon(job)
+                raise
             lead = job.lead
         if lead:
             self._lead(job)
         if job.error is not None:
             raise job.error
         return job.result
+
+    def _abandon(self, job: _Job) -> None:
+        """The waiting thread was interrupted (KeyboardInterrupt): withdraw the job if it has
+        not been taken yet, else see it through — never leave the lead to nobody."""
+        with self._mutex:
+            if not job.lead and job in self._pending:
+                self._pending.remove(job)
+                return
+        job.done.acquire()
+        if job.lead:
+            self._lead(job)
 
     def _lead(self, own: _Job) -> None:
         with self._mutex:
