@@ -15,6 +15,9 @@ imports the same kind of relay pages two ways, in one run:
   after a search for duplicates, then check-in/check-out toggling on `hr.attendance`.
 
 It prints a table (events/s, the ratio, RSS across the import). No assertion: a benchmark.
+`--breakdown` adds where the attendance build spends its time (wall time of its steps and of
+the Odoo methods hr.attendance.create runs, outermost call counted once); `ZK_BENCH_PROFILE=1`
+prints a cProfile of the zk-odoo path (import and build).
 """
 
 from __future__ import annotations
@@ -180,6 +183,79 @@ def naive_import(env, relay, page) -> None:
             Attendance.create({"employee_id": user.employee_id.id, "check_in": instant})
 
 
+# (module, class or None, attribute, label): the build's steps and what Odoo runs inside them.
+BREAKDOWN = [
+    ("odoo.addons.hr_zk_attendance.models.hr_attendance", "HrAttendance", "_zk_build_pending",
+     "attendance build, total"),
+    ("odoo.addons.hr_zk_attendance.models.hr_attendance", None, "_pair",
+     "  engine pairing"),
+    ("odoo.addons.hr_zk_attendance.models.hr_attendance", "HrAttendance", "_zk_apply_plans",
+     "  writing: unlink, create, flush, link"),
+    ("odoo.addons.hr_attendance.models.hr_attendance", "HrAttendance", "create",
+     "    Odoo hr.attendance.create"),
+    ("odoo.addons.hr_attendance.models.hr_attendance", "HrAttendance", "_update_overtime",
+     "      _update_overtime (with lazy computes)"),
+    ("odoo.addons.hr_attendance.models.hr_attendance", "HrAttendance",
+     "_compute_worked_hours", "      _compute_worked_hours"),
+    ("odoo.addons.hr_attendance.models.hr_attendance", "HrAttendance",
+     "_get_pre_post_work_time", "      _get_pre_post_work_time"),
+    ("odoo.addons.hr_zk_attendance.models.hr_attendance", "HrAttendance", "_check_validity",
+     "      overlap check, batched in a build"),
+    ("odoo.addons.hr_attendance.models.hr_attendance", "HrAttendance", "_check_validity",
+     "      overlap check, Odoo's (searches per attendance)"),
+    ("odoo.addons.hr.models.hr_employee", "HrEmployeePrivate",
+     "_employee_attendance_intervals", "      Odoo calendar intervals per employee"),
+    ("odoo.addons.hr_attendance.models.hr_attendance", "HrAttendance",
+     "_compute_overtime_hours", "      _compute_overtime_hours"),
+    ("odoo.addons.hr_attendance.models.hr_attendance", "HrAttendance",
+     "_compute_validated_overtime_hours", "      _compute_validated_overtime_hours"),
+    ("odoo.sql_db", "BaseCursor", "flush", "    flush at savepoint/commit (recomputes)"),
+    ("odoo.addons.hr_zk_attendance.models.hr_attendance", "HrAttendance",
+     "_zk_link_punches", "    linking punches"),
+]
+
+
+def install_breakdown() -> dict:
+    """Wrap the BREAKDOWN methods with wall-clock timers; returns {label: [calls, seconds]}."""
+    import functools
+    import importlib
+
+    stats, building = {}, [False]
+
+    def timed(function, label, total):
+        depth = [0]
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            # Only inside the build (commits of the page import are not counted), and the
+            # outermost call only (recursion, super()).
+            if depth[0] or not (total or building[0]):
+                return function(*args, **kwargs)
+            depth[0] += 1
+            building[0] = True
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+                building[0] = building[0] and not total
+                entry = stats.setdefault(label, [0, 0.0])
+                entry[0] += 1
+                entry[1] += time.perf_counter() - started
+        return wrapper
+
+    for number, (module_name, class_name, attribute, label) in enumerate(BREAKDOWN):
+        owner = importlib.import_module(module_name)
+        if class_name:
+            owner = getattr(owner, class_name)
+        function = (owner.__dict__.get(attribute) if class_name
+                    else getattr(owner, attribute, None))
+        if function is None:  # an older build without that step
+            continue
+        setattr(owner, attribute, timed(function, label, total=number == 0))
+    return stats
+
+
 def measure(label, registry, relay_id, pages, importer, total, finisher=None):
     from odoo import SUPERUSER_ID, api
 
@@ -210,6 +286,8 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--sample", type=int, default=10_000)
     parser.add_argument("--page-size", type=int, default=1000)
+    parser.add_argument("--breakdown", action="store_true",
+                        help="time the attendance build's steps and Odoo's methods inside")
     args = parser.parse_args()
     os.nice(0)
     pg = ThrowawayPostgres()
@@ -232,6 +310,9 @@ def main() -> int:
             import cProfile
 
             profiler = cProfile.Profile()
+        # Before any attendance is created: Odoo collects its constraint methods then. The
+        # timers count inside the zk-odoo build only.
+        breakdown = install_breakdown() if args.breakdown else None
         results = [
             measure("naive (search + create per event)", registry, relay_id,
                     relay_pages(naive, 10_000_000, args.page_size), naive_import, len(naive))]
@@ -245,7 +326,9 @@ def main() -> int:
             import pstats
 
             profiler.disable()
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+            stats = pstats.Stats(profiler)
+            stats.sort_stats("cumulative").print_stats(40)
+            stats.sort_stats("tottime").print_stats(25)
         with registry.cursor() as cr:
             cr.execute("SELECT count(*) FROM zk_punch")
             punches = cr.fetchone()[0]
@@ -267,6 +350,12 @@ def main() -> int:
     print(f"stored: {punches} punches, {attendances} attendances written by zk-odoo; "
           f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     print("target: zk-odoo ≥ 10× naive, RSS flat across the import")
+    if breakdown:
+        print("\nattendance build, wall time (an indented line runs inside the one above it; "
+              "computes run where Odoo triggers them, in create or at a flush):")
+        for _module, _class, _attribute, label in BREAKDOWN:
+            calls, seconds = breakdown.get(label, (0, 0.0))
+            print(f"  {seconds:8.1f} s {calls:>8} calls  {label}")
     return 0
 
 
