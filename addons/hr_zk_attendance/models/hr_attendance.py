@@ -61,13 +61,18 @@ def lunch_intervals_in_build(employee, start, stop):
         # Flexible: Odoo returns one interval spanning [start, stop]; nothing to share.
         return None
     key = (calendar.id, resource.id)
-    entry = scope["lunch"].get(key)
-    if entry is None:
+    if key not in scope["lunch"]:
         whole = calendar._attendance_intervals_batch(
             scope["start"], scope["stop"], resource, lunch=True)[resource.id]
         items = list(whole)  # sorted, disjoint: the stops increase
-        entry = scope["lunch"][key] = (type(whole), timezone(resource.tz), items,
-                                       [item[1].timestamp() for item in items])
+        # Overlapping lunch lines (an employee's own line over the calendar's) are merged
+        # into one interval naming both lines; clipped, it could name a line Odoo's narrower
+        # call leaves out. Odoo answers for such an employee.
+        scope["lunch"][key] = None if any(len(item[2]) > 1 for item in items) else (
+            type(whole), timezone(resource.tz), items, [item[1].timestamp() for item in items])
+    entry = scope["lunch"][key]
+    if entry is None:
+        return None
     kind, tz, items, stops = entry
     low, high = start.astimezone(tz), stop.astimezone(tz)
     clipped, index = [], bisect_right(stops, low.timestamp())  # first one ending after low

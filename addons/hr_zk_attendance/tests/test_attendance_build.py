@@ -190,8 +190,16 @@ class TestAttendanceBuildSameAsOdoo(ZkCase):
             "name": "Own late lunch", "calendar_id": self.calendars["brussels"].id,
             "dayofweek": "2", "hour_from": 14, "hour_to": 14.5, "day_period": "lunch",
             "resource_id": own_line.resource_id.id})
+        # Its own lunch line overlaps the calendar's on Mondays: Odoo merges the two.
+        overlapping, _twin = self.employee_pair("Overlapping lunch", "Europe/Brussels",
+                                                self.calendars["brussels"])
+        self.env["resource.calendar.attendance"].create({
+            "name": "Own overlapping lunch", "calendar_id": self.calendars["brussels"].id,
+            "dayofweek": "0", "hour_from": 12.5, "hour_to": 13.5, "day_period": "lunch",
+            "resource_id": overlapping.resource_id.id})
         employees = [
             own_line,
+            overlapping,
             self.employee_pair("Two weeks", "Asia/Manila", self.calendars["two_weeks"])[0],
             self.employee_pair("Zone differs", "America/New_York",
                                self.calendars["brussels"])[0],
@@ -205,8 +213,10 @@ class TestAttendanceBuildSameAsOdoo(ZkCase):
         for _n in range(150):
             start = rng.choice(anchors) + timedelta(minutes=rng.randint(-4 * 1440, 4 * 1440))
             ranges.append((start, start + timedelta(minutes=rng.randint(0, 3 * 1440))))
-        # Edges: exactly on a lunch boundary, empty range.
+        # Edges: exactly on a lunch boundary, inside a merged lunch (Monday 13:10 in
+        # Brussels), empty range.
         ranges += [(datetime(2025, 6, 16, 10), datetime(2025, 6, 16, 11)),
+                   (datetime(2025, 6, 16, 11, 10), datetime(2025, 6, 16, 15)),
                    (datetime(2025, 6, 17, 4), datetime(2025, 6, 17, 4))]
 
         def intervals(employee, start, stop):
