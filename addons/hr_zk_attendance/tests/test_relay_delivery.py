@@ -242,10 +242,26 @@ class TestRelayDelivery(HttpCase):
         relay.write({"url": self.relay_proc.url})
         self.assertNotIn(relay, self.env["zk.relay"].search(
             [("link_state", "!=", "revoked"), ("id", "=", relay.id)]))
-        # Enrolling again brings it back.
-        self.enrol(relay)
-        self.wait_pushed()
-        self.assertEqual(len(self.punches(device)), 5)
+
+    def test_revoked_relay_comes_back_by_enrolling_again(self):
+        """After Revoke, a new enrolment code gives new credentials; the old token stays
+        refused, the new one delivers (Odoo's side alone, no relay process needed)."""
+        relay, device, key, old_token = self.direct_relay()
+        relay.action_revoke()
+        page = self.signed_page(key, [self.event(1, 0)])
+        self.assertEqual(self.post_page(page, old_token).status_code, 403)
+        action = relay.action_enrolment_code()
+        code = self.env["zk.relay.enrol.wizard"].browse(action["res_id"]).code
+        answer = self.url_open("/zk/relay/enrol", data=json.dumps({
+            "code": code, "public_key": relay.public_key, "key_id": relay.key_id,
+            "store_id": "S-test", "relay_token": "relay-api-token", "relay_url": None,
+            "version": "test"}))
+        self.assertEqual(answer.status_code, 200)
+        new_token = answer.json()["odoo_token"]
+        self.assertEqual(relay.link_state, "enrolled")
+        self.assertEqual(self.post_page(page, old_token).status_code, 401)
+        self.assertEqual(self.post_page(page, new_token).json(), {"committed_up_to": 1})
+        self.assertEqual(len(self.punches(device)), 1)
 
     def test_rotated_token_replaces_the_old_one(self):
         relay, device = self.make_relay()
