@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 
 from zk_relay.adms import BadLine, CommandResult, Operlog, Photo, Punch, zone
 from zk_relay.commands import Command, state_for, wire_safe
+from zk_rules.delivery import new_token, secret_hash
 
 T = TypeVar("T")
 log = logging.getLogger("zk_relay.store")
@@ -1338,8 +1339,8 @@ class Store:
         if not name or len(name) > 64 or not name.replace("-", "").replace("_", "").replace(
                 ".", "").isalnum():
             raise ValueError("token name: 1-64 letters, digits, '-', '_' or '.'")
-        token = secrets.token_urlsafe(32)
-        digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        token = new_token()
+        digest = secret_hash(token)
 
         def job(conn: sqlite3.Connection) -> None:
             if conn.execute("SELECT 1 FROM tokens WHERE name = ?", (name,)).fetchone():
@@ -1360,7 +1361,7 @@ class Store:
 
     def check_token(self, presented: str) -> str | None:
         """Name of the token, compared as SHA-256 digests in constant time; None if invalid."""
-        digest = hashlib.sha256(presented.encode("utf-8")).hexdigest()
+        digest = secret_hash(presented)
         found = None
         for name, stored in self.read().execute("SELECT name, token_hash FROM tokens"):
             if hmac.compare_digest(digest, stored):
@@ -1462,12 +1463,10 @@ class Store:
 
     def oldest_unacked(self) -> tuple[str | None, int]:
         """(received_at of the oldest event after the acknowledged id, how many there are)."""
-        acked = self.acked_up_to()
-        row = self.read().execute("SELECT received_at FROM events WHERE id > ? ORDER BY id"
-                                  " LIMIT 1", (acked,)).fetchone()
-        if row is None:
+        oldest = self.received_after(self.acked_up_to())
+        if oldest is None:
             return None, 0
-        return row[0], self.waiting_for_ack()
+        return oldest, self.waiting_for_ack()
 
     def received_after(self, event_id: int) -> str | None:
         """received_at of the first event after ``event_id`` (the oldest one a page leaves

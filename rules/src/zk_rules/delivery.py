@@ -11,8 +11,8 @@ decide *whether* a page may be imported and *where the cursor goes* live here, o
   to ``max(cursor, next_after)``, never backwards.
 
 Also here: the shape check of a page (a clear message per defect, before anything is imported),
-enrolment codes and delivery tokens (only their SHA-256 is stored), and the per-relay rate
-window. Plain module: no Odoo import.
+enrolment codes and tokens — Odoo's delivery tokens and the relay's API tokens alike (only
+their SHA-256 is stored) — and the per-relay rate window. Plain module: no Odoo import.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def secret_hash(secret: str) -> str:
 
 
 def new_token() -> str:
-    """A delivery token for the relay (43 URL-safe characters, 256 bits)."""
+    """A bearer token (43 URL-safe characters, 256 bits)."""
     return secrets.token_urlsafe(32)
 
 
