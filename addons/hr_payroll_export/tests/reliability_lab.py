@@ -19,6 +19,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
+from odoo.addons.hr_zk_attendance.tests.link_proxy import read_all, read_request, upstream_request
+
 from zk_rules.calendar import CalendarLine, schedule_for_dates
 from zk_rules.engine import compute_days, parse_policy
 from zk_sim.generate import generate_records, generate_users
@@ -278,7 +280,7 @@ class FaultProxy:
     def _handle(self, client):
         client.settimeout(60)
         try:
-            request = _read_request(client)
+            request = read_request(client)
             if request is None:
                 return
             with self.lock:
@@ -298,7 +300,7 @@ class FaultProxy:
         if action == "kill_before":
             self.chaos.kill()
             return
-        raw = _upstream_request(exchange.head, exchange.body)
+        raw = upstream_request(exchange.head, exchange.body)
         if action == "kill_mid_body":
             if not self.chaos.up():
                 return
@@ -330,15 +332,9 @@ class FaultProxy:
             with socket.create_connection(("127.0.0.1", self.chaos.relay.port), 30) as up:
                 up.settimeout(60)
                 up.sendall(raw)
-                chunks = []
-                while True:
-                    chunk = up.recv(65536)
-                    if not chunk:
-                        break
-                    chunks.append(chunk)
+                return read_all(up) or None
         except OSError:
             return None
-        return b"".join(chunks) or None
 
     def replay(self, count, rng):
         """The network delivers ``count`` acknowledged ATTLOG batches again, out of order."""
@@ -346,42 +342,11 @@ class FaultProxy:
             chosen = rng.sample(self.ok_attlog, min(count, len(self.ok_attlog)))
         answers = []
         for head, body in chosen:
-            response = self.forward(_upstream_request(head, body))
+            response = self.forward(upstream_request(head, body))
             answers.append(bool(response and response.startswith(b"HTTP/1.1 200")
                                 and b"OK" in response))
             self.log.actions.append((self.name, 0, "/iclock/cdata", "replay"))
         return answers
-
-
-def _read_request(sock):
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return None
-        data += chunk
-    head, _sep, rest = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    method, target, _version = lines[0].split(" ", 2)
-    length = 0
-    for line in lines[1:]:
-        key, _colon, value = line.partition(":")
-        if key.strip().lower() == "content-length":
-            length = int(value.strip())
-    while len(rest) < length:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        rest += chunk
-    return method, target, head, rest[:length]
-
-
-def _upstream_request(head, body):
-    """The request as the client sent it, with ``Connection: close`` (one per request)."""
-    lines = [line for line in head.decode("latin-1").split("\r\n")
-             if not line.lower().startswith("connection:")]
-    lines.append("Connection: close")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
 # ---------------------------------------------------------------------- outcome

@@ -64,20 +64,29 @@ def _too_many_failures(address, failed=False):
         return len(seen) >= ENROL_FAILURES_ALLOWED
 
 
+def _too_large(limit):
+    return 413, {"error": "too_large", "message": f"at most {limit} bytes"}
+
+
+def _declared_too_large(limit):
+    """The refusal for a body whose Content-Length is over the limit (before reading it)."""
+    length = request.httprequest.content_length
+    return _too_large(limit) if length is not None and length > limit else None
+
+
 def _read_json(limit):
     """The body as JSON, or a (status, body) refusal: too large (413) or not JSON (400).
 
     Read with get_data(cache=True) so a transaction retried by Odoo sees the same bytes.
     """
-    too_large = (413, {"error": "too_large", "message": f"at most {limit} bytes"})
-    length = request.httprequest.content_length
-    if length is not None and length > limit:
-        return None, too_large
-    request.httprequest.max_content_length = limit
+    refusal = _declared_too_large(limit)
+    if refusal:
+        return None, refusal
+    request.httprequest.max_content_length = limit  # a body without Content-Length too
     try:
         raw = request.httprequest.get_data(cache=True)
     except RequestEntityTooLarge:
-        return None, too_large
+        return None, _too_large(limit)
     try:
         return json.loads(raw.decode("utf-8")), None
     except (UnicodeDecodeError, ValueError):
@@ -120,9 +129,9 @@ class RelayDelivery(http.Controller):
         if refusal:
             return _json(*refusal)
         limit = _param(env, "hr_zk_attendance.push_max_bytes", DEFAULT_PUSH_MAX_BYTES)
-        length = request.httprequest.content_length
-        if length is not None and length > limit:
-            return _json(413, {"error": "too_large", "message": f"at most {limit} bytes"})
+        refusal = _declared_too_large(limit)  # before it takes a slot of the relay's rate
+        if refusal:
+            return _json(*refusal)
         wait = relay._admit_push(_param(env, "hr_zk_attendance.push_per_minute",
                                         DEFAULT_PUSH_PER_MINUTE))
         if wait:

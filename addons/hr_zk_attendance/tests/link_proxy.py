@@ -13,34 +13,47 @@ import socket
 import threading
 
 
-def _read_request(sock):
+def read_request(sock):
+    """One HTTP request from a socket: (method, target, head, body), None if it closed
+    before the headers ended. The body is exactly Content-Length bytes (fewer if cut)."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
         if not chunk:
-            return data
+            return None
         data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
+    head, _sep, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    method, target, _version = lines[0].split(" ", 2)
     length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
+    for line in lines[1:]:
+        key, _colon, value = line.partition(":")
+        if key.strip().lower() == "content-length":
             length = int(value.strip())
-    while len(body) < length:
+    while len(rest) < length:
         chunk = sock.recv(65536)
         if not chunk:
             break
-        body += chunk
-    return head + b"\r\n\r\n" + body
+        rest += chunk
+    return method, target, head, rest[:length]
 
 
-def _read_all(sock):
-    data = b""
+def upstream_request(head, body):
+    """The request as the client sent it, with ``Connection: close`` (one per request)."""
+    lines = [line for line in head.decode("latin-1").split("\r\n")
+             if not line.lower().startswith("connection:")]
+    lines.append("Connection: close")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def read_all(sock):
+    """Everything the peer sends until it closes (the answer to a Connection: close request)."""
+    chunks = []
     while True:
         chunk = sock.recv(65536)
         if not chunk:
-            return data
-        data += chunk
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 class LinkProxy:
@@ -83,17 +96,18 @@ class LinkProxy:
             action = self.plan.pop(0) if self.plan else "pass"
         upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=60)
         try:
-            request = _read_request(client)
-            # One request per connection: the answer ends when the server closes.
-            request = request.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1)
+            request = read_request(client)
+            if request is None:
+                return
+            _method, _target, head, body = request
             if action == "cut_request":
-                head, _, body = request.partition(b"\r\n\r\n")
-                upstream.sendall(head + b"\r\n\r\n" + body[: len(body) // 2])
+                raw = upstream_request(head, body[: len(body) // 2])
+                upstream.sendall(raw)
                 upstream.shutdown(socket.SHUT_WR)
-                _read_all(upstream)
+                read_all(upstream)
             else:
-                upstream.sendall(request)
-                answer = _read_all(upstream)
+                upstream.sendall(upstream_request(head, body))
+                answer = read_all(upstream)
                 if action == "pass":
                     client.sendall(answer)
             with self.lock:
