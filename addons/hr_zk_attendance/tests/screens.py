@@ -49,7 +49,8 @@ def save_screens(case, login, screens, password=None, settle=0.6):
             browser.navigate_to(url_join(case.base_url(), url_path), wait_stop=True)
             ok = browser._wait_ready(
                 f"!!document.querySelector({json.dumps(ready)}) && "
-                "!document.querySelector('.o_loading_indicator, .o-main-components-container .o_loading')",
+                "!document.querySelector('.o_loading_indicator, "
+                ".o-main-components-container .o_loading')",
                 timeout=30)
             time.sleep(settle)  # let animations (notifications, dialogs) finish
             shot = browser._websocket_request("Page.captureScreenshot", params={"format": "png"},
