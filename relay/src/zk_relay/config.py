@@ -51,6 +51,9 @@ class Config:
     server_name: str = "zk-relay"
     # addresses allowed to speak ADMS (CIDRs); others get 403, never OK
     adms_allow: tuple[str, ...] = DEFAULT_ADMS_ALLOW
+    # PUSH 3.x ``Cookie: token=`` (§4.10): "enforce" refuses a missing or wrong token,
+    # "warn" serves it and logs a warning (for firmware that computes it wrongly)
+    push3_session_check: str = "enforce"
     # [poll]  (terminals registered with an address, polled with pyzk)
     poll_interval_seconds: float = 300.0
     poll_backoff_base_seconds: float = 10.0
@@ -144,6 +147,16 @@ def _version(value: Any) -> str:
     return text
 
 
+def _choice(*allowed: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        text = _text()(value).strip().lower()
+        if text not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}, got {value!r}")
+        return text
+
+    return parse
+
+
 def _cidrs(value: Any) -> tuple[str, ...]:
     """A TOML list of CIDRs, or (environment) one string separated by commas/spaces."""
     if isinstance(value, str):
@@ -183,6 +196,7 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "push_prot_ver": ("adms", _version),
     "server_name": ("adms", _text()),
     "adms_allow": ("adms", _cidrs),
+    "push3_session_check": ("adms", _choice("enforce", "warn")),
     "poll_interval_seconds": ("poll", _float_in(0.05, 7 * 86400)),
     "poll_backoff_base_seconds": ("poll", _float_in(0.01, 86400)),
     "poll_backoff_cap_seconds": ("poll", _float_in(0.01, 7 * 86400)),

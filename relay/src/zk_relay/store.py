@@ -802,8 +802,12 @@ class Store:
         row = self.read().execute(_DEVICE_SELECT + " WHERE serial = ?", (serial,)).fetchone()
         return _device_dict(row) if row else None
 
-    def device_brief(self, serial: str) -> tuple[str, bool, str | None, str | None] | None:
-        """(timezone, enabled, pushcommkey, handshake_tz): the per-request lookup.
+    def device_brief(self, serial: str
+                     ) -> tuple[str, bool, str | None, str | None, str | None] | None:
+        """(timezone, enabled, pushcommkey, handshake_tz, session_token): the per-request
+        lookup. ``session_token`` is what a PUSH 3.x terminal must present as ``Cookie:
+        token=`` (adms-protocol §4.10: hex MD5 of RegistryCode + SN + SessionID), None while
+        the terminal has no registry code and session.
 
         Served from memory while no registration changed since it was read — in this process
         (``_change``) or any other (:class:`DeviceGeneration`); both are read *before* the row,
@@ -816,14 +820,17 @@ class Store:
             if cached is not None and cached[0] == change and cached[1] == generation:
                 return cached[2]
         row = self.read().execute(
-            "SELECT timezone, enabled, pushcommkey, handshake_tz FROM devices WHERE serial = ?",
-            (serial,)
+            "SELECT timezone, enabled, pushcommkey, handshake_tz, registry_code, session_id"
+            " FROM devices WHERE serial = ?", (serial,)
         ).fetchone()
-        if row is not None and generation is not None:
+        if row is None:
+            return None
+        brief = (*row[:4], session_token(row[4], serial, row[5]))
+        if generation is not None:
             if len(self._briefs) >= 4096:
                 self._briefs.clear()
-            self._briefs[serial] = (change, generation, row)
-        return row  # type: ignore[no-any-return]
+            self._briefs[serial] = (change, generation, brief)
+        return brief  # type: ignore[return-value]
 
     def _registration_changed(self, *, other_processes: bool = True) -> None:
         """After a committed change to a terminal's registration."""
@@ -1191,17 +1198,21 @@ class Store:
 
     # -- PUSH 3.x registry (§4.10)
     def register_push3(self, serial: str, capabilities: str) -> str:
+        """§4.4 registration: a new RegistryCode; the old session ends with the old code."""
         code = secrets.token_hex(16)
         self.write(lambda c: c.execute(
-            "UPDATE devices SET registry = ?, registry_code = ?, last_seen = ? WHERE serial = ?",
-            (capabilities[:4096], code, utc_now(), serial)))
+            "UPDATE devices SET registry = ?, registry_code = ?, session_id = NULL,"
+            " last_seen = ? WHERE serial = ?", (capabilities[:4096], code, utc_now(), serial)))
+        self._registration_changed(other_processes=False)  # only the serving relay writes it
         return code
 
     def new_session(self, serial: str) -> str:
+        """A new PUSH 3.x SessionID (§4.10): the token of the previous one stops working."""
         session = secrets.token_hex(16)
         self.write(lambda c: c.execute(
             "UPDATE devices SET session_id = ?, last_seen = ? WHERE serial = ?",
             (session, utc_now(), serial)))
+        self._registration_changed(other_processes=False)
         return session
 
     # -- pull API
@@ -1543,6 +1554,14 @@ def _valid_host(value: str) -> bool:
         return True
     except ValueError:
         return bool(_HOST.fullmatch(value))
+
+
+def session_token(registry_code: str | None, serial: str, session_id: str | None) -> str | None:
+    """adms-protocol §4.10: ``Cookie: token=`` = hex MD5 of RegistryCode + SN + SessionID."""
+    if not registry_code or not session_id:
+        return None
+    text = f"{registry_code}{serial}{session_id}".encode()
+    return hashlib.md5(text, usedforsecurity=False).hexdigest()
 
 
 def _printable_token(value: str) -> bool:
