@@ -114,11 +114,14 @@ def command_json(c: dict[str, Any]) -> dict[str, Any]:
 
 class Api:
     def __init__(self, store: Store, config: Config, metrics: Metrics | None = None,
-                 key: RelayKey | None = None) -> None:
+                 key: RelayKey | None = None,
+                 knocks_refused: Callable[[], int] | None = None) -> None:
         self.store = store
         self.config = config
         self.metrics = metrics
         self.key = key or load_or_create(store.path.parent)
+        # knocks of unknown serials refused by the per-address limit (in memory, since start)
+        self.knocks_refused = knocks_refused or (lambda: 0)
 
     def routes(self) -> list[tuple[str, str, Callable[..., HTTPResponse], bool]]:
         """(method, path, handler, needs token)"""
@@ -389,6 +392,8 @@ class Api:
             "last_event_id": self.store.last_event_id(),
             "devices": devices,
             "pending": len(self.store.pending()),
+            "pending_dropped": self.store.pending_dropped(),
+            "knocks_refused": self.knocks_refused(),
             "delivery": delivery,
             "key_id": self.key.key_id,
         }, 200 if writable else 503)

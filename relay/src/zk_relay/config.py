@@ -54,6 +54,10 @@ class Config:
     # PUSH 3.x ``Cookie: token=`` (§4.10): "enforce" refuses a missing or wrong token,
     # "warn" serves it and logs a warning (for firmware that computes it wrongly)
     push3_session_check: str = "enforce"
+    # unknown serials (§8): at most this many pending rows (the least recently seen is dropped)
+    # and at most this many knocks of unknown serials per source address and minute
+    pending_max: int = 100
+    knocks_per_minute: int = 30
     # [poll]  (terminals registered with an address, polled with pyzk)
     poll_interval_seconds: float = 300.0
     poll_backoff_base_seconds: float = 10.0
@@ -197,6 +201,8 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "server_name": ("adms", _text()),
     "adms_allow": ("adms", _cidrs),
     "push3_session_check": ("adms", _choice("enforce", "warn")),
+    "pending_max": ("adms", _int_in(1, 100_000)),
+    "knocks_per_minute": ("adms", _int_in(1, 100_000)),
     "poll_interval_seconds": ("poll", _float_in(0.05, 7 * 86400)),
     "poll_backoff_base_seconds": ("poll", _float_in(0.01, 86400)),
     "poll_backoff_cap_seconds": ("poll", _float_in(0.01, 7 * 86400)),

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -105,6 +107,32 @@ class AddressFilter:
         return result
 
 
+class KnockLimiter:
+    """Knocks of unknown serials per source address: at most ``per_minute`` in each minute
+    (fixed windows); the rest are refused without touching the store and counted."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self.clock = clock
+        self.refused = 0
+        self._windows: dict[str | None, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, addr: str | None) -> bool:
+        now = self.clock()
+        with self._lock:
+            start, count = self._windows.get(addr, (now, 0))
+            if now - start >= 60.0:
+                start, count = now, 0
+            if count >= self.per_minute:
+                self.refused += 1
+                return False
+            if len(self._windows) >= 4096 and addr not in self._windows:
+                self._windows = {a: w for a, w in self._windows.items() if now - w[0] < 60.0}
+            self._windows[addr] = (start, count + 1)
+            return True
+
+
 class PushHandlers:
     def __init__(self, store: Store, config: Config, *,
                  now: Callable[[], datetime] | None = None,
@@ -114,6 +142,7 @@ class PushHandlers:
         self.now = now or (lambda: datetime.now(UTC))
         self.metrics = metrics
         self.allow = AddressFilter(config.adms_allow)
+        self.knocks = KnockLimiter(config.knocks_per_minute)
         self.routes: dict[str, Callable[[Request, tuple[Any, ...]], HTTPResponse]] = {
             "cdata": self.cdata,
             "getrequest": self.getrequest,
@@ -147,7 +176,15 @@ class PushHandlers:
                         f"{self.config.max_body_bytes} bytes", 413)
         device = self.store.device_brief(req.serial)
         if device is None:
-            self.store.record_knock(req.serial, req.addr, req.query.get("pushver"))
+            if not self.knocks.allow(req.addr):  # §8: a flood of made-up serials stores nothing
+                self._refused("knock_rate")
+                if self.knocks.refused % 100 == 1:
+                    log.warning("unknown serials from %s: more than %d knocks a minute, not"
+                                " recorded (%d refused so far)", req.addr,
+                                self.knocks.per_minute, self.knocks.refused)
+                return refuse_unknown()
+            self.store.record_knock(req.serial, req.addr, req.query.get("pushver"),
+                                    self.config.pending_max)
             log.warning("unknown device %s from %s: pending approval", req.serial, req.addr)
             self._refused("unknown_device")
             if req.path == "registry":

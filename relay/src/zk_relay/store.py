@@ -925,15 +925,37 @@ class Store:
         self._registration_changed()
         return removed
 
-    def record_knock(self, serial: str, addr: str | None, pushver: str | None) -> None:
-        """An unknown serial knocked: remember it as pending (§8)."""
+    def record_knock(self, serial: str, addr: str | None, pushver: str | None,
+                     max_pending: int | None = None) -> None:
+        """An unknown serial knocked: remember it as pending (§8). With ``max_pending`` the
+        list is capped: a new serial beyond it drops the least recently seen one, counted in
+        meta ``pending_dropped`` (:meth:`pending_dropped`)."""
         now = utc_now()
-        self.write(lambda c: c.execute(
-            "INSERT INTO pending (serial, first_seen, last_seen, remote_addr, knocks, pushver)"
-            " VALUES (?,?,?,?,1,?) ON CONFLICT(serial) DO UPDATE SET last_seen = excluded"
-            ".last_seen, remote_addr = excluded.remote_addr, knocks = knocks + 1,"
-            " pushver = coalesce(excluded.pushver, pushver)",
-            (serial, now, now, addr, pushver)))
+
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO pending (serial, first_seen, last_seen, remote_addr, knocks,"
+                " pushver) VALUES (?,?,?,?,1,?) ON CONFLICT(serial) DO UPDATE SET last_seen ="
+                " excluded.last_seen, remote_addr = excluded.remote_addr, knocks = knocks + 1,"
+                " pushver = coalesce(excluded.pushver, pushver)",
+                (serial, now, now, addr, pushver))
+            if max_pending is None:
+                return
+            over = int(conn.execute("SELECT count(*) FROM pending").fetchone()[0]) - max_pending
+            if over <= 0:
+                return
+            conn.execute("DELETE FROM pending WHERE serial IN (SELECT serial FROM pending WHERE"
+                         " serial != ? ORDER BY last_seen, first_seen, serial LIMIT ?)",
+                         (serial, over))
+            conn.execute("INSERT INTO meta (key, value) VALUES ('pending_dropped', ?) ON"
+                         " CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + ?",
+                         (str(over), over))
+
+        self.write(job)
+
+    def pending_dropped(self) -> int:
+        """Pending serials dropped because the list was full (since the store was made)."""
+        return int(self.meta("pending_dropped") or 0)
 
     def touch(self, serial: str, addr: str | None, *, info: dict[str, Any] | None = None,
               handshake: bool = False, pushver: str | None = None,
