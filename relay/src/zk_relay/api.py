@@ -33,7 +33,7 @@ from zk_relay.keys import RelayKey, load_or_create
 from zk_relay.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from zk_relay.metrics import Metrics
 from zk_relay.odoo import link_status
-from zk_relay.store import Store
+from zk_relay.store import COMMAND_STATES, Store
 
 log = logging.getLogger("zk_relay.api")
 
@@ -109,6 +109,7 @@ def command_json(c: dict[str, Any]) -> dict[str, Any]:
         "created_at": c["created_at"],
         "sent_at": c["sent_at"],
         "done_at": c["done_at"],
+        "retries": c["retries"],
     }
 
 
@@ -335,8 +336,9 @@ class Api:
     def list_commands(self) -> HTTPResponse:
         serial = request.query.get("serial") or None
         state = request.query.get("state") or None
-        if state is not None and state not in {"queued", "sent", "done", "failed"}:
-            raise ApiError(400, "bad_request", "state must be queued, sent, done or failed")
+        if state is not None and state not in COMMAND_STATES:
+            raise ApiError(400, "bad_request", "state must be one of "
+                           + ", ".join(COMMAND_STATES))
 
         def fetch(after: int, limit: int) -> tuple[list[dict[str, Any]], bool]:
             rows, more = self.store.commands_page(after, limit, serial, state)

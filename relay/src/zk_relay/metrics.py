@@ -95,7 +95,7 @@ class StoreCollector(Collector):
         commands = GaugeMetricFamily("zk_relay_commands", "Device commands by state",
                                      labels=["state"])
         counts = store.command_counts()
-        for state in ("queued", "sent", "done", "failed"):
+        for state in ("queued", "sent", "done", "failed", "timed_out"):  # store.COMMAND_STATES
             commands.add_metric([state], counts.get(state, 0))
         yield commands
         yield from self._delivery()

@@ -37,7 +37,7 @@ from zk_rules.delivery import new_token, secret_hash
 
 T = TypeVar("T")
 log = logging.getLogger("zk_relay.store")
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -178,7 +178,8 @@ CREATE TABLE IF NOT EXISTS commands (
     kind TEXT NOT NULL DEFAULT '',
     params TEXT NOT NULL DEFAULT '{}',
     result TEXT,
-    result_fields TEXT
+    result_fields TEXT,
+    retries INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS commands_queued ON commands (serial, state, id);
 CREATE TABLE IF NOT EXISTS command_results (
@@ -1103,7 +1104,7 @@ class Store:
                     conn.execute(
                         "UPDATE commands SET state = ?, done_at = ?, return_code = ?, result = ?,"
                         " result_fields = ? WHERE id = ? AND serial = ? AND state IN"
-                        " ('queued', 'sent')",
+                        " ('queued', 'sent', 'timed_out')",  # a late answer is still the truth
                         (state_for(r.return_code), now, r.return_code,
                          r.raw[:MAX_RESULT_BYTES].decode("utf-8", "replace"),
                          json.dumps(r.fields, ensure_ascii=False), int(r.cmd_id), serial))
@@ -1193,6 +1194,32 @@ class Store:
                              " WHERE id = ?", [(now, "refused by the relay: not a typed"
                                                 " command", cid) for cid in refused])
             return out
+
+        return self.write(job)
+
+    def expire_commands(self, timeout_seconds: float, now: datetime | None = None
+                        ) -> tuple[int, int]:
+        """Commands ``sent`` longer than ``timeout_seconds`` ago without a result: those of a
+        kind in :data:`REQUEUE_KINDS` that were not re-sent yet go back to ``queued`` once
+        (the terminal may have missed the reply that carried them); every other one becomes
+        ``timed_out`` with the reason in ``result``. A result arriving later still closes it.
+        Returns (re-queued, timed out)."""
+        cutoff = ((now or datetime.now(UTC)) - timedelta(seconds=timeout_seconds)
+                  ).isoformat(timespec="milliseconds")
+        if not self.read().execute("SELECT 1 FROM commands WHERE state = 'sent' AND sent_at < ?"
+                                   " LIMIT 1", (cutoff,)).fetchone():
+            return 0, 0
+        def job(conn: sqlite3.Connection) -> tuple[int, int]:
+            requeued = conn.execute(
+                "UPDATE commands SET state = 'queued', sent_at = NULL, retries = retries + 1"
+                " WHERE state = 'sent' AND sent_at < ? AND retries = 0 AND kind IN"
+                " (SELECT value FROM json_each(?))", (cutoff, json.dumps(REQUEUE_KINDS))).rowcount
+            timed_out = conn.execute(
+                "UPDATE commands SET state = 'timed_out', done_at = ?, result = ? WHERE state ="
+                " 'sent' AND sent_at < ?",
+                (utc_now(), f"timed out: the terminal sent no result within {timeout_seconds:g}"
+                 " s", cutoff)).rowcount
+            return requeued, timed_out
 
         return self.write(job)
 
@@ -1540,6 +1567,7 @@ _ADDED_COLUMNS = (
     ("commands", "params", "TEXT NOT NULL DEFAULT '{}'"),
     ("commands", "result", "TEXT"),
     ("commands", "result_fields", "TEXT"),
+    ("commands", "retries", "INTEGER NOT NULL DEFAULT 0"),
 )
 
 
@@ -1554,10 +1582,16 @@ def _migrate(conn: sqlite3.Connection) -> None:
 
 
 MAX_RESULT_BYTES = 65536
+COMMAND_STATES = ("queued", "sent", "done", "failed", "timed_out")
+# Kinds sent again once after a timeout: executing them twice leaves the terminal as once
+# (user_upsert writes the same values, user_delete of a deleted PIN only answers -10, info
+# and check read or re-handshake). attlog_query is not: it makes the terminal re-upload a
+# whole range, which may be exactly what it is still busy doing.
+REQUEUE_KINDS = ("user_upsert", "user_delete", "info", "check")
 COMMAND_COLUMNS = ("id", "serial", "kind", "params", "command", "state", "return_code",
-                   "result", "result_fields", "created_at", "sent_at", "done_at")
+                   "result", "result_fields", "created_at", "sent_at", "done_at", "retries")
 _COMMAND_SELECT = ("SELECT id, serial, kind, params, command, state, return_code, result,"
-                   " result_fields, created_at, sent_at, done_at FROM commands")
+                   " result_fields, created_at, sent_at, done_at, retries FROM commands")
 
 
 def _command_dict(row: Sequence[Any]) -> dict[str, Any]:
