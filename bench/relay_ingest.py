@@ -1,7 +1,7 @@
 """Relay ingest benchmark: every figure beside its ceiling measured in the same run.
 
-    .venv/bin/python bench/relay_ingest.py            # default (a few minutes)
-    .venv/bin/python bench/relay_ingest.py --quick    # smaller, under a minute
+    .venv/bin/python bench/relay_ingest.py            # default, about 2 minutes (2 CPUs)
+    .venv/bin/python bench/relay_ingest.py --quick    # smaller, about 25 seconds
 
 * catch-up: ATTLOG POSTs of 100 and 500 lines, 1/4/16 devices at once, against a real
   ``zk-relay serve`` process; ceiling = bare SQLite (same schema, WAL, synchronous=FULL)
@@ -415,7 +415,7 @@ def realtime(workdir: Path, serials: list[str], per_device: int, repeats: int
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smaller run (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="smaller run (about 25 seconds)")
     parser.add_argument("--big", type=int, default=None,
                         help="events already in the big store (default 1,000,000)")
     parser.add_argument("--only", choices=("catchup", "realtime", "big"), action="append",
