@@ -267,7 +267,8 @@ def test_issue5_commands_page_and_filters(relay: Relay) -> None:
     assert [c["id"] for c in only["commands"]] == [mine[0], mine[2]]
     one = only["commands"][0]
     assert set(one) == {"id", "serial", "kind", "params", "command", "state", "return_code",
-                        "result", "result_fields", "created_at", "sent_at", "done_at"}
+                        "result", "result_fields", "created_at", "sent_at", "done_at",
+                        "retries"}
     queued = relay.api("GET", "/api/v1/commands?state=queued&serial=CMDPG2").json()
     assert [c["id"] for c in queued["commands"]] == [mine[1]]
     assert relay.api("GET", "/api/v1/commands?state=bogus").status == 400

@@ -111,15 +111,15 @@ def warm(store: Store, serial: str) -> Any:
 def test_lookup_served_from_memory_until_another_process_changes_the_device(
         stores: tuple[Store, Store]) -> None:
     relay, cli = stores
-    assert warm(relay, "DEV1") == ("Asia/Manila", 1, None, None)
+    assert warm(relay, "DEV1") == ("Asia/Manila", 1, None, None, None)
     sql = Statements(relay)
     for _ in range(50):
-        assert relay.device_brief("DEV1") == ("Asia/Manila", 1, None, None)
+        assert relay.device_brief("DEV1") == ("Asia/Manila", 1, None, None, None)
     assert sql.count() == 0
     cli.upsert_device("DEV1", enabled=False)
-    assert relay.device_brief("DEV1") == ("Asia/Manila", 0, None, None)
+    assert relay.device_brief("DEV1") == ("Asia/Manila", 0, None, None, None)
     cli.upsert_device("DEV1", timezone="Europe/Paris", enabled=True, pushcommkey="k3y")
-    assert relay.device_brief("DEV1") == ("Europe/Paris", 1, "k3y", None)
+    assert relay.device_brief("DEV1") == ("Europe/Paris", 1, "k3y", None, None)
     cli.remove_device("DEV1")
     assert relay.device_brief("DEV1") is None
     assert sql.count() == 3
@@ -197,7 +197,7 @@ def test_without_a_usable_generation_file_every_lookup_reads_the_database(
     cli.upsert_device("DEV1", timezone="UTC")  # its signal fails: logged, change kept
     sql = Statements(relay)
     for _ in range(3):
-        assert relay.device_brief("DEV1") == ("UTC", 1, None, None)
+        assert relay.device_brief("DEV1") == ("UTC", 1, None, None, None)
     assert sql.count() == 3
     cli.upsert_device("DEV1", enabled=False)
     assert relay.device_brief("DEV1")[1] == 0

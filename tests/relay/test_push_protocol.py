@@ -4,6 +4,7 @@ attendance terminal uses and every §9 firmware quirk (shared/docs/adms-protocol
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import json
 import socket
 import sqlite3
@@ -544,6 +545,9 @@ def test_s4_10_push3_registry_flow(relay: Relay) -> None:
     assert conf["TimeZone"] == "8"
     again = relay.get(f"/iclock/cdata?SN=P3ACC01&options=all{h}", extra=extra)
     assert again.text.startswith("registry=ok\n") and f"RegistryCode={code}" in again.text
+    session = dict(line.split("=", 1) for line in again.text.strip().split("\n"))["SessionID"]
+    token = hashlib.md5((code + "P3ACC01" + session).encode()).hexdigest()  # noqa: S324
+    extra = [*extra, f"Cookie: token={token}"]
     body = (b"time=2024-08-05 08:00:00\tpin=12\tcardno=0\teventaddr=1\tevent=0\t"
             b"inoutstatus=0\tverifytype=1\tindex=5\n"
             b"time=2024-08-05 08:00:05\tpin=0\tcardno=0\teventaddr=1\tevent=8\t"

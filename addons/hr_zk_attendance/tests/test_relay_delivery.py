@@ -263,6 +263,25 @@ class TestRelayDelivery(HttpCase):
         self.assertEqual(self.post_page(page, new_token).json(), {"committed_up_to": 1})
         self.assertEqual(len(self.punches(device)), 1)
 
+    def test_revoked_relay_process_resumes_after_enrolling_again(self):
+        """The same with the real relay process: revoked by Odoo, it stops; `zk-relay enrol`
+        with a new code while it runs makes it deliver what waited, with the new token from
+        its first push on (no 401: the old token is never sent after the enrolment)."""
+        relay, device = self.make_relay()
+        self.enrol(relay)
+        self.punch(3)
+        self.wait_pushed()
+        relay.action_revoke()
+        self.punch(2, start=3)
+        self.relay_proc.wait_until(
+            lambda: self.relay_proc.odoo_link()["state"] == "revoked",
+            "the relay took Odoo's refusal")
+        self.enrol(relay)
+        self.wait_pushed()
+        link = self.relay_proc.odoo_link()
+        self.assertEqual((link["state"], link["last_error"]), ("active", None), link)
+        self.assertEqual(len(self.punches(device)), 5)
+
     def test_rotated_token_replaces_the_old_one(self):
         relay, device = self.make_relay()
         self.enrol(relay)

@@ -49,6 +49,39 @@ def parse_local_time(text: str) -> str | None:
         return None
 
 
+# --------------------------------------------------------------------------- PINs (§5.1)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def pin_problem(pin: str) -> str | None:
+    """The one PIN rule for every table that carries a PIN (§5.1: ATTLOG, rtlog, OPERLOG
+    USER/FP/FACE/... and OPLOG objects, BIODATA, ATTPHOTO): why ``pin`` makes its row
+    malformed, or None. Empty, longer than :data:`MAX_PIN_LENGTH`, or holding a control
+    character (U+0000-U+001F, U+007F). Undecodable bytes are refused before, by
+    :func:`strict_text`."""
+    if not pin:
+        return "empty PIN"
+    if len(pin) > MAX_PIN_LENGTH:
+        return f"PIN longer than {MAX_PIN_LENGTH} characters"
+    return text_problem(pin, "PIN")
+
+
+def text_problem(value: str, what: str) -> str | None:
+    """Why a decoded field that names a person or a time is unusable (a control character)."""
+    bad = _CONTROL.search(value)
+    if bad is not None:
+        return f"{what} contains the control character U+{ord(bad.group()):04X}"
+    return None
+
+
+def strict_text(raw: bytes) -> str | None:
+    """A field's bytes as text (UTF-8, strictly), or None when they are not valid text."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def _int_or_none(text: str) -> int | None:
     text = text.strip()
     if not text:
@@ -116,10 +149,9 @@ def _parse_attlog_text(serial: str, text: str) -> Punch | str:
             return "too few fields (expected PIN, date and time)"
         fields = [tokens[0], tokens[1] + " " + tokens[2], *tokens[3:]]
     pin = fields[0].strip()
-    if not pin:
-        return "empty PIN"
-    if len(pin) > MAX_PIN_LENGTH:
-        return f"PIN longer than {MAX_PIN_LENGTH} characters"
+    problem = pin_problem(pin)
+    if problem is not None:
+        return problem
     if "\x00" in text:
         return "contains NUL bytes"
     if len(fields) < 2:
@@ -198,8 +230,9 @@ def parse_rtlog(serial: str, body: bytes) -> tuple[list[Punch], list[BadLine], i
         if local_time is None:
             bad.append(BadLine(line, "rtlog time is not YYYY-MM-DD HH:MM:SS"))
             continue
-        if len(pin) > MAX_PIN_LENGTH:
-            bad.append(BadLine(line, f"PIN longer than {MAX_PIN_LENGTH} characters"))
+        problem = pin_problem(pin)
+        if problem is not None:
+            bad.append(BadLine(line, problem))
             continue
         punches.append(Punch(pin, local_time, _int_or_none(values.get("inoutstatus", "")),
                              _int_or_none(values.get("verifytype", "")), "", text,
@@ -291,7 +324,36 @@ def _ascii(value: bytes) -> str:
     return value.decode("utf-8", "replace").strip()
 
 
+# rows that name a person: their PIN is required and checked like ATTLOG's (§5.1)
+PIN_KINDS = frozenset({"FP", "FACE", "FVEIN", "BIODATA", "USERPIC", "BIOPHOTO"})
+
+
+class BadReason(str):
+    """A reason a row is malformed (a distinct type, so a reason is never taken for data)."""
+
+
+def _field(values: dict[str, bytes], key: str, what: str) -> str | BadReason:
+    """A ``Key=Value`` field as stripped text, or why it is unusable (§5.1)."""
+    text = strict_text(values.get(key, b""))
+    if text is None:
+        return BadReason(f"{what} is not valid UTF-8 text")
+    return text.strip()
+
+
+def _checked_pin(values: dict[str, bytes], kind: str) -> str | BadReason:
+    pin = _field(values, "pin", "PIN")
+    if isinstance(pin, BadReason):
+        return pin
+    if not pin:
+        return BadReason(f"{kind} row without PIN")
+    problem = pin_problem(pin)
+    return BadReason(problem) if problem is not None else pin
+
+
 def parse_operlog_line(line: bytes) -> OplogRow | UserRow | BioRow | BadLine:
+    """One OPERLOG / BIODATA row. Every PIN it carries (USER, FP, FACE, ... and the OPLOG
+    operator and objects, which are PINs for most operations, §5.4) and its time pass the
+    same checks as an ATTLOG line's (§5.1): a row failing them is a :class:`BadLine`."""
     head, sep, rest = line.partition(b" ")
     kind = head.strip().upper().decode("ascii", "replace")
     if not sep and kind not in BIO_KINDS:
@@ -300,19 +362,23 @@ def parse_operlog_line(line: bytes) -> OplogRow | UserRow | BioRow | BadLine:
         parts = rest.split(b"\t")
         if len(parts) < 3:
             return BadLine(line, "OPLOG row with fewer than 3 fields")
-        local_time = parse_local_time(_ascii(parts[2]))
+        texts = [strict_text(p) for p in parts[:7]]
+        if any(t is None for t in texts):
+            return BadLine(line, "OPLOG row is not valid UTF-8 text")
+        fields = [t.strip() for t in texts if t is not None]
+        local_time = parse_local_time(fields[2])
         if local_time is None:
             return BadLine(line, "OPLOG time is not YYYY-MM-DD HH:MM:SS")
-        objects = [_ascii(p) for p in parts[3:7]]
-        return OplogRow(_int_or_none(_ascii(parts[0])), _ascii(parts[1]), local_time, objects,
-                        line)
+        for what, value in (("operator", fields[1]), *(("object", v) for v in fields[3:])):
+            problem = text_problem(value, f"OPLOG {what}")
+            if problem is not None:
+                return BadLine(line, problem)
+        return OplogRow(_int_or_none(fields[0]), fields[1], local_time, fields[3:7], line)
     if kind == "USER":
         values = _kv_bytes(rest.split(b"\t"))
-        pin = _ascii(values.get("pin", b""))
-        if not pin:
-            return BadLine(line, "USER row without PIN")
-        if len(pin) > MAX_PIN_LENGTH:
-            return BadLine(line, f"PIN longer than {MAX_PIN_LENGTH} characters")
+        pin = _checked_pin(values, "USER")
+        if isinstance(pin, BadReason):
+            return BadLine(line, str(pin))
         name_raw = values.get("name", b"")
         name, encoding = decode_name(name_raw)
         return UserRow(pin, name, name_raw, encoding, _int_or_none(_ascii(values.get("pri", b""))),
@@ -320,6 +386,11 @@ def parse_operlog_line(line: bytes) -> OplogRow | UserRow | BioRow | BadLine:
                        _int_or_none(_ascii(values.get("verify", b""))), line)
     if kind in BIO_KINDS:
         values = _kv_bytes(rest.split(b"\t"))
+        if kind in PIN_KINDS:
+            pin = _checked_pin(values, kind)
+            if isinstance(pin, BadReason):
+                return BadLine(line, str(pin))
+            return BioRow(kind, pin, line)
         return BioRow(kind, _ascii(values.get("pin", b"")), line)
     return BadLine(line, f"unknown OPERLOG row kind {kind[:20]!r}")
 
@@ -360,21 +431,31 @@ def parse_attphoto(body: bytes) -> Photo | BadLine:
     header_raw, sep, data = body.partition(b"\x00")
     if not sep:
         return BadLine(body[:4096], "ATTPHOTO body without NUL separator")
-    header = header_raw.decode("utf-8", "replace")
+    header = strict_text(header_raw)
+    if header is None:
+        return BadLine(body[:4096], "ATTPHOTO header is not valid UTF-8 text")
     values = kv_fields(header.replace("\r", "").split("\n"))
     filename = values.get("pin", "").strip()
     if not filename:
         return BadLine(body[:4096], "ATTPHOTO header without PIN=<file name>")
+    problem = text_problem(filename, "ATTPHOTO file name")
+    if problem is not None:
+        return BadLine(body[:4096], problem)
     size = _int_or_none(values.get("size", ""))
     pin = ""
     local_time = None
     match = _PHOTO_NAME.fullmatch(filename)
-    if match:
+    if match:  # §4.4 <YYYYMMDDhhmmss>[-<PIN>].jpg: its time and PIN checked as ATTLOG's
         stamp = match.group(1)
         local_time = parse_local_time(
             f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[8:10]}:{stamp[10:12]}:{stamp[12:14]}"
         )
+        if local_time is None:
+            return BadLine(body[:4096], f"ATTPHOTO time {stamp!r} is not a valid date and time")
         pin = match.group(2) or ""
+        problem = pin_problem(pin) if pin else None
+        if problem is not None:
+            return BadLine(body[:4096], problem)
     return Photo(filename[:200], pin, local_time, size, header, data)
 
 

@@ -33,7 +33,7 @@ from zk_relay.keys import RelayKey, load_or_create
 from zk_relay.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from zk_relay.metrics import Metrics
 from zk_relay.odoo import link_status
-from zk_relay.store import Store
+from zk_relay.store import COMMAND_STATES, Store
 
 log = logging.getLogger("zk_relay.api")
 
@@ -109,16 +109,20 @@ def command_json(c: dict[str, Any]) -> dict[str, Any]:
         "created_at": c["created_at"],
         "sent_at": c["sent_at"],
         "done_at": c["done_at"],
+        "retries": c["retries"],
     }
 
 
 class Api:
     def __init__(self, store: Store, config: Config, metrics: Metrics | None = None,
-                 key: RelayKey | None = None) -> None:
+                 key: RelayKey | None = None,
+                 knocks_refused: Callable[[], int] | None = None) -> None:
         self.store = store
         self.config = config
         self.metrics = metrics
         self.key = key or load_or_create(store.path.parent)
+        # knocks of unknown serials refused by the per-address limit (in memory, since start)
+        self.knocks_refused = knocks_refused or (lambda: 0)
 
     def routes(self) -> list[tuple[str, str, Callable[..., HTTPResponse], bool]]:
         """(method, path, handler, needs token)"""
@@ -332,8 +336,9 @@ class Api:
     def list_commands(self) -> HTTPResponse:
         serial = request.query.get("serial") or None
         state = request.query.get("state") or None
-        if state is not None and state not in {"queued", "sent", "done", "failed"}:
-            raise ApiError(400, "bad_request", "state must be queued, sent, done or failed")
+        if state is not None and state not in COMMAND_STATES:
+            raise ApiError(400, "bad_request", "state must be one of "
+                           + ", ".join(COMMAND_STATES))
 
         def fetch(after: int, limit: int) -> tuple[list[dict[str, Any]], bool]:
             rows, more = self.store.commands_page(after, limit, serial, state)
@@ -389,6 +394,8 @@ class Api:
             "last_event_id": self.store.last_event_id(),
             "devices": devices,
             "pending": len(self.store.pending()),
+            "pending_dropped": self.store.pending_dropped(),
+            "knocks_refused": self.knocks_refused(),
             "delivery": delivery,
             "key_id": self.key.key_id,
         }, 200 if writable else 503)

@@ -104,7 +104,7 @@ def create_app(store: Store, config: Config, *, metrics: Metrics | None = None,
         return push.dispatch(request.environ, endpoint)
 
     app.route("/iclock/<endpoint>", ["GET", "POST"], iclock)
-    api = Api(store, config, metrics, key)
+    api = Api(store, config, metrics, key, knocks_refused=lambda: push.knocks.refused)
     for method, path, handler, needs_token in api.routes():
         app.route(path, method, api.wrap(handler, needs_token))
     if metrics is not None:

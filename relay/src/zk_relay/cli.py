@@ -393,7 +393,7 @@ def _status(store: Store, as_json: bool) -> int:
     summary = {"store_id": store.store_id, "database": str(store.path),
                "acked_up_to": store.acked_up_to(), "last_event_id": store.last_event_id(),
                "waiting_for_ack": store.waiting_for_ack(), "pending": len(store.pending()),
-               **store.table_counts()}
+               "pending_dropped": store.pending_dropped(), **store.table_counts()}
     if as_json:
         print(json.dumps({"store": summary, "devices": rows}, sort_keys=True))
         return 0

@@ -51,11 +51,22 @@ class Config:
     server_name: str = "zk-relay"
     # addresses allowed to speak ADMS (CIDRs); others get 403, never OK
     adms_allow: tuple[str, ...] = DEFAULT_ADMS_ALLOW
+    # PUSH 3.x ``Cookie: token=`` (§4.10): "enforce" refuses a missing or wrong token,
+    # "warn" serves it and logs a warning (for firmware that computes it wrongly)
+    push3_session_check: str = "enforce"
+    # unknown serials (§8): at most this many pending rows (the least recently seen is dropped)
+    # and at most this many knocks of unknown serials per source address and minute
+    pending_max: int = 100
+    knocks_per_minute: int = 30
+    # a command handed to a terminal (state "sent") without a result after this many seconds
+    # is re-queued once (kinds safe to repeat) or marked "timed_out"
+    command_timeout_seconds: float = 900.0
     # [poll]  (terminals registered with an address, polled with pyzk)
     poll_interval_seconds: float = 300.0
     poll_backoff_base_seconds: float = 10.0
     poll_backoff_cap_seconds: float = 1800.0
     poll_timeout_seconds: float = 15.0
+    poll_concurrency: int = 4  # terminals polled at the same time (one hung terminal waits alone)
     # [odoo]  (push mode: the deliverer that sends signed pages to Odoo, issue 10)
     push_page_size: int = 500
     push_interval_seconds: float = 2.0
@@ -144,6 +155,16 @@ def _version(value: Any) -> str:
     return text
 
 
+def _choice(*allowed: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        text = _text()(value).strip().lower()
+        if text not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}, got {value!r}")
+        return text
+
+    return parse
+
+
 def _cidrs(value: Any) -> tuple[str, ...]:
     """A TOML list of CIDRs, or (environment) one string separated by commas/spaces."""
     if isinstance(value, str):
@@ -183,10 +204,15 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "push_prot_ver": ("adms", _version),
     "server_name": ("adms", _text()),
     "adms_allow": ("adms", _cidrs),
+    "push3_session_check": ("adms", _choice("enforce", "warn")),
+    "pending_max": ("adms", _int_in(1, 100_000)),
+    "knocks_per_minute": ("adms", _int_in(1, 100_000)),
+    "command_timeout_seconds": ("adms", _float_in(0.05, 7 * 86400)),
     "poll_interval_seconds": ("poll", _float_in(0.05, 7 * 86400)),
     "poll_backoff_base_seconds": ("poll", _float_in(0.01, 86400)),
     "poll_backoff_cap_seconds": ("poll", _float_in(0.01, 7 * 86400)),
     "poll_timeout_seconds": ("poll", _float_in(0.1, 600)),
+    "poll_concurrency": ("poll", _int_in(1, 64)),
     "push_page_size": ("odoo", _int_in(1, 5000)),
     "push_interval_seconds": ("odoo", _float_in(0.01, 3600)),
     "push_backoff_base_seconds": ("odoo", _float_in(0.01, 86400)),

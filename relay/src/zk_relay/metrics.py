@@ -89,10 +89,13 @@ class StoreCollector(Collector):
         yield GaugeMetricFamily("zk_relay_pending_serials",
                                 "Serials that knocked without being registered",
                                 value=len(store.pending()))
+        yield CounterMetricFamily("zk_relay_pending_dropped",
+                                  "Pending serials dropped because the list was full",
+                                  value=store.pending_dropped())
         commands = GaugeMetricFamily("zk_relay_commands", "Device commands by state",
                                      labels=["state"])
         counts = store.command_counts()
-        for state in ("queued", "sent", "done", "failed"):
+        for state in ("queued", "sent", "done", "failed", "timed_out"):  # store.COMMAND_STATES
             commands.add_metric([state], counts.get(state, 0))
         yield commands
         yield from self._delivery()

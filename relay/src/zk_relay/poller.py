@@ -13,6 +13,11 @@ delay drawn with *full jitter*: ``uniform(0, min(cap, base * 2 ** (n - 1)))``
 clock and the random source are injected, so the schedule is computed in tests, not waited
 for.
 
+Concurrency: terminals are polled in a pool of ``poll_concurrency`` threads, so a terminal that
+does not answer holds one worker until its watchdog fires and the others are polled on time
+(as long as fewer than ``poll_concurrency`` terminals hang at once). A terminal is never polled
+twice at the same time.
+
 Watchdog: pyzk 0.9 can spin forever when a terminal closes the connection in the middle of a
 data chunk (``recv`` keeps returning ``b""``), so every poll runs in a worker thread and, past
 its deadline, the poller closes pyzk's socket under it (the next ``recv`` then raises) and
@@ -26,6 +31,8 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,26 +87,53 @@ class Poller:
         self.metrics = metrics
         self.next_due: dict[str, float] = {}
         self.failures: dict[str, int] = {}
+        self.in_flight: dict[str, Future[PollResult | None]] = {}
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=config.poll_concurrency,
+                                        thread_name_prefix="zk-poll")
 
     # -- schedule
     def devices(self) -> list[dict[str, Any]]:
         return [d for d in self.store.devices() if d["address"] and d["enabled"]]
 
-    def tick(self) -> float:
-        """Poll every terminal that is due; return the seconds until the next one is due."""
+    def tick(self, *, wait: bool = True) -> float:
+        """Start a poll of every terminal that is due and not being polled (in the pool);
+        with ``wait``, return only when those polls are over. Returns the seconds until the
+        next terminal not being polled is due."""
         devices = self.devices()
         known = {d["serial"] for d in devices}
-        for serial in list(self.next_due):
-            if serial not in known:
-                self.next_due.pop(serial)
-                self.failures.pop(serial, None)
-        for device in devices:
-            serial = device["serial"]
-            if self.clock() >= self.next_due.setdefault(serial, self.clock()):
-                self.poll_and_schedule(device)
-        if not self.next_due:
+        started: list[Future[PollResult | None]] = []
+        with self._lock:
+            for serial in list(self.next_due):
+                if serial not in known and serial not in self.in_flight:
+                    self.next_due.pop(serial)
+                    self.failures.pop(serial, None)
+            for device in devices:
+                serial = device["serial"]
+                if serial in self.in_flight:
+                    continue
+                if self.clock() >= self.next_due.setdefault(serial, self.clock()):
+                    future = self._pool.submit(self._run, device)
+                    self.in_flight[serial] = future
+                    started.append(future)
+        if wait:
+            wait_for(started)
+        with self._lock:
+            waiting = [due for serial, due in self.next_due.items()
+                       if serial not in self.in_flight]
+        if not waiting:
             return self.config.poll_interval_seconds
-        return max(0.0, min(self.next_due.values()) - self.clock())
+        return max(0.0, min(waiting) - self.clock())
+
+    def _run(self, device: dict[str, Any]) -> PollResult | None:
+        try:
+            return self.poll_and_schedule(device)
+        finally:
+            with self._lock:
+                self.in_flight.pop(device["serial"], None)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def poll_and_schedule(self, device: dict[str, Any]) -> PollResult | None:
         serial = device["serial"]
@@ -220,11 +254,12 @@ class PollerThread(threading.Thread):
     def run(self) -> None:
         while not self.stopped.is_set():
             try:
-                wait = self.poller.tick()
+                wait = self.poller.tick(wait=False)
             except Exception:
                 log.exception("poller pass failed; will retry")
                 wait = 5.0
             self.stopped.wait(min(wait, 1.0))
+        self.poller.close()
 
 
 __all__ = ["PollResult", "Poller", "PollerThread", "full_jitter"]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +34,20 @@ def text(body: str, status: int = 200) -> HTTPResponse:
     if status != 200:
         assert "OK" not in body, "a refusal must never contain OK (§0.1)"
     return HTTPResponse(body.encode("utf-8"), status, headers=TEXT)
+
+
+# §4.10 / §8: a body starting UNKNOWN DEVICE makes the terminal drop its session and handshake
+# again, which hands it a new SessionID; 401 keeps the records on the terminal.
+REFUSAL_SESSION = "UNKNOWN DEVICE: session token missing or wrong, handshake again"
+
+
+def cookie_token(header: str) -> str | None:
+    """The ``token`` value of a ``Cookie:`` header, or None."""
+    for part in header.split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key.strip().lower() == "token":
+            return value.strip().strip('"')
+    return None
 
 
 def refuse_unknown() -> HTTPResponse:
@@ -91,6 +107,32 @@ class AddressFilter:
         return result
 
 
+class KnockLimiter:
+    """Knocks of unknown serials per source address: at most ``per_minute`` in each minute
+    (fixed windows); the rest are refused without touching the store and counted."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self.clock = clock
+        self.refused = 0
+        self._windows: dict[str | None, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, addr: str | None) -> bool:
+        now = self.clock()
+        with self._lock:
+            start, count = self._windows.get(addr, (now, 0))
+            if now - start >= 60.0:
+                start, count = now, 0
+            if count >= self.per_minute:
+                self.refused += 1
+                return False
+            if len(self._windows) >= 4096 and addr not in self._windows:
+                self._windows = {a: w for a, w in self._windows.items() if now - w[0] < 60.0}
+            self._windows[addr] = (start, count + 1)
+            return True
+
+
 class PushHandlers:
     def __init__(self, store: Store, config: Config, *,
                  now: Callable[[], datetime] | None = None,
@@ -100,6 +142,7 @@ class PushHandlers:
         self.now = now or (lambda: datetime.now(UTC))
         self.metrics = metrics
         self.allow = AddressFilter(config.adms_allow)
+        self.knocks = KnockLimiter(config.knocks_per_minute)
         self.routes: dict[str, Callable[[Request, tuple[Any, ...]], HTTPResponse]] = {
             "cdata": self.cdata,
             "getrequest": self.getrequest,
@@ -133,7 +176,15 @@ class PushHandlers:
                         f"{self.config.max_body_bytes} bytes", 413)
         device = self.store.device_brief(req.serial)
         if device is None:
-            self.store.record_knock(req.serial, req.addr, req.query.get("pushver"))
+            if not self.knocks.allow(req.addr):  # §8: a flood of made-up serials stores nothing
+                self._refused("knock_rate")
+                if self.knocks.refused % 100 == 1:
+                    log.warning("unknown serials from %s: more than %d knocks a minute, not"
+                                " recorded (%d refused so far)", req.addr,
+                                self.knocks.per_minute, self.knocks.refused)
+                return refuse_unknown()
+            self.store.record_knock(req.serial, req.addr, req.query.get("pushver"),
+                                    self.config.pending_max)
             log.warning("unknown device %s from %s: pending approval", req.serial, req.addr)
             self._refused("unknown_device")
             if req.path == "registry":
@@ -143,11 +194,36 @@ class PushHandlers:
             log.warning("disabled device %s from %s refused", req.serial, req.addr)
             self._refused("disabled_device")
             return refuse_unknown()
+        expected_token = device[4] if len(device) > 4 else None
+        if expected_token is not None and not self._session_ok(req, expected_token):
+            return text(REFUSAL_SESSION, 401)
         try:
             return handler(req, device)
         except Exception:
             log.exception("error handling %s %s from %s", req.method, req.path, req.serial)
             return text("SERVER ERROR: not stored, send again", 500)
+
+    def _session_ok(self, req: Request, expected: str) -> bool:
+        """§4.10: once a PUSH 3.x terminal has a RegistryCode and a SessionID, every request
+        but the handshake (which starts a new session) and the registration carries ``Cookie:
+        token=`` = MD5(RegistryCode + SN + SessionID). The serial registry and the address
+        allowlist were checked before; this is the third gate. With ``push3_session_check =
+        "warn"`` a wrong token is logged and counted but the request is served."""
+        if req.path == "registry" or (req.path == "cdata" and req.method != "POST"):
+            return True
+        presented = cookie_token(req.environ.get("HTTP_COOKIE", ""))
+        if presented is not None and hmac.compare_digest(presented.lower().encode(),
+                                                         expected.encode()):
+            return True
+        what = "missing" if presented is None else "wrong"
+        if self.config.push3_session_check == "warn":
+            log.warning("%s: session token %s on %s from %s; served (push3_session_check = warn)",
+                        req.serial, what, req.path, req.addr)
+            return True
+        log.warning("%s: session token %s on %s from %s: refused, the terminal must handshake"
+                    " again", req.serial, what, req.path, req.addr)
+        self._refused("session_token")
+        return False
 
     def _refused(self, reason: str) -> None:
         if self.metrics is not None:
@@ -217,7 +293,9 @@ class PushHandlers:
         if pushver and pushver.strip().startswith("3"):
             if not full["registry_code"]:
                 return text("OK")  # §4.10: known but not yet registered → registry next
-            return text(self._push3_block(full, tz_option, full["session_id"] or ""))
+            # "the client needs to be registered for each connection" (§4.10): each handshake
+            # starts a new session, whose SessionID the terminal's later tokens are made from
+            return text(self._push3_block(full, tz_option, self.store.new_session(serial)))
         stamps = adms.Stamps(full["attlog_stamp"], full["operlog_stamp"],
                              full["attphoto_stamp"], full["biodata_stamp"])
         return text(adms.option_block(
@@ -313,8 +391,10 @@ class PushHandlers:
         full = self.store.device(req.serial)
         if full is None or not full["registry_code"]:
             return text("NOT REGISTERED: POST /iclock/registry first", 406)
-        session = self.store.new_session(req.serial)
-        full["session_id"] = session
+        # the token of this request was made from the current session (checked in dispatch):
+        # the answer keeps it, so the terminal's next token stays valid; a first session is
+        # started when the terminal comes here straight from the registration
+        session = full["session_id"] or self.store.new_session(req.serial)
         tz_option = adms.timezone_option(full["timezone"], self.now())
         self.store.touch(req.serial, req.addr, handshake_tz=tz_option)
         return text(self._push3_block(full, tz_option, session))

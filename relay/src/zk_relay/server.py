@@ -30,6 +30,29 @@ __all__ = ["RelayServer", "Retention", "serve", "setup_logging"]
 log = logging.getLogger("zk_relay.server")
 
 
+class CommandExpiry(threading.Thread):
+    """Commands ``sent`` for longer than ``command_timeout_seconds`` are re-queued once (kinds
+    safe to repeat) or marked ``timed_out`` (:meth:`Store.expire_commands`); checked every
+    quarter of the timeout, at most every minute."""
+
+    def __init__(self, store: Store, config: Config) -> None:
+        super().__init__(name="zk-relay-command-expiry", daemon=True)
+        self.store = store
+        self.config = config
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        timeout = self.config.command_timeout_seconds
+        while not self.stopped.wait(min(60.0, max(0.05, timeout / 4))):
+            try:
+                requeued, timed_out = self.store.expire_commands(timeout)
+                if requeued or timed_out:
+                    log.warning("commands without a result after %g s: %d re-queued, %d timed"
+                                " out", timeout, requeued, timed_out)
+            except Exception:
+                log.exception("command expiry failed; will retry")
+
+
 class Retention(threading.Thread):
     """Every ``retention_interval_seconds``: delete acknowledged events older than
     ``retention_days`` (never an unacknowledged one)."""
@@ -76,6 +99,7 @@ class RelayServer:
         self.tasks: list[Any] = []
         if background:
             self.tasks.append(Retention(self.store, config))
+            self.tasks.append(CommandExpiry(self.store, config))
             from zk_relay.poller import PollerThread
 
             self.tasks.append(PollerThread(self.store, config, metrics=self.metrics))

@@ -37,7 +37,7 @@ from zk_rules.delivery import new_token, secret_hash
 
 T = TypeVar("T")
 log = logging.getLogger("zk_relay.store")
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -178,7 +178,8 @@ CREATE TABLE IF NOT EXISTS commands (
     kind TEXT NOT NULL DEFAULT '',
     params TEXT NOT NULL DEFAULT '{}',
     result TEXT,
-    result_fields TEXT
+    result_fields TEXT,
+    retries INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS commands_queued ON commands (serial, state, id);
 CREATE TABLE IF NOT EXISTS command_results (
@@ -802,8 +803,12 @@ class Store:
         row = self.read().execute(_DEVICE_SELECT + " WHERE serial = ?", (serial,)).fetchone()
         return _device_dict(row) if row else None
 
-    def device_brief(self, serial: str) -> tuple[str, bool, str | None, str | None] | None:
-        """(timezone, enabled, pushcommkey, handshake_tz): the per-request lookup.
+    def device_brief(self, serial: str
+                     ) -> tuple[str, bool, str | None, str | None, str | None] | None:
+        """(timezone, enabled, pushcommkey, handshake_tz, session_token): the per-request
+        lookup. ``session_token`` is what a PUSH 3.x terminal must present as ``Cookie:
+        token=`` (adms-protocol §4.10: hex MD5 of RegistryCode + SN + SessionID), None while
+        the terminal has no registry code and session.
 
         Served from memory while no registration changed since it was read — in this process
         (``_change``) or any other (:class:`DeviceGeneration`); both are read *before* the row,
@@ -816,14 +821,17 @@ class Store:
             if cached is not None and cached[0] == change and cached[1] == generation:
                 return cached[2]
         row = self.read().execute(
-            "SELECT timezone, enabled, pushcommkey, handshake_tz FROM devices WHERE serial = ?",
-            (serial,)
+            "SELECT timezone, enabled, pushcommkey, handshake_tz, registry_code, session_id"
+            " FROM devices WHERE serial = ?", (serial,)
         ).fetchone()
-        if row is not None and generation is not None:
+        if row is None:
+            return None
+        brief = (*row[:4], session_token(row[4], serial, row[5]))
+        if generation is not None:
             if len(self._briefs) >= 4096:
                 self._briefs.clear()
-            self._briefs[serial] = (change, generation, row)
-        return row  # type: ignore[no-any-return]
+            self._briefs[serial] = (change, generation, brief)
+        return brief  # type: ignore[return-value]
 
     def _registration_changed(self, *, other_processes: bool = True) -> None:
         """After a committed change to a terminal's registration."""
@@ -918,15 +926,37 @@ class Store:
         self._registration_changed()
         return removed
 
-    def record_knock(self, serial: str, addr: str | None, pushver: str | None) -> None:
-        """An unknown serial knocked: remember it as pending (§8)."""
+    def record_knock(self, serial: str, addr: str | None, pushver: str | None,
+                     max_pending: int | None = None) -> None:
+        """An unknown serial knocked: remember it as pending (§8). With ``max_pending`` the
+        list is capped: a new serial beyond it drops the least recently seen one, counted in
+        meta ``pending_dropped`` (:meth:`pending_dropped`)."""
         now = utc_now()
-        self.write(lambda c: c.execute(
-            "INSERT INTO pending (serial, first_seen, last_seen, remote_addr, knocks, pushver)"
-            " VALUES (?,?,?,?,1,?) ON CONFLICT(serial) DO UPDATE SET last_seen = excluded"
-            ".last_seen, remote_addr = excluded.remote_addr, knocks = knocks + 1,"
-            " pushver = coalesce(excluded.pushver, pushver)",
-            (serial, now, now, addr, pushver)))
+
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO pending (serial, first_seen, last_seen, remote_addr, knocks,"
+                " pushver) VALUES (?,?,?,?,1,?) ON CONFLICT(serial) DO UPDATE SET last_seen ="
+                " excluded.last_seen, remote_addr = excluded.remote_addr, knocks = knocks + 1,"
+                " pushver = coalesce(excluded.pushver, pushver)",
+                (serial, now, now, addr, pushver))
+            if max_pending is None:
+                return
+            over = int(conn.execute("SELECT count(*) FROM pending").fetchone()[0]) - max_pending
+            if over <= 0:
+                return
+            conn.execute("DELETE FROM pending WHERE serial IN (SELECT serial FROM pending WHERE"
+                         " serial != ? ORDER BY last_seen, first_seen, serial LIMIT ?)",
+                         (serial, over))
+            conn.execute("INSERT INTO meta (key, value) VALUES ('pending_dropped', ?) ON"
+                         " CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + ?",
+                         (str(over), over))
+
+        self.write(job)
+
+    def pending_dropped(self) -> int:
+        """Pending serials dropped because the list was full (since the store was made)."""
+        return int(self.meta("pending_dropped") or 0)
 
     def touch(self, serial: str, addr: str | None, *, info: dict[str, Any] | None = None,
               handshake: bool = False, pushver: str | None = None,
@@ -1074,7 +1104,7 @@ class Store:
                     conn.execute(
                         "UPDATE commands SET state = ?, done_at = ?, return_code = ?, result = ?,"
                         " result_fields = ? WHERE id = ? AND serial = ? AND state IN"
-                        " ('queued', 'sent')",
+                        " ('queued', 'sent', 'timed_out')",  # a late answer is still the truth
                         (state_for(r.return_code), now, r.return_code,
                          r.raw[:MAX_RESULT_BYTES].decode("utf-8", "replace"),
                          json.dumps(r.fields, ensure_ascii=False), int(r.cmd_id), serial))
@@ -1167,6 +1197,32 @@ class Store:
 
         return self.write(job)
 
+    def expire_commands(self, timeout_seconds: float, now: datetime | None = None
+                        ) -> tuple[int, int]:
+        """Commands ``sent`` longer than ``timeout_seconds`` ago without a result: those of a
+        kind in :data:`REQUEUE_KINDS` that were not re-sent yet go back to ``queued`` once
+        (the terminal may have missed the reply that carried them); every other one becomes
+        ``timed_out`` with the reason in ``result``. A result arriving later still closes it.
+        Returns (re-queued, timed out)."""
+        cutoff = ((now or datetime.now(UTC)) - timedelta(seconds=timeout_seconds)
+                  ).isoformat(timespec="milliseconds")
+        if not self.read().execute("SELECT 1 FROM commands WHERE state = 'sent' AND sent_at < ?"
+                                   " LIMIT 1", (cutoff,)).fetchone():
+            return 0, 0
+        def job(conn: sqlite3.Connection) -> tuple[int, int]:
+            requeued = conn.execute(
+                "UPDATE commands SET state = 'queued', sent_at = NULL, retries = retries + 1"
+                " WHERE state = 'sent' AND sent_at < ? AND retries = 0 AND kind IN"
+                " (SELECT value FROM json_each(?))", (cutoff, json.dumps(REQUEUE_KINDS))).rowcount
+            timed_out = conn.execute(
+                "UPDATE commands SET state = 'timed_out', done_at = ?, result = ? WHERE state ="
+                " 'sent' AND sent_at < ?",
+                (utc_now(), f"timed out: the terminal sent no result within {timeout_seconds:g}"
+                 " s", cutoff)).rowcount
+            return requeued, timed_out
+
+        return self.write(job)
+
     def pending_tz_check(self, serial: str, target: str) -> bool:
         """DST / zone change (§7): the terminal's last handshake got a TimeZone other than
         ``target``. Queue one ``CHECK`` per target offset (it makes the terminal handshake
@@ -1191,17 +1247,21 @@ class Store:
 
     # -- PUSH 3.x registry (§4.10)
     def register_push3(self, serial: str, capabilities: str) -> str:
+        """§4.4 registration: a new RegistryCode; the old session ends with the old code."""
         code = secrets.token_hex(16)
         self.write(lambda c: c.execute(
-            "UPDATE devices SET registry = ?, registry_code = ?, last_seen = ? WHERE serial = ?",
-            (capabilities[:4096], code, utc_now(), serial)))
+            "UPDATE devices SET registry = ?, registry_code = ?, session_id = NULL,"
+            " last_seen = ? WHERE serial = ?", (capabilities[:4096], code, utc_now(), serial)))
+        self._registration_changed(other_processes=False)  # only the serving relay writes it
         return code
 
     def new_session(self, serial: str) -> str:
+        """A new PUSH 3.x SessionID (§4.10): the token of the previous one stops working."""
         session = secrets.token_hex(16)
         self.write(lambda c: c.execute(
             "UPDATE devices SET session_id = ?, last_seen = ? WHERE serial = ?",
             (session, utc_now(), serial)))
+        self._registration_changed(other_processes=False)
         return session
 
     # -- pull API
@@ -1507,6 +1567,7 @@ _ADDED_COLUMNS = (
     ("commands", "params", "TEXT NOT NULL DEFAULT '{}'"),
     ("commands", "result", "TEXT"),
     ("commands", "result_fields", "TEXT"),
+    ("commands", "retries", "INTEGER NOT NULL DEFAULT 0"),
 )
 
 
@@ -1521,10 +1582,16 @@ def _migrate(conn: sqlite3.Connection) -> None:
 
 
 MAX_RESULT_BYTES = 65536
+COMMAND_STATES = ("queued", "sent", "done", "failed", "timed_out")
+# Kinds sent again once after a timeout: executing them twice leaves the terminal as once
+# (user_upsert writes the same values, user_delete of a deleted PIN only answers -10, info
+# and check read or re-handshake). attlog_query is not: it makes the terminal re-upload a
+# whole range, which may be exactly what it is still busy doing.
+REQUEUE_KINDS = ("user_upsert", "user_delete", "info", "check")
 COMMAND_COLUMNS = ("id", "serial", "kind", "params", "command", "state", "return_code",
-                   "result", "result_fields", "created_at", "sent_at", "done_at")
+                   "result", "result_fields", "created_at", "sent_at", "done_at", "retries")
 _COMMAND_SELECT = ("SELECT id, serial, kind, params, command, state, return_code, result,"
-                   " result_fields, created_at, sent_at, done_at FROM commands")
+                   " result_fields, created_at, sent_at, done_at, retries FROM commands")
 
 
 def _command_dict(row: Sequence[Any]) -> dict[str, Any]:
@@ -1543,6 +1610,14 @@ def _valid_host(value: str) -> bool:
         return True
     except ValueError:
         return bool(_HOST.fullmatch(value))
+
+
+def session_token(registry_code: str | None, serial: str, session_id: str | None) -> str | None:
+    """adms-protocol §4.10: ``Cookie: token=`` = hex MD5 of RegistryCode + SN + SessionID."""
+    if not registry_code or not session_id:
+        return None
+    text = f"{registry_code}{serial}{session_id}".encode()
+    return hashlib.md5(text, usedforsecurity=False).hexdigest()
 
 
 def _printable_token(value: str) -> bool:
