@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         "runs the relay and the terminals only.",
     )
     parser.add_argument("--port", type=int, help="Odoo's HTTP port on 127.0.0.1 (default "
-                        "8069 when free, else any free port)")
+                        "8069 when free, else any free port; 0: any free port)")
     parser.add_argument("--relay-port", type=int, default=0,
                         help="the relay's port on 127.0.0.1 (default: any free port)")
     parser.add_argument("--weeks", type=int, default=3,
@@ -84,9 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def load_run_tests():
     """The helpers of ./run-tests (odoo_home, ensure_venv, odoo_deps_installed), shared."""
+    if "zk_run_tests" in sys.modules:
+        return sys.modules["zk_run_tests"]
     loader = importlib.machinery.SourceFileLoader("zk_run_tests", str(ROOT / "run-tests"))
     spec = importlib.util.spec_from_loader(loader.name, loader)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[loader.name] = module  # dataclasses look their module up there
     loader.exec_module(module)
     return module
 
@@ -232,8 +235,10 @@ class Demo:
         self.pg = ThrowawayPostgres()
         self.pg.start()
         say(f"PostgreSQL: throwaway cluster in {self.pg.root} (port {self.pg.port})")
-        port = self.args.port or (ODOO_DEFAULT_PORT if port_free(ODOO_DEFAULT_PORT)
-                                  else run_tests.free_port())
+        port = self.args.port
+        if port is None:
+            port = ODOO_DEFAULT_PORT if port_free(ODOO_DEFAULT_PORT) else 0
+        port = port or run_tests.free_port()
         if not port_free(port):
             raise DemoError(f"port {port} is in use: choose another with --port")
         self.odoo_url = f"http://127.0.0.1:{port}"
