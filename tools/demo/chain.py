@@ -423,7 +423,7 @@ class Demo:
                                     f"with:\n{child.tail()}")
 
     def close(self) -> None:
-        names = [c.name for c in self.children.started]
+        names = [c.name for c in reversed(self.children.started)]
         self.children.stop_all()
         if self.pg is not None:
             self.pg.stop()
