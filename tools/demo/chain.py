@@ -243,22 +243,32 @@ class Demo:
             raise DemoError(f"port {port} is in use: choose another with --port")
         self.odoo_url = f"http://127.0.0.1:{port}"
         say(f"Odoo: installing {', '.join(ADDONS)} with Odoo's demo data into database "
-            f"{DB}, then serving {self.odoo_url} (a few minutes; log: "
-            f"{self.logs / 'odoo.log'})")
-        self.odoo_child = self.children.start("odoo", [
+            f"{DB} (a few minutes; log: {self.logs / 'odoo-install.log'})")
+        common = [
             str(python), str(home / "src" / "odoo-bin"),
             f"--addons-path={home / 'src' / 'odoo' / 'addons'},{ROOT / 'addons'}",
             f"--database={DB}", f"--db-filter=^{DB}$", f"--db_host={self.pg.sock}",
-            f"--db_port={self.pg.port}", "--db_user=odoo", f"--init={','.join(ADDONS)}",
-            "--http-interface=127.0.0.1", f"--http-port={port}", "--max-cron-threads=1",
+            f"--db_port={self.pg.port}", "--db_user=odoo", "--http-interface=127.0.0.1",
             f"--data-dir={self.folder / 'odoo'}", "--log-level=info",
-        ], cwd=ROOT)
-        self.odoo = Odoo(self.odoo_url, DB, "admin", "admin")
+        ]
+        # Odoo re-executes itself as plain "python" on a reload (SIGHUP): let that name be
+        # Odoo's own interpreter.
+        env = {**os.environ, "PATH": f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
         started = time.monotonic()
-        wait_for(self.odoo.reachable, "Odoo to install the addons and answer", INSTALL_TIMEOUT,
-                 [self.odoo_child], 2)
-        say(f"Odoo is up ({time.monotonic() - started:.0f} s); logged in as admin over "
-            "JSON-RPC")
+        install = self.children.start("odoo-install", [
+            *common, f"--init={','.join(ADDONS)}", "--stop-after-init",
+            "--max-cron-threads=0", f"--http-port={run_tests.free_port()}"], env=env, cwd=ROOT)
+        wait_for(lambda: not install.alive(), "Odoo to install the addons", INSTALL_TIMEOUT,
+                 (), 2)
+        if install.proc.returncode:
+            raise DemoError(f"installing the addons failed (exit {install.proc.returncode}); "
+                            f"{install.log} ends with:\n{install.tail()}")
+        say(f"Odoo: installed in {time.monotonic() - started:.0f} s; starting the server")
+        self.odoo_child = self.children.start("odoo", [
+            *common, f"--http-port={port}", "--max-cron-threads=1"], env=env, cwd=ROOT)
+        self.odoo = Odoo(self.odoo_url, DB, "admin", "admin")
+        wait_for(self.odoo.reachable, "Odoo to answer", 300, [self.odoo_child], 1)
+        say(f"Odoo is up on {self.odoo_url}; logged in as admin over JSON-RPC")
 
     def setup_people(self) -> list[dict]:
         from .scenario import SCHEDULE, TIMEZONE
@@ -423,7 +433,7 @@ class Demo:
                                     f"with:\n{child.tail()}")
 
     def close(self) -> None:
-        names = [c.name for c in reversed(self.children.started)]
+        names = [c.name for c in reversed(self.children.started) if c.alive()]
         self.children.stop_all()
         if self.pg is not None:
             self.pg.stop()
