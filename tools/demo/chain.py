@@ -260,6 +260,7 @@ class Demo:
             "--max-cron-threads=0", f"--http-port={run_tests.free_port()}"], env=env, cwd=ROOT)
         wait_for(lambda: not install.alive(), "Odoo to install the addons", INSTALL_TIMEOUT,
                  (), 2)
+        self.children.started.remove(install)  # done: not a service to watch or stop
         if install.proc.returncode:
             raise DemoError(f"installing the addons failed (exit {install.proc.returncode}); "
                             f"{install.log} ends with:\n{install.tail()}")
