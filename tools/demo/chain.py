@@ -258,8 +258,15 @@ class Demo:
         install = self.children.start("odoo-install", [
             *common, f"--init={','.join(ADDONS)}", "--stop-after-init",
             "--max-cron-threads=0", f"--http-port={run_tests.free_port()}"], env=env, cwd=ROOT)
-        wait_for(lambda: not install.alive(), "Odoo to install the addons", INSTALL_TIMEOUT,
-                 (), 2)
+        said = [started]
+
+        def installed():
+            if time.monotonic() - said[0] >= 30:
+                said[0] = time.monotonic()
+                say(f"Odoo: still installing ({said[0] - started:.0f} s)")
+            return not install.alive()
+
+        wait_for(installed, "Odoo to install the addons", INSTALL_TIMEOUT, (), 2)
         self.children.started.remove(install)  # done: not a service to watch or stop
         if install.proc.returncode:
             raise DemoError(f"installing the addons failed (exit {install.proc.returncode}); "
