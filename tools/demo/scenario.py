@@ -88,10 +88,11 @@ class Scenario:
 
 
 def _day_records(pin: str, day: date, check_in: time | None, check_out: time | None,
-                 lunch: bool = True) -> list[TerminalRecord]:
+                 lunch: bool = True, break_out: time = time(12, 1, 11),
+                 break_in: time = time(12, 57, 40)) -> list[TerminalRecord]:
     moments = [(STATE_CHECK_IN, check_in)]
     if lunch:
-        moments += [(STATE_BREAK_OUT, time(12, 1, 11)), (STATE_BREAK_IN, time(12, 57, 40))]
+        moments += [(STATE_BREAK_OUT, break_out), (STATE_BREAK_IN, break_in)]
     moments.append((STATE_CHECK_OUT, check_out))
     return [TerminalRecord(pin=pin, local_time=datetime.combine(day, moment), status=state,
                            verify=VERIFY_FINGERPRINT)
@@ -108,7 +109,9 @@ def _ordinary_days(users: list[TerminalUser], workdays: list[date],
         for user in users:
             records += _day_records(
                 user.pin, day, time(7, rng.randint(40, 58), rng.randint(0, 59)),
-                time(17, rng.randint(1, 14), rng.randint(0, 59)))
+                time(17, rng.randint(1, 14), rng.randint(0, 59)),
+                break_out=time(12, rng.randint(0, 4), rng.randint(0, 59)),
+                break_in=time(12, rng.randint(52, 59), rng.randint(0, 59)))
     return records
 
 
