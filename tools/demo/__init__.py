@@ -1,0 +1,1 @@
+"""`./run-demo`: the whole chain on one machine (README "Run it")."""
