@@ -51,7 +51,7 @@ class HrCtoLedgerEntry(models.Model):
     hash = fields.Char(readonly=True)
 
     # What people read: hours (the minute fields above are the bank's own figures) and words.
-    hours = fields.Float("Hours", compute="_compute_hours", store=True, aggregator="sum",
+    hours = fields.Float(compute="_compute_hours", store=True, aggregator="sum",
                          help="Effect on the balance: positive adds, negative takes away.")
     balance_after_hours = fields.Float("Balance after", compute="_compute_hours", store=True,
                                        aggregator=None)
@@ -89,7 +89,6 @@ class HrCtoLedgerEntry(models.Model):
 
     def _describe(self, Leave):
         self.ensure_one()
-        _ = self.env._
         label = overtime_label(self.ref)
         if label:
             return label
@@ -99,14 +98,14 @@ class HrCtoLedgerEntry(models.Model):
             days = short_day(first) if not last or last == first \
                 else f"{short_day(first)} to {short_day(last)}"
             if self.type == "use_cancel":
-                return _("CTO leave of %(days)s given back", days=days)
-            return _("CTO leave of %(days)s", days=days)
+                return self.env._("CTO leave of %(days)s given back", days=days)
+            return self.env._("CTO leave of %(days)s", days=days)
         if self.type == "opening":
-            return _("Opening balance, lot %(lot)s", lot=self.lot)
+            return self.env._("Opening balance, lot %(lot)s", lot=self.lot)
         if self.type == "expire":
-            return _("Lot %(lot)s expired", lot=self.lot)
+            return self.env._("Lot %(lot)s expired", lot=self.lot)
         if self.type == "forfeit":
-            return _("Written off at separation, lot %(lot)s", lot=self.lot)
+            return self.env._("Written off at separation, lot %(lot)s", lot=self.lot)
         return dict(self._fields["type"]._description_selection(self.env)).get(self.type)
 
     @api.depends("employee_id", "seq", "type", "ref", "lot", "date")

@@ -1,1 +1,9 @@
-from . import test_certificate, test_credit, test_leave, test_ledger, test_operations, test_report_pdf, test_tour_cto_certificate
+from . import (
+    test_certificate,
+    test_credit,
+    test_leave,
+    test_ledger,
+    test_operations,
+    test_report_pdf,
+    test_tour_cto_certificate,
+)

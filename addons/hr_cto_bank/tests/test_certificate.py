@@ -16,8 +16,8 @@ class CertificateCase(CtoCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.hr_officer = new_test_user(
-            cls.env, "cto_hr_officer", groups="base.group_user,hr.group_hr_user,hr_holidays.group_hr_holidays_user",
-            name="Carla Officer")
+            cls.env, "cto_hr_officer", name="Carla Officer",
+            groups="base.group_user,hr.group_hr_user,hr_holidays.group_hr_holidays_user")
         cls.first = cls.today.replace(day=1) - timedelta(days=1)
         cls.first = cls.first.replace(day=1)  # first day of last month
         cls.month_name = cls.first.strftime("%B")
