@@ -23,7 +23,7 @@ class TestTourCtoCertificate(CertificateCase, HttpCase):
                          ("1", 2026, self.employee))
         # What the officer read comes from the bank's certificate of that month.
         values = self.env["report.hr_cto_bank.report_coc_certificate"]._get_report_values(
-            None, data=wizard._report_action()["data"])
+            None, data=wizard.with_user(self.hr_officer)._report_action()["data"])
         self.assertEqual(values["docs"], self.employee)
         self.assertEqual(values["certificates"][self.employee.id]["earned_minutes"], 330)
         self.screens()
