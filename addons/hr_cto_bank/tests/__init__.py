@@ -4,6 +4,7 @@ from . import (
     test_leave,
     test_ledger,
     test_operations,
+    test_readable,
     test_report_pdf,
     test_tour_cto_certificate,
 )
