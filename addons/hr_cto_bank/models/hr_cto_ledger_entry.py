@@ -89,9 +89,7 @@ class HrCtoLedgerEntry(models.Model):
 
     def _describe(self, Leave):
         self.ensure_one()
-        label = overtime_label(self.ref)
-        if label:
-            return label
+        source = overtime_label(self.ref)
         leave = leave_id(self.ref) and Leave.browse(leave_id(self.ref)).exists()
         if leave:
             first, last = leave.request_date_from, leave.request_date_to
@@ -103,10 +101,12 @@ class HrCtoLedgerEntry(models.Model):
         if self.type == "opening":
             return self.env._("Opening balance, lot %(lot)s", lot=self.lot)
         if self.type == "expire":
-            return self.env._("Lot %(lot)s expired", lot=self.lot)
+            return self.env._("Expired: %(source)s", source=source or self.lot)
         if self.type == "forfeit":
-            return self.env._("Written off at separation, lot %(lot)s", lot=self.lot)
-        return dict(self._fields["type"]._description_selection(self.env)).get(self.type)
+            return self.env._("Written off at separation: %(source)s",
+                              source=source or self.lot)
+        return source or dict(self._fields["type"]._description_selection(self.env)).get(
+            self.type)
 
     @api.depends("employee_id", "seq", "type", "ref", "lot", "date")
     def _compute_display_name(self):

@@ -37,7 +37,7 @@ class TestReadable(CtoCase):
         expire = self.entries().filtered(lambda e: e.type == "expire")
         self.assertEqual(expire.reason, "C8 expiry")  # stored as the bank wrote it (hashed)
         self.assertEqual(expire.reason_text, "Expiry")
-        self.assertEqual(expire.description, "Lot L1 expired")
+        self.assertEqual(expire.description, "Expired: Overtime 6 Jan, workday")
 
     def test_settings_caps_and_day_blocks_in_hours(self):
         settings = self.env["res.config.settings"].create({})
