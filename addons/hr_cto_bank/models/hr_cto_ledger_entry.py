@@ -101,10 +101,10 @@ class HrCtoLedgerEntry(models.Model):
         if self.type == "opening":
             return self.env._("Opening balance, lot %(lot)s", lot=self.lot)
         if self.type == "expire":
-            return self.env._("Expired: %(source)s", source=source or self.lot)
+            return self.env._("Expired: %(what)s", what=source or self.lot)
         if self.type == "forfeit":
-            return self.env._("Written off at separation: %(source)s",
-                              source=source or self.lot)
+            return self.env._("Written off at separation: %(what)s",
+                              what=source or self.lot)
         return source or dict(self._fields["type"]._description_selection(self.env)).get(
             self.type)
 
