@@ -235,8 +235,8 @@ class PayrollExportBatch(models.Model):
             orphans.extend(BlockingDay(
                 employee_code=code, employee_name=employee.name, company=company.name,
                 work_date=date.fromisoformat(day), codes=("cto_without_record",),
-                reasons=(f"CTO leave of {minutes} min on a day without a daily record: "
-                         "compute the day so that the leave is counted.",))
+                reasons=(f"CTO leave of {minutes // 60}:{minutes % 60:02d} h on a day without a "
+                         "daily record: compute the day so that the leave is counted.",))
                 for day, minutes in sorted(undated.items()))
         return bundles, records, orphans
 
