@@ -103,7 +103,7 @@ class PayrollExportBatch(models.Model):
     force_reason = fields.Text(copy=False, help="A manager's reason to export although days "
                                "are provisional or overtime waits for approval.")
     issued_at = fields.Datetime(readonly=True, copy=False)
-    issued_by = fields.Many2one("res.users", readonly=True, copy=False, tracking=True)
+    issued_by = fields.Many2one("res.users", readonly=True, copy=False)
     download_ids = fields.One2many("payroll.export.download", "batch_id", readonly=True)
 
     _sql_constraints = [("supersedes_unique", "UNIQUE(supersedes_id)",
