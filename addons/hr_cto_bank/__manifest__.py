@@ -28,4 +28,5 @@
         "views/res_config_settings_views.xml",
         "views/hr_cto_bank_menus.xml",
     ],
+    "assets": {"web.assets_tests": ["hr_cto_bank/static/tests/tours/*.js"]},
 }

@@ -9,7 +9,7 @@
     "maintainers": ["zk-odoo"],
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["hr_zk_attendance", "hr_cto_bank"],
+    "depends": ["hr_zk_attendance", "hr_cto_bank", "mail"],
     "external_dependencies": {"python": ["zk_rules"]},
     "data": [
         "security/hr_payroll_export_security.xml",
@@ -20,4 +20,5 @@
         "views/res_config_settings_views.xml",
         "views/hr_payroll_export_menus.xml",
     ],
+    "assets": {"web.assets_tests": ["hr_payroll_export/static/tests/tours/*.js"]},
 }

@@ -13,6 +13,8 @@ from odoo.tools import SQL
 
 from zk_rules.cto import CtoBank, CtoInputError, Meta
 
+from .labels import without_spec_codes
+
 # Context key set only by this model: the protected models accept writes under it alone.
 WRITING = "hr_cto_bank_writing"
 LOCK_CLASS = 0x43544F  # "CTO": first key of pg_advisory_xact_lock(int, int)
@@ -58,7 +60,7 @@ class HrCtoBank(models.AbstractModel):
             raise UserError(self.env._(
                 "The CTO bank of %(employee)s fails its integrity check (%(error)s). Nothing "
                 "was changed; run the ledger integrity check and tell your administrator.",
-                employee=employee.name, error=error)) from error
+                employee=employee.name, error=without_spec_codes(str(error)))) from error
 
     # ------------------------------------------------------------------ writing
     @api.model
@@ -78,7 +80,8 @@ class HrCtoBank(models.AbstractModel):
             outcome = operation(bank)
         except CtoInputError as error:
             raise UserError(self.env._("CTO bank of %(employee)s: %(error)s",
-                                       employee=employee.name, error=error)) from error
+                                       employee=employee.name,
+                                       error=without_spec_codes(str(error)))) from error
         if outcome.rejection is None:
             self._store(employee, bank, outcome)
         return outcome

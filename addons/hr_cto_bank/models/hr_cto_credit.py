@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
 from .hr_cto_bank import WRITING
+from .labels import overtime_label
 
 KINDS = [("workday", "Workday"), ("rest_day", "Rest day"), ("holiday", "Holiday")]
 
@@ -14,7 +15,6 @@ class HrCtoCredit(models.Model):
     _name = "hr.cto.credit"
     _description = "CTO Credit of an Overtime Line"
     _order = "work_date desc, employee_id, kind"
-    _rec_name = "ref"
 
     employee_id = fields.Many2one("hr.employee", required=True, readonly=True, index=True,
                                   ondelete="restrict")
@@ -22,12 +22,29 @@ class HrCtoCredit(models.Model):
     work_date = fields.Date(required=True, readonly=True)
     kind = fields.Selection(KINDS, required=True, readonly=True)
     version = fields.Integer("Line version", readonly=True)
-    ref = fields.Char(required=True, readonly=True)
+    ref = fields.Char("Key", required=True, readonly=True)
     approved_minutes = fields.Integer(readonly=True)
     credited_minutes = fields.Integer(readonly=True, help="After rate and caps.")
+    approved_hours = fields.Float("Approved", compute="_compute_hours", store=True,
+                                  aggregator="sum", help="Overtime approved on the day.")
+    credited_hours = fields.Float("Credited", compute="_compute_hours", store=True,
+                                  aggregator="sum",
+                                  help="Added to the bank, after the day's rate and the caps.")
     lot_id = fields.Many2one("hr.cto.lot", readonly=True)
     state = fields.Selection([("active", "Active"), ("revoked", "Reversed")], required=True,
                              default="active", readonly=True)
+
+    @api.depends("approved_minutes", "credited_minutes")
+    def _compute_hours(self):
+        for credit in self:
+            credit.approved_hours = credit.approved_minutes / 60.0
+            credit.credited_hours = credit.credited_minutes / 60.0
+
+    @api.depends("ref", "employee_id")
+    def _compute_display_name(self):
+        for credit in self:
+            credit.display_name = f"{credit.employee_id.name}: " \
+                f"{overtime_label(credit.ref) or credit.ref}"
 
     _sql_constraints = [("ref_unique", "UNIQUE(ref)", "An overtime line is credited once.")]
 

@@ -4,6 +4,7 @@ from odoo.exceptions import AccessError
 from zk_rules.cto import verify_chain
 
 from .hr_cto_bank import WRITING
+from .labels import leave_id, overtime_label, short_day, without_spec_codes
 
 ENTRY_TYPES = [
     ("opening", "Opening balance"), ("earn", "Earned"), ("cap_monthly", "Cut: monthly cap"),
@@ -38,24 +39,80 @@ class HrCtoLedgerEntry(models.Model):
     lot = fields.Char(readonly=True)
     ref = fields.Char(readonly=True, index=True)
     balance_after = fields.Integer(readonly=True)
-    raw_minutes = fields.Integer(readonly=True, help="Earn: approved minutes x rate (C2).")
+    raw_minutes = fields.Integer(readonly=True, help="Earn: approved minutes x rate.")
     uncredited_minutes = fields.Integer("Cut minutes", readonly=True,
-                                        help="Cap entries: minutes never credited (C6).")
+                                        help="Cap entries: minutes never credited.")
     shortfall_minutes = fields.Integer(readonly=True,
-                                       help="Reverse: credit already used, owed to HR (C10).")
+                                       help="Reverse: credit already used, owed to HR.")
     actor = fields.Char(readonly=True)
     timestamp = fields.Char(readonly=True)
     reason = fields.Char(readonly=True)
     prev_hash = fields.Char(readonly=True)
     hash = fields.Char(readonly=True)
 
+    # What people read: hours (the minute fields above are the bank's own figures) and words.
+    hours = fields.Float(compute="_compute_hours", store=True, aggregator="sum",
+                         help="Effect on the balance: positive adds, negative takes away.")
+    balance_after_hours = fields.Float("Balance after", compute="_compute_hours", store=True,
+                                       aggregator=None)
+    raw_hours = fields.Float("Before caps", compute="_compute_hours", store=True,
+                             help="Earned: the approved overtime multiplied by the day's rate.")
+    uncredited_hours = fields.Float("Not credited", compute="_compute_hours", store=True,
+                                    help="Cut by a cap: never credited.")
+    shortfall_hours = fields.Float("Already used", compute="_compute_hours", store=True,
+                                   help="Reversed credit that had already been used as time "
+                                        "off: owed to HR.")
+    description = fields.Char(compute="_compute_description",
+                              help="What the entry is about, in words.")
+    reason_text = fields.Char("Reason", compute="_compute_description")
+
     _sql_constraints = [("employee_seq_unique", "UNIQUE(employee_id, seq)",
                          "Ledger entries are numbered once per employee.")]
 
-    @api.depends("employee_id", "seq", "type")
-    def _compute_display_name(self):
+    @api.depends("minutes", "balance_after", "raw_minutes", "uncredited_minutes",
+                 "shortfall_minutes")
+    def _compute_hours(self):
         for entry in self:
-            entry.display_name = f"{entry.employee_id.name} #{entry.seq} {entry.type}"
+            entry.hours = entry.minutes / 60.0
+            entry.balance_after_hours = entry.balance_after / 60.0
+            entry.raw_hours = (entry.raw_minutes or 0) / 60.0
+            entry.uncredited_hours = (entry.uncredited_minutes or 0) / 60.0
+            entry.shortfall_hours = (entry.shortfall_minutes or 0) / 60.0
+
+    @api.depends("type", "ref", "lot", "date", "reason")
+    def _compute_description(self):
+        # sudo: only the leave's dates are read, to name the entry it caused.
+        Leave = self.env["hr.leave"].sudo()
+        for entry in self:
+            entry.description = entry._describe(Leave)
+            entry.reason_text = without_spec_codes(entry.reason)
+
+    def _describe(self, Leave):
+        self.ensure_one()
+        source = overtime_label(self.ref)
+        leave = leave_id(self.ref) and Leave.browse(leave_id(self.ref)).exists()
+        if leave:
+            first, last = leave.request_date_from, leave.request_date_to
+            days = short_day(first) if not last or last == first \
+                else f"{short_day(first)} to {short_day(last)}"
+            if self.type == "use_cancel":
+                return self.env._("CTO leave of %(days)s given back", days=days)
+            return self.env._("CTO leave of %(days)s", days=days)
+        if self.type == "opening":
+            return self.env._("Opening balance, lot %(lot)s", lot=self.lot)
+        if self.type == "expire":
+            return self.env._("Expired: %(what)s", what=source or self.lot)
+        if self.type == "forfeit":
+            return self.env._("Written off at separation: %(what)s",
+                              what=source or self.lot)
+        return source or dict(self._fields["type"]._description_selection(self.env)).get(
+            self.type)
+
+    @api.depends("employee_id", "seq", "type", "ref", "lot", "date")
+    def _compute_display_name(self):
+        Leave = self.env["hr.leave"].sudo()  # sudo: see _compute_description
+        for entry in self:
+            entry.display_name = f"{entry.employee_id.name}: {entry._describe(Leave)}"
 
     @api.model_create_multi
     def create(self, vals_list):

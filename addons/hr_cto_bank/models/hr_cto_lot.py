@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError
 from zk_rules.cto.reports import DEFAULT_WARNING_DAYS
 
 from .hr_cto_bank import WRITING
+from .labels import overtime_label
 
 
 class HrCtoLot(models.Model):
@@ -21,21 +22,25 @@ class HrCtoLot(models.Model):
                                   ondelete="restrict")
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     lot = fields.Char(required=True, readonly=True)
-    ref = fields.Char("Source", readonly=True,
+    ref = fields.Char("Source key", readonly=True,
                       help="The overtime line (employee, work date, kind, version) credited.")
+    source = fields.Char(compute="_compute_source", help="What earned the lot.")
     earned_date = fields.Date(required=True, readonly=True)
     valid_until = fields.Date(readonly=True, index=True)
     expires_on = fields.Date(compute="_compute_expires_on", store=True, index=True,
-                             help="The day the lot expires: valid until + 1 day (C8).")
+                             help="The day the lot expires: the day after valid until.")
     credited = fields.Integer("Credited (min)", required=True, readonly=True)
     remaining = fields.Integer("Remaining (min)", required=True, readonly=True,
                                aggregator="sum")
-    remaining_hours = fields.Float("Remaining (h)", compute="_compute_hours", digits=(16, 2))
+    credited_hours = fields.Float("Credited", compute="_compute_hours", store=True,
+                                  aggregator="sum")
+    remaining_hours = fields.Float("Remaining", compute="_compute_hours", store=True,
+                                   aggregator="sum")
     days_left = fields.Integer(compute="_compute_days_left")
     expiry_warning = fields.Boolean(
         "Expires within 60 days", compute="_compute_days_left",
         search="_search_expiry_warning",
-        help="Minutes left and an expiry day within the next 60 days (C14).")
+        help="Time left and an expiry day within the next 60 days.")
     entry_ids = fields.One2many("hr.cto.ledger.entry", "lot_id", string="Ledger",
                                 readonly=True)
 
@@ -47,10 +52,22 @@ class HrCtoLot(models.Model):
         for lot in self:
             lot.expires_on = lot.valid_until and lot.valid_until + timedelta(days=1)
 
-    @api.depends("remaining")
+    @api.depends("credited", "remaining")
     def _compute_hours(self):
         for lot in self:
+            lot.credited_hours = lot.credited / 60.0
             lot.remaining_hours = lot.remaining / 60.0
+
+    @api.depends("ref", "lot")
+    def _compute_source(self):
+        for lot in self:
+            lot.source = overtime_label(lot.ref) or (
+                self.env._("Opening balance") if not lot.ref else lot.ref)
+
+    @api.depends("employee_id", "lot", "ref")
+    def _compute_display_name(self):
+        for lot in self:
+            lot.display_name = f"{lot.employee_id.name}: {lot.source}"
 
     @api.depends("expires_on", "remaining")
     def _compute_days_left(self):

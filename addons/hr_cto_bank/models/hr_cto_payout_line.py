@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
 from .hr_cto_bank import WRITING
+from .labels import overtime_label
 
 
 class HrCtoPayoutLine(models.Model):
@@ -22,6 +23,26 @@ class HrCtoPayoutLine(models.Model):
     lot = fields.Char(readonly=True)
     date = fields.Date(required=True, readonly=True)
     minutes = fields.Integer(required=True, readonly=True)
+    hours = fields.Float(compute="_compute_hours", store=True, aggregator="sum",
+                         help="Time sent to payroll to be paid.")
+    description = fields.Char(compute="_compute_description")
+
+    @api.depends("minutes")
+    def _compute_hours(self):
+        for line in self:
+            line.hours = line.minutes / 60.0
+
+    @api.depends("ref", "lot", "source")
+    def _compute_description(self):
+        for line in self:
+            line.description = overtime_label(line.ref) or (
+                self.env._("Lot %(lot)s", lot=line.lot) if line.lot else "")
+
+    @api.depends("employee_id", "date", "source")
+    def _compute_display_name(self):
+        sources = dict(self._fields["source"]._description_selection(self.env))
+        for line in self:
+            line.display_name = f"{line.employee_id.name}: {sources.get(line.source)}"
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -7,11 +7,11 @@ class HrEmployee(models.Model):
     cto_enabled = fields.Boolean(
         "CTO bank", default=False, groups="hr.group_hr_user", tracking=True,
         help="Approved overtime of this employee is credited to the compensatory time-off "
-             "bank (C1).")
+             "bank.")
     cto_balance_minutes = fields.Integer("CTO balance (min)", compute="_compute_cto_balance",
                                          groups="hr.group_hr_user")
     cto_balance_hours = fields.Float("CTO balance", compute="_compute_cto_balance",
-                                     digits=(16, 2), groups="hr.group_hr_user")
+                                     groups="hr.group_hr_user")
 
     def _compute_cto_balance(self):
         # sudo: the balance is the sum of the employee's lot remainders (C11); the field
@@ -53,4 +53,4 @@ class HrEmployee(models.Model):
             today = max(day, employee.company_id._cto_today())
             self.env["hr.cto.bank"]._apply(employee, {
                 "type": "separation", "date": day.isoformat()},
-                reason=self.env._("C12 separation"), today=today)
+                reason=self.env._("Separation"), today=today)

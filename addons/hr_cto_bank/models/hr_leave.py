@@ -3,6 +3,8 @@ from datetime import timedelta
 from odoo import api, models
 from odoo.exceptions import ValidationError
 
+from .labels import without_spec_codes
+
 
 class HrLeave(models.Model):
     """CTO leave (C9, C10): approval debits the bank FIFO by expiry or is refused with the
@@ -63,12 +65,13 @@ class HrLeave(models.Model):
                     "type": "cto_request", "ref": leave._cto_ref(),
                     "dates": [day.isoformat() for day in dates],
                     "minutes_per_day": minutes_per_day, "state": "approved",
-                }, reason=self.env._("C9 CTO leave approved"))
+                }, reason=self.env._("CTO leave approved"))
                 rejection = outcome.rejection
             if rejection is not None:
                 raise ValidationError(self.env._(
                     "%(leave)s cannot be approved: %(message)s",
-                    leave=leave.display_name, message=rejection.message))
+                    leave=leave.display_name,
+                    message=without_spec_codes(rejection.message)))
 
     def _cto_give_back(self):
         """C10: the approved leave is refused or cancelled; its minutes go back to their lots."""
@@ -79,7 +82,7 @@ class HrLeave(models.Model):
             bank.sudo()._apply(employee, {
                 "type": "cto_cancelled", "ref": leave._cto_ref(),
                 "date": employee.company_id._cto_today().isoformat(),
-            }, reason=self.env._("C10 CTO leave cancelled or refused"))
+            }, reason=self.env._("CTO leave cancelled or refused"))
 
     def _cto_leaves(self):
         return self.filtered(lambda leave: leave.holiday_status_id.cto_bank

@@ -7,4 +7,4 @@ class HrLeaveType(models.Model):
     cto_bank = fields.Boolean(
         "Draws on the CTO bank",
         help="Approving a time off of this type debits the compensatory time-off bank "
-             "(FIFO by expiry); it is refused when the bank does not cover it (C9).")
+             "(the credits that expire first); it is refused when the bank does not cover it.")

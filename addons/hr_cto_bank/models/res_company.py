@@ -6,6 +6,8 @@ from odoo.exceptions import ValidationError
 
 from zk_rules.cto import CtoInputError, Policy
 
+from .labels import without_spec_codes
+
 EXPIRY_MODES = [
     ("rolling_months", "Rolling months after the work date"),
     ("end_of_following_year", "31 December of the following year (CSC JC 2-A)"),
@@ -37,7 +39,7 @@ class ResCompany(models.Model):
     cto_expiry_months = fields.Integer("CTO validity (months)", default=12)
     cto_day_blocks = fields.Char(
         "CTO blocks per day (minutes)", default="240,480",
-        help="Minutes of CTO a leave may take per day, comma-separated (C9.1).")
+        help="Minutes of CTO a leave may take per day, comma-separated.")
     cto_max_days = fields.Integer("CTO days per request", default=5)
     cto_cap_overflow = fields.Selection(DISPOSITIONS, "CTO beyond the caps", default="forfeit",
                                         required=True)
@@ -74,7 +76,8 @@ class ResCompany(models.Model):
             return Policy.from_mapping(self._cto_policy_dict())
         except CtoInputError as error:
             raise ValidationError(self.env._("CTO bank policy of %(company)s: %(error)s",
-                                             company=self.name, error=error)) from error
+                                             company=self.name,
+                                             error=without_spec_codes(str(error)))) from error
 
     @api.constrains(*POLICY_FIELDS)
     def _check_cto_policy(self):

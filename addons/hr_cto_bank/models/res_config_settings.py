@@ -1,4 +1,7 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from .labels import hours_text
 
 
 class ResConfigSettings(models.TransientModel):
@@ -19,3 +22,48 @@ class ResConfigSettings(models.TransientModel):
     cto_max_days = fields.Integer(related="company_id.cto_max_days", readonly=False)
     cto_cap_overflow = fields.Selection(related="company_id.cto_cap_overflow", readonly=False)
     cto_separation = fields.Selection(related="company_id.cto_separation", readonly=False)
+    # Entered in hours, stored in minutes (the bank's unit).
+    cto_monthly_cap_hours = fields.Float("Monthly cap", compute="_compute_cto_hours",
+                                         inverse="_inverse_cto_monthly_cap_hours")
+    cto_balance_cap_hours = fields.Float("Balance cap", compute="_compute_cto_hours",
+                                         inverse="_inverse_cto_balance_cap_hours")
+    cto_day_blocks_hours = fields.Char(
+        "Hours per CTO day", compute="_compute_cto_hours", inverse="_inverse_cto_day_blocks",
+        help="The hours a CTO leave may take on one day, comma-separated (e.g. 4:00, 8:00).")
+
+    @api.depends("cto_monthly_cap_minutes", "cto_balance_cap_minutes", "cto_day_blocks")
+    def _compute_cto_hours(self):
+        for settings in self:
+            settings.cto_monthly_cap_hours = settings.cto_monthly_cap_minutes / 60.0
+            settings.cto_balance_cap_hours = settings.cto_balance_cap_minutes / 60.0
+            parts = [part.strip() for part in (settings.cto_day_blocks or "").split(",")
+                     if part.strip()]
+            settings.cto_day_blocks_hours = ", ".join(
+                hours_text(int(part)) if part.isdigit() else part for part in parts)
+
+    def _inverse_cto_monthly_cap_hours(self):
+        for settings in self:
+            settings.cto_monthly_cap_minutes = round(settings.cto_monthly_cap_hours * 60)
+
+    def _inverse_cto_balance_cap_hours(self):
+        for settings in self:
+            settings.cto_balance_cap_minutes = round(settings.cto_balance_cap_hours * 60)
+
+    def _inverse_cto_day_blocks(self):
+        for settings in self:
+            minutes = []
+            for part in (settings.cto_day_blocks_hours or "").split(","):
+                text = part.strip()
+                if not text:
+                    continue
+                try:
+                    if ":" in text:
+                        whole, rest = text.split(":", 1)
+                        minutes.append(int(whole) * 60 + int(rest))
+                    else:
+                        minutes.append(round(float(text) * 60))
+                except ValueError:
+                    raise ValidationError(self.env._(
+                        "Hours per CTO day: %(value)r is not a number of hours (write 4:00 or "
+                        "4).", value=text)) from None
+            settings.cto_day_blocks = ",".join(str(value) for value in minutes)

@@ -14,7 +14,7 @@ class ZkDailyRecord(models.Model):
         active = self.env["hr.cto.credit"].sudo().search([
             ("employee_id", "=", self.employee_id.id), ("work_date", "=", self.work_date),
             ("kind", "in", list(kinds)), ("state", "=", "active")])
-        active._cto_revoke(self.env._("E9.3 day recomputed: approved overtime changed"))
+        active._cto_revoke(self.env._("Day recomputed: approved overtime changed"))
         return result
 
     def _store_new_version(self, *args, **kwargs):

@@ -1,6 +1,7 @@
 from odoo import api, models
 
 from .hr_cto_bank import WRITING
+from .labels import hours_text
 
 # Set while hr_zk_attendance stores a new day version: the lines are credited once the new
 # version number is in place (see zk_daily_record.py), not while they are being recreated.
@@ -51,9 +52,11 @@ class ZkOvertimeLine(models.Model):
                                 ("state", "=", "active")], limit=1)
         approved = self.status == "approved" and self.approved_minutes > 0
         if active and (not approved or active.approved_minutes != self.approved_minutes):
-            active._cto_revoke(self.env._("C10: overtime decision changed to %(status)s "
-                                          "(%(minutes)s min)", status=self.status,
-                                          minutes=self.approved_minutes))
+            status = dict(self._fields["status"]._description_selection(self.env)).get(
+                self.status, self.status)
+            active._cto_revoke(self.env._("Overtime decision changed: %(status)s, %(hours)s h",
+                                          status=status,
+                                          hours=hours_text(self.approved_minutes)))
             active = Credit
         if not approved or active or not employee.cto_enabled:
             return
@@ -66,7 +69,7 @@ class ZkOvertimeLine(models.Model):
             "type": "overtime", "ref": ref, "work_date": self.work_date.isoformat(),
             "kind": self.kind, "approved_minutes": self.approved_minutes,
             "status": "approved",
-        }, reason=self.decision_reason or self.env._("C1 approved overtime"))
+        }, reason=self.decision_reason or self.env._("Approved overtime"))
         mine = [entry for entry in outcome.entries if entry.ref == ref
                 and entry.type in ("earn", "cap_monthly", "cap_balance")]
         if not mine:

@@ -1,4 +1,5 @@
-from datetime import timedelta
+import calendar
+from datetime import date, timedelta
 
 from odoo import api, models
 
@@ -12,6 +13,20 @@ def hours(minutes):
     return f"{sign}{whole}:{rest:02d}"
 
 
+def month_label(month):
+    """'2026-11' as 'November 2026'."""
+    year, number = (int(part) for part in month.split("-"))
+    return f"{calendar.month_name[number]} {year}"
+
+
+def day_label(value):
+    """An ISO date (text or date) as '28 Nov 2026'; '' for none."""
+    if not value:
+        return ""
+    day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    return f"{day.day} {calendar.month_abbr[day.month]} {day.year}"
+
+
 class ReportCocCertificate(models.AbstractModel):
     """C14 Certificate of COC Earned: the figures are zk_rules.cto.reports'; this only
     renders them."""
@@ -21,9 +36,14 @@ class ReportCocCertificate(models.AbstractModel):
 
     @api.model
     def _get_report_values(self, docids, data=None):
-        employees = self.env["hr.employee"].browse(docids)
+        data = data or {}
+        # Printed from the wizard, the web client sends the options (``data``) and no ids in
+        # the URL: the employees travel in ``data`` then (an empty report otherwise).
+        ids = docids or data.get("employee_ids") \
+            or (data.get("context") or {}).get("active_ids") or []
+        employees = self.env["hr.employee"].browse(ids).exists()
         employees.check_access("read")
-        month = (data or {}).get("month")
+        month = data.get("month")
         if not month:
             last = self.env.company._cto_today().replace(day=1) - timedelta(days=1)
             month = f"{last.year:04d}-{last.month:02d}"
@@ -33,4 +53,5 @@ class ReportCocCertificate(models.AbstractModel):
             lots, entries = bank._stored(employee)
             certificates[employee.id] = certificate_of_coc_earned(lots, entries, month)
         return {"doc_ids": employees.ids, "doc_model": "hr.employee", "docs": employees,
-                "month": month, "certificates": certificates, "hours": hours}
+                "month": month, "month_label": month_label(month), "certificates": certificates,
+                "hours": hours, "day": day_label}

@@ -1,1 +1,10 @@
-from . import test_credit, test_leave, test_ledger, test_operations, test_report_pdf
+from . import (
+    test_certificate,
+    test_credit,
+    test_leave,
+    test_ledger,
+    test_operations,
+    test_readable,
+    test_report_pdf,
+    test_tour_cto_certificate,
+)

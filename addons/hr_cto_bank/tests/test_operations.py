@@ -102,7 +102,7 @@ class TestOperations(CtoCase):
         self.assertEqual(kind, "html")
         self.assertIn("Certificate of COC Earned", html)
         self.assertIn(self.employee.name, html)
-        self.assertIn(f"Month of <span>{month}</span>", html)
+        self.assertIn(f"Month of <span>{month_start:%B %Y}</span>", html)
         self.assertRegex(html, r'o_coc_earned">10:00<')  # 500 + 100 minutes earned
         self.assertRegex(html, r"Not credited: monthly cap \(hours\)</td><td[^>]*>1:30<")
         wizard = self.env["hr.cto.certificate.wizard"].create({

@@ -25,8 +25,22 @@ class HrCtoCertificateWizard(models.TransientModel):
                              default=lambda self: str(self._last_month().month))
     year = fields.Integer(required=True, default=lambda self: self._last_month().year)
 
-    def action_print(self):
+    def _report_action(self):
         self.ensure_one()
-        month = f"{self.year:04d}-{int(self.month):02d}"
+        data = {"month": f"{self.year:04d}-{int(self.month):02d}",
+                # The web client puts no record ids in the report's URL when it has options:
+                # the employees must travel with them.
+                "employee_ids": self.employee_ids.ids}
         return self.env.ref("hr_cto_bank.action_report_coc_certificate").report_action(
-            self.employee_ids, data={"month": month})
+            self.employee_ids, data=data)
+
+    def action_print(self):
+        """The certificates as a PDF download."""
+        return self._report_action()
+
+    def action_preview(self):
+        """The same certificates shown in the browser (the HTML rendering of the report)."""
+        action = self._report_action()
+        if action.get("type") == "ir.actions.report":
+            action["report_type"] = "qweb-html"
+        return action

@@ -19,7 +19,7 @@ class HrCtoOpeningImport(models.TransientModel):
     file = fields.Binary("CSV file")
     filename = fields.Char()
     lines = fields.Text(help="Or paste the lines here: employee,lot,earned_date,minutes")
-    reason = fields.Char(default="C13 opening balance")
+    reason = fields.Char(default="Opening balance")
 
     def _rows(self):
         self.ensure_one()

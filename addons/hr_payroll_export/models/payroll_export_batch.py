@@ -43,6 +43,17 @@ def leave_kind(name, cto=False):
     return slug
 
 
+def period_label(start, end):
+    """1-15 Mar 2025; 26 Feb - 10 Mar 2025; 20 Dec 2024 - 5 Jan 2025."""
+    if not start or not end:
+        return ""
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}-{end.day} {end:%b %Y}"
+    if start.year == end.year:
+        return f"{start.day} {start:%b} - {end.day} {end:%b %Y}"
+    return f"{start.day} {start:%b %Y} - {end.day} {end:%b %Y}"
+
+
 def employee_code(employee):
     """The payroll key: registration number (when a module adds it), else the badge."""
     registration = employee["registration_number"] \
@@ -58,6 +69,7 @@ class PayrollExportBatch(models.Model):
     """
 
     _name = "payroll.export.batch"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _description = "Payroll Export Batch"
     _order = "period_start desc, company_id, id desc"
 
@@ -66,8 +78,8 @@ class PayrollExportBatch(models.Model):
                                  default=lambda self: self.env.company)
     period_start = fields.Date(required=True, index=True)
     period_end = fields.Date(required=True)
-    state = fields.Selection([("draft", "Draft"), ("issued", "Issued")], default="draft",
-                             required=True, readonly=True, index=True)
+    state = fields.Selection([("draft", "To issue"), ("issued", "Issued")], default="draft",
+                             required=True, readonly=True, index=True, tracking=True)
     kind = fields.Selection(KINDS, default="full", required=True, readonly=True)
     supersedes_id = fields.Many2one("payroll.export.batch", readonly=True,
                                     ondelete="restrict", index=True)
@@ -83,7 +95,7 @@ class PayrollExportBatch(models.Model):
     inputs_sha256 = fields.Char("Inputs SHA-256", readonly=True, copy=False)
     supersedes_sha256 = fields.Char("Supersedes file SHA-256", readonly=True, copy=False)
     config_json = fields.Text("Layout settings", readonly=True, copy=False)
-    row_count = fields.Integer(readonly=True, copy=False)
+    row_count = fields.Integer("Rows", readonly=True, copy=False)
     blocking_reasons = fields.Text(readonly=True, copy=False,
                                    help="Why the last attempt was refused: what to do first.")
     blocked_count = fields.Integer("Blocking days", readonly=True, copy=False)
@@ -100,8 +112,11 @@ class PayrollExportBatch(models.Model):
     @api.depends("company_id", "period_start", "period_end", "kind")
     def _compute_name(self):
         for batch in self:
-            label = f"{batch.company_id.name or ''} {batch.period_start}..{batch.period_end}"
-            batch.name = label if batch.kind == "full" else f"{label} ({batch.kind})"
+            period = period_label(batch.period_start, batch.period_end)
+            label = f"{batch.company_id.name or ''}, {period}"
+            kinds = dict(self._fields["kind"]._description_selection(self.env))
+            batch.name = label if batch.kind == "full" \
+                else f"{label} ({kinds.get(batch.kind, batch.kind)})"
 
     @api.depends("superseded_by_ids.state")
     def _compute_superseded(self):
@@ -220,8 +235,8 @@ class PayrollExportBatch(models.Model):
             orphans.extend(BlockingDay(
                 employee_code=code, employee_name=employee.name, company=company.name,
                 work_date=date.fromisoformat(day), codes=("cto_without_record",),
-                reasons=(f"CTO leave of {minutes} min on a day without a daily record: "
-                         "compute the day so that the leave is counted.",))
+                reasons=(f"CTO leave of {minutes // 60}:{minutes % 60:02d} h on a day without a "
+                         "daily record: compute the day so that the leave is counted.",))
                 for day, minutes in sorted(undated.items()))
         return bundles, records, orphans
 
@@ -379,6 +394,7 @@ class PayrollExportBatch(models.Model):
         })
         # sudo: exported days are locked by the system; they change only by audited correction.
         records.sudo().write({"locked": True})
+        self._close_officer_activities()
         self.env["zk.audit.entry"]._log(
             self, "payroll_issue", after={"sha256": batch.sha256, "kind": kind,
                                           "inputs_sha256": batch.inputs_sha256,
@@ -484,7 +500,43 @@ class PayrollExportBatch(models.Model):
                         batch._generate(raise_blocked=False)
                 except UserError as error:
                     batch._internal().write({"blocking_reasons": str(error)})
+                if batch.state == "draft":
+                    batch._schedule_officer_activities()
         return True
+
+    # ------------------------------------------------------------------ people
+    def _payroll_officers(self):
+        """The payroll officers of the batch's company (internal, active users)."""
+        self.ensure_one()
+        group = self.env.ref("hr_payroll_export.group_payroll_officer")
+        return group.users.filtered(lambda user: not user.share and user.active
+                                    and self.company_id in user.company_ids
+                                    and user != self.env.ref("base.user_root"))
+
+    def _schedule_officer_activities(self):
+        """The period closed and the batch waits for a person: a to-do for each payroll
+        officer (once), saying what is in the way."""
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        for batch in self:
+            waiting = batch.activity_ids.filtered(
+                lambda activity: activity.activity_type_id == todo).user_id
+            if batch.blocked_count:
+                note = self.env._("%(count)s days block this payroll file: resolve them (or a "
+                                  "payroll manager forces the export with a reason), then "
+                                  "issue it.", count=batch.blocked_count)
+            else:
+                note = self.env._("The pay period is closed: issue the payroll file.")
+            for user in batch._payroll_officers() - waiting:
+                batch.activity_schedule(
+                    "mail.mail_activity_data_todo", user_id=user.id, note=note,
+                    summary=self.env._("Issue the payroll file"))
+
+    def _close_officer_activities(self):
+        """The batch was issued: the officers' to-dos are done."""
+        for batch in self:
+            if batch.activity_ids:
+                batch.activity_ids.action_feedback(feedback=self.env._(
+                    "Issued by %(user)s.", user=self.env.user.name))
 
 
 def _config_dict(config):

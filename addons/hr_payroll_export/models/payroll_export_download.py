@@ -14,8 +14,9 @@ class PayrollExportDownload(models.Model):
     batch_id = fields.Many2one("payroll.export.batch", required=True, readonly=True,
                                ondelete="restrict", index=True)
     company_id = fields.Many2one(related="batch_id.company_id", store=True)
-    user_id = fields.Many2one("res.users", required=True, readonly=True, ondelete="restrict")
-    timestamp = fields.Datetime(required=True, readonly=True)
+    user_id = fields.Many2one("res.users", "Downloaded by", required=True, readonly=True,
+                              ondelete="restrict")
+    timestamp = fields.Datetime("Downloaded on", required=True, readonly=True)
     sha256 = fields.Char("File SHA-256", readonly=True)
 
     @api.model_create_multi

@@ -1,7 +1,9 @@
 from . import (
+    test_activity,
     test_batch,
     test_cron_access,
     test_download_route,
     test_engine_inputs,
     test_reliability,
+    test_tour_payroll_issue,
 )

@@ -23,7 +23,7 @@ class TestEngineInputs(PayrollCase):
         period = self.company._payroll_period_policy().period_containing(monday)
         batch = self.Batch.create({"company_id": self.company.id,
                                    "period_start": period.start, "period_end": period.end})
-        with self.assertRaisesRegex(UserError, "CTO leave of 480 min on a day without a daily"):
+        with self.assertRaisesRegex(UserError, "CTO leave of 8:00 h on a day without a daily"):
             batch.action_generate()  # the bank debited a day the engine has not computed yet
         record = self.env["zk.daily.record"].sudo()._compute_range(self.employee, monday,
                                                                    monday)

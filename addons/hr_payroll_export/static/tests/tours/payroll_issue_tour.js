@@ -1,0 +1,77 @@
+/** @odoo-module **/
+/* Journey 3: a payroll officer issues the payroll file of a closed period, downloads it and
+ * finds the download logged under their name. */
+
+import { registry } from "@web/core/registry";
+import { stepUtils } from "@web_tour/tour_service/tour_utils";
+
+registry.category("web_tour.tours").add("zk_payroll_issue", {
+    url: "/odoo",
+    steps: () => [
+        stepUtils.showAppsMenuItem(),
+        {
+            content: "Open the Employees app",
+            trigger: '.o_app[data-menu-xmlid="hr.menu_hr_root"]',
+            run: "click",
+        },
+        {
+            content: "Open the Payroll Export menu",
+            trigger: '.o_main_navbar [data-menu-xmlid="hr_payroll_export.menu_payroll_export_root"]',
+            run: "click",
+        },
+        {
+            content: "Batches",
+            trigger: '.dropdown-item[data-menu-xmlid="hr_payroll_export.menu_payroll_export_batch"]',
+            run: "click",
+        },
+        {
+            content: "The batch of 1-15 March waits to be issued",
+            trigger: ".o_data_row:contains('1-15 Mar 2025'):contains('To issue')",
+        },
+        {
+            content: "Open it",
+            trigger: ".o_data_row td[name=name]:contains('1-15 Mar 2025')",
+            run: "click",
+        },
+        {
+            content: "The officer has a to-do on it",
+            trigger: ".o-mail-Activity:contains('Issue the payroll file')",
+        },
+        {
+            content: "Issue the file",
+            trigger: ".o_form_view button[name=action_generate]",
+            run: "click",
+        },
+        {
+            content: "The batch is issued",
+            trigger: ".o_statusbar_status .o_arrow_button_current:contains('Issued')",
+        },
+        {
+            content: "Issued by the officer, with its rows",
+            trigger: ".o_field_widget[name=issued_by]:contains('Paula Santos')",
+        },
+        {
+            content: "The to-do is done",
+            trigger: ".o-mail-Chatter:not(:has(.o-mail-Activity))",
+        },
+        {
+            content: "Download the file",
+            trigger: ".o_form_view button[name=action_download]",
+            run: "click",
+        },
+        {
+            content: "Open the Payroll Export menu",
+            trigger: '.o_main_navbar [data-menu-xmlid="hr_payroll_export.menu_payroll_export_root"]',
+            run: "click",
+        },
+        {
+            content: "Downloads",
+            trigger: '.dropdown-item[data-menu-xmlid="hr_payroll_export.menu_payroll_export_download"]',
+            run: "click",
+        },
+        {
+            content: "The download is logged under the officer's name",
+            trigger: ".o_data_row:contains('Paula Santos'):contains('1-15 Mar 2025')",
+        },
+    ],
+});
