@@ -1,5 +1,6 @@
 from . import (
     common,
+    test_admin_path,
     test_attendance,
     test_attendance_build,
     test_audit,
