@@ -10,4 +10,6 @@ from . import (
     test_relay_delivery,
     test_relay_end_to_end,
     test_security,
+    test_tour_admin_setup,
+    test_tour_settings_menu,
 )

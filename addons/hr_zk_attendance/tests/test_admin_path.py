@@ -1,14 +1,17 @@
 """The administrator's path (issue 16): menus, relay and terminal forms, punch log, in words
 a person reads. Each test names the defect it would have caught."""
 
+import http.server
 import socket
+import threading
 
+import requests
 from lxml import etree
 
 from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
-from ..lib.relay_client import RelayClient, RelayError
+from ..lib.relay_client import RelayClient, RelayError, unreachable_message
 from .common import ZkCase
 
 LIBRARY_TEXT = ("HTTPConnectionPool", "HTTPSConnectionPool", "Max retries", "NewConnectionError",
@@ -30,11 +33,15 @@ class TestAdminPath(ZkCase):
         cls.admin = new_test_user(
             cls.env, "zk_path_admin",
             groups="base.group_user,hr_attendance.group_hr_attendance_manager")
+        # The Odoo administrator: Settings (res.config.settings) is theirs.
+        cls.system = new_test_user(
+            cls.env, "zk_path_system",
+            groups="base.group_system,hr_attendance.group_hr_attendance_manager")
 
     # ------------------------------------------------------------------ journey 5
     def test_settings_reachable_from_attendances_configuration(self):
         """Configuration turned into a dropdown without Settings once ZKTeco items came."""
-        menus = self.env["ir.ui.menu"].with_user(self.admin).load_menus(debug=False)
+        menus = self.env["ir.ui.menu"].with_user(self.system).load_menus(debug=False)
         config = self.env.ref("hr_attendance.menu_hr_attendance_settings")
         settings = self.env.ref("hr_attendance.action_hr_attendance_settings")
         children = [menus[child] for child in menus[config.id]["children"]]
@@ -61,11 +68,10 @@ class TestAdminPath(ZkCase):
         self.assertEqual(len(notes), 1)
 
     def test_scheduled_import_keeps_the_readable_reason(self):
-        self.relay.write({"url": "http://relay-that-does-not-exist.invalid:8443",
-                          "public_key": False})
+        self.relay.write({"url": f"http://localhost:{closed_port()}", "public_key": False})
         self.env["zk.relay"]._cron_pull()
-        self.assertIn("the name relay-that-does-not-exist.invalid was not found",
-                      self.relay.last_error)
+        self.assertIn("connection refused", self.relay.last_error)
+        self.assertEqual(self.relay.pull_failures, 1)
         for text in LIBRARY_TEXT:
             self.assertNotIn(text, self.relay.last_error)
 
@@ -77,10 +83,45 @@ class TestAdminPath(ZkCase):
             with self.assertRaises(RelayError) as silent:
                 RelayClient(f"http://127.0.0.1:{port}", "t", timeout=0.3).health()
             self.assertIn("did not answer within", str(silent.exception))
-        refused = closed_port()
-        with self.assertRaises(RelayError) as bad_url:
-            RelayClient(f"127.0.0.1:{refused}", "t").health()
-        self.assertIn("is not usable", str(bad_url.exception))
+        # A plain-HTTP server spoken to in HTTPS: the TLS handshake fails.
+        server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            with self.assertRaises(RelayError) as tls:
+                RelayClient(f"https://127.0.0.1:{server.server_address[1]}", "t").health()
+        finally:
+            server.shutdown()
+            server.server_close()
+        self.assertIn("the secure (TLS) connection failed", str(tls.exception))
+        self.assertIn("write the URL with http://", str(tls.exception))
+
+    def test_causes_outside_this_machine_are_named(self):
+        """Odoo's tests allow no request beyond localhost: these causes are read from the
+        exception chain requests/urllib3 build (their text as seen on a real server)."""
+        base = "https://relay.branch.example:8443"
+        dns = requests.ConnectionError(OSError(
+            "HTTPSConnectionPool(host='relay.branch.example', port=8443): Max retries "
+            "exceeded (Caused by NewConnectionError('<urllib3.connection.HTTPSConnection>: "
+            "Failed to establish a new connection: [Errno -2] Name or service not known'))"))
+        certificate = requests.exceptions.SSLError(OSError(
+            "HTTPSConnectionPool(host='relay.branch.example', port=8443): Max retries "
+            "exceeded (Caused by SSLError(SSLCertVerificationError(1, '[SSL: "
+            "CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired "
+            "(_ssl.c:1006)')))"))
+        connect = requests.exceptions.ConnectTimeout(OSError("timed out"))
+        self.assertEqual(
+            unreachable_message(base, dns, 20),
+            "Cannot reach the relay at https://relay.branch.example:8443: the name "
+            "relay.branch.example was not found. Check the spelling of the URL, and that the "
+            "Odoo server can resolve this name (DNS).")
+        self.assertIn("TLS certificate problem (certificate has expired). Check that the "
+                      "relay's certificate is valid, not expired and made for "
+                      "relay.branch.example", unreachable_message(base, certificate, 20))
+        self.assertIn("timed out after 20 s while connecting",
+                      unreachable_message(base, connect, 20))
+        self.assertIn("is not usable", unreachable_message(
+            "relay:8443", requests.exceptions.InvalidSchema("No connection adapters"), 20))
 
     # ------------------------------------------------------------------ punch log
     def test_utc_heading_shows_utc(self):
@@ -130,10 +171,12 @@ class TestAdminPath(ZkCase):
                 visible = [n for n in arch.iter("field") if n.get("name") == name
                            and n.get("invisible") not in ("1", "True")]
                 self.assertFalse(visible, f"{model}.{name} shown outside debug mode")
-        self.admin.groups_id += self.env.ref("base.group_no_one")
-        arch = self.env["zk.relay"].with_user(self.admin).get_views(
-            [(False, "form")])["views"]["form"]["arch"]
-        self.assertIn('name="store_id"', arch)
+        # They are on the Technical page, which debug mode shows.
+        for xmlid in ("zk_relay_view_form", "zk_punch_view_form"):
+            arch = etree.fromstring(self.env.ref(f"hr_zk_attendance.{xmlid}").arch)
+            page = arch.xpath("//page[@name='technical']")
+            self.assertEqual(page[0].get("groups"), "base.group_no_one")
+        self.assertTrue(page[0].xpath(".//field[@name='fingerprint']"))
 
     # ------------------------------------------------------------------ enrolment dialog
     def test_enrolment_command_uses_the_form_url(self):
