@@ -59,7 +59,8 @@ class ZkPunch(models.Model):
     fingerprint = fields.Char(required=True, readonly=True, index=False,
                               help="SHA-256 of serial, PIN and local time: the punch's "
                               "identity, stored once whatever path brought it.")
-    device_id = fields.Many2one("zk.device", readonly=True, index=True, ondelete="restrict")
+    device_id = fields.Many2one("zk.device", string="Terminal", readonly=True, index=True,
+                                ondelete="restrict")
     relay_id = fields.Many2one("zk.relay", readonly=True, index=True, ondelete="restrict")
     relay_event_id = fields.Integer(readonly=True, string="Relay event id")
     page_id = fields.Many2one("zk.relay.page", readonly=True, index="btree_not_null",
@@ -93,7 +94,7 @@ class ZkPunch(models.Model):
     received_at = fields.Datetime(readonly=True)
     employee_id = fields.Many2one("hr.employee", readonly=True, index=True)
     state = fields.Selection(STATES, default="new", required=True, readonly=True, index=True)
-    state_reason = fields.Char(readonly=True)
+    state_reason = fields.Char(string="Reason", readonly=True)
     attendance_id = fields.Many2one("hr.attendance", readonly=True, ondelete="set null",
                                     index="btree_not_null")
     pairing_pending = fields.Boolean(readonly=True, index=True,
@@ -247,7 +248,8 @@ class ZkPunch(models.Model):
                 state, reason = "review", self.env._("Dated long ago: is the terminal clock right?")
             elif not employee:
                 state, reason = "unmapped", self.env._(
-                    "PIN %(pin)s is not mapped to an employee on %(terminal)s.",
+                    "PIN %(pin)s is not mapped to an employee on %(terminal)s: map it under "
+                    "Biometric users, then Re-process.",
                     pin=punch.pin, terminal=punch.device_id.display_name)
             rows.append((punch.id, state, reason, employee))
         self._write_outcomes(rows)

@@ -9,6 +9,7 @@ from . import (
     test_punch_import,
     test_relay_delivery,
     test_relay_end_to_end,
+    test_relay_terminals,
     test_security,
     test_tour_admin_setup,
     test_tour_settings_menu,

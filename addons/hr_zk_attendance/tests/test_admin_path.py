@@ -8,6 +8,7 @@ import threading
 import requests
 from lxml import etree
 
+from odoo.exceptions import ValidationError
 from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
@@ -227,3 +228,17 @@ class TestAdminPath(ZkCase):
             action = self.env.ref(f"hr_zk_attendance.{xmlid}")
             self.assertIn("o_view_nocontent_smiling_face", action.help, xmlid)
             self.assertGreater(action.help.count("<p"), 1, f"{xmlid}: says what to do")
+
+    # ------------------------------------------------------------------ settings
+    def test_import_checks_are_settings(self):
+        """The status codes and clock limits were system parameters only."""
+        Settings = self.env["res.config.settings"].with_user(self.system)
+        Settings.create({"zk_status_codes": "0,1,4,5", "zk_future_hours": 6}).execute()
+        params = self.env["ir.config_parameter"].sudo()
+        self.assertEqual(params.get_param("hr_zk_attendance.status_codes"), "0,1,4,5")
+        self.assertEqual(params.get_param("hr_zk_attendance.future_hours"), "6")
+        self.import_events([self.event(1, "0042", f"{self.today} 12:00:00", status=2)])
+        punch = self.env["zk.punch"].search([("serial", "=", self.device.serial)])
+        self.assertEqual(punch.state, "review")
+        with self.assertRaises(ValidationError):
+            Settings.create({"zk_status_codes": "in,out"})

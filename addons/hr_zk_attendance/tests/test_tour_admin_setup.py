@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .relay_process import RelayProcess, relay_command
+from .test_admin_path import closed_port
 from .screens import save_screens
 
 SERIAL = "CQZ7231460123"
@@ -89,7 +90,15 @@ class TestTourAdminSetup(HttpCase):
         self.assertEqual(punches.filtered(lambda p: p.pin == "0099").state, "unmapped")
         self.assertEqual(relay.cursor, self.relay_proc.last_event_id())
 
+        # A relay that is down, as its form shows it.
+        down = self.env["zk.relay"].create({"name": "Branch Davao",
+                                            "url": f"http://127.0.0.1:{closed_port()}"})
+        message = down.action_test_connection()["params"]["message"]
+        self.assertIn("connection refused", message)
+        self.env.flush_all()
         save_screens(self, "zk_setup_admin", [
+            (f"/odoo/action-hr_zk_attendance.zk_relay_action/{down.id}",
+             ".o_form_view .alert-danger", "screenshot_relay_down.png"),
             ("/odoo/action-hr_zk_attendance.zk_relay_action", ".o_list_view .o_data_row",
              "screenshot_relays.png"),
             (relay_form, ".o_form_view .o-mail-Chatter", "screenshot_relay_form.png"),

@@ -1,5 +1,7 @@
 from odoo.tests import HttpCase, new_test_user, tagged
 
+from .screens import save_screens
+
 
 @tagged("post_install", "-at_install")
 class TestTourSettingsMenu(HttpCase):
@@ -14,3 +16,6 @@ class TestTourSettingsMenu(HttpCase):
         menu = self.env.ref("hr_zk_attendance.menu_zk_settings")
         self.assertEqual(menu.parent_id, self.env.ref("hr_attendance.menu_hr_attendance_settings"))
         self.assertEqual(menu.action, self.env.ref("hr_attendance.action_hr_attendance_settings"))
+        save_screens(self, "zk_settings_admin", [
+            ("/odoo/action-hr_attendance.action_hr_attendance_settings",
+             ".o_setting_container h2", "screenshot_settings.png")])
