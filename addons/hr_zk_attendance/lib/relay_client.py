@@ -23,7 +23,7 @@ class RelayStoreChanged(RelayError):
     """The relay answered with another store identity than the one acknowledged against."""
 
 
-CHECK_RUNNING = ("Check that the relay is running (`zk-relay serve`, or its service), that the "
+CHECK_RUNNING = ("Check that the relay is running (zk-relay serve, or its service), that the "
                  "URL's host and port are the ones it listens on, and that no firewall "
                  "between Odoo and the relay blocks them.")
 
@@ -113,7 +113,7 @@ class RelayClient:
         if response.status_code == 401:
             raise RelayError(f"The relay at {self.base} refused Odoo's token. Enrol the relay "
                              "again (Enrolment code), or create a token on the relay with "
-                             "`zk-relay token create NAME` and paste it on the relay's form.")
+                             "\"zk-relay token create NAME\" and paste it on the relay's form.")
         if response.status_code == 409:
             raise RelayStoreChanged(self._message(response) or "The relay's store changed.")
         if response.status_code == 404:
@@ -124,7 +124,7 @@ class RelayClient:
             detail = self._message(response)
             raise RelayError(f"The relay at {self.base} could not do it (HTTP "
                              f"{response.status_code})" + (f": {detail}." if detail else ".")
-                             + " Its log (`zk-relay` service) says more.")
+                             + " Its log (the zk-relay service) says more.")
         try:
             payload = response.json()
         except ValueError as exc:
