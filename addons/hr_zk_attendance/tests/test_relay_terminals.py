@@ -61,9 +61,10 @@ class TestRelayTerminals(HttpCase):
         knocking = self.env["zk.device"].search([("serial", "=", "KNOCK00007")])
         self.assertEqual(knocking.state, "discovered")
 
-        # A second refresh finds nothing new and says so.
+        # A second refresh finds nothing new: the two registered terminals are updated (the
+        # knocking serial still waits on both sides).
         message = self.relay.action_sync_devices()["params"]["message"]
-        self.assertEqual(message, "1 updated.")
+        self.assertEqual(message, "2 updated.")
 
         self.env["zk.device.user"].create({"device_id": warehouse.id, "pin": "31",
                                            "employee_id": self.employee.id})

@@ -5,8 +5,8 @@ from datetime import date, timedelta
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .relay_process import RelayProcess, relay_command
-from .test_admin_path import closed_port
 from .screens import save_screens
+from .test_admin_path import closed_port
 
 SERIAL = "CQZ7231460123"
 
