@@ -27,28 +27,32 @@ class ZkDevice(models.Model):
     """A ZKTeco terminal: reached through a relay (ADMS push) or polled directly (pyzk)."""
 
     _name = "zk.device"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _description = "ZKTeco Terminal"
     _order = "name, serial"
     _rec_names_search = ["name", "serial"]
 
-    serial = fields.Char(required=True, copy=False, help="Serial number (SN) of the terminal.")
-    name = fields.Char(help="A name people recognise, e.g. 'Main entrance'.")
+    serial = fields.Char(required=True, copy=False, tracking=True,
+                         help="Serial number (SN) of the terminal.")
+    name = fields.Char(tracking=True, help="A name people recognise, e.g. 'Main entrance'.")
     timezone = fields.Selection(
-        _tz_get, required=True, default=lambda s: s.env.user.tz or "UTC",
+        _tz_get, required=True, default=lambda s: s.env.user.tz or "UTC", tracking=True,
         help="IANA zone of the terminal's clock; its punches are local times in this zone.",
     )
-    active = fields.Boolean(default=True)
+    active = fields.Boolean(default=True, tracking=True)
     state = fields.Selection(
-        [("discovered", "Discovered"), ("active", "Active")], default="active", required=True,
-        help="Discovered: the serial knocked at a relay and waits for approval.",
+        [("discovered", "Waiting for approval"), ("active", "Active")], default="active",
+        required=True, tracking=True,
+        help="Waiting for approval: the relay knows this serial (it knocked, or it was added "
+        "on the relay) and Odoo does not import its punches until it is approved.",
     )
     company_id = fields.Many2one("res.company", required=True, default=lambda s: s.env.company)
     work_location_id = fields.Many2one("hr.work.location", string="Branch / work location")
     connection = fields.Selection(
         [("relay", "Through a relay (ADMS push)"), ("direct", "Polled directly (pyzk)")],
-        default="relay", required=True,
+        default="relay", required=True, tracking=True,
     )
-    relay_id = fields.Many2one("zk.relay", ondelete="restrict", index=True)
+    relay_id = fields.Many2one("zk.relay", ondelete="restrict", index=True, tracking=True)
     address = fields.Char(help="IP address or host name, for terminals polled directly.")
     port = fields.Integer(default=4370)
     poll_password = fields.Integer(
@@ -64,7 +68,7 @@ class ZkDevice(models.Model):
     user_count = fields.Integer(readonly=True, string="Users")
     fingerprint_count = fields.Integer(readonly=True, string="Fingerprints")
     attlog_count = fields.Integer(readonly=True, string="Attendance records")
-    relay_sync_error = fields.Char(readonly=True,
+    relay_sync_error = fields.Char(readonly=True, tracking=True,
                                    help="Why the terminal could not be registered on its relay.")
     health = fields.Selection(
         [("pending", "Waiting for approval"), ("unknown", "Never seen"), ("ok", "Online"),
@@ -158,9 +162,30 @@ class ZkDevice(models.Model):
         return True
 
     def action_approve(self):
-        """Approve discovered serials: they become active terminals registered on the relay."""
-        self.filtered(lambda d: d.state == "discovered").write({"state": "active"})
+        """Approve discovered serials: they become active terminals registered on the relay.
+
+        Punches the relay already delivered for them (kept for review, or stored before the
+        terminal existed in Odoo) are linked to the terminal and processed again.
+        """
+        todo = self.filtered(lambda d: d.state == "discovered")
+        todo.write({"state": "active"})
+        for device in todo:
+            device.message_post(body=self.env._("Terminal approved: its punches are imported."),
+                                subtype_xmlid="mail.mt_note")
+        todo._adopt_punches()
         return True
+
+    def _adopt_punches(self):
+        """Link the punches stored under these serials and process those still waiting."""
+        Punch = self.env["zk.punch"]
+        for device in self:
+            waiting = Punch.search([("serial", "=", device.serial), ("state", "!=", "done"),
+                                    "|", ("device_id", "=", False),
+                                    ("device_id", "=", device.id)])
+            orphans = waiting.filtered(lambda p: not p.device_id)
+            if orphans:
+                orphans._link_device(device)
+            waiting._process()
 
     # ------------------------------------------------------------------ direct polling
     @api.model
@@ -224,14 +249,36 @@ class ZkDevice(models.Model):
 
     @api.model
     def _merge_relay_listing(self, relay, listing):
-        """Apply a relay's /devices answer: refresh known terminals, add discovered ones."""
+        """Apply a relay's /devices answer: refresh known terminals, add the others.
+
+        A terminal the relay knows and Odoo does not (registered on the relay with
+        `zk-relay device add`, or an unknown serial that knocked) is created waiting for
+        approval, with the zone and name the relay has: Odoo imports a terminal's punches
+        only once a person approved it. Returns {"new": [serials], "updated": count,
+        "unknown_to_relay": [serials of this relay's active terminals the relay lacks]}.
+        """
+        registered = listing.get("devices", [])
+        knocking = listing.get("pending", [])
         known = {d.serial: d for d in self.with_context(active_test=False).search(
-            [("serial", "in", [d["serial"] for d in listing.get("devices", [])]
-              + [p["serial"] for p in listing.get("pending", [])])])}
-        for entry in listing.get("devices", []):
+            [("serial", "in", [d["serial"] for d in registered]
+              + [p["serial"] for p in knocking])])}
+        default_tz = relay.company_id.partner_id.tz or self.env.user.tz or "UTC"
+        zones = {zone for zone, _label in _tz_get(self)}
+        summary = {"new": [], "updated": 0, "unknown_to_relay": []}
+        for entry in registered:
             device = known.get(entry["serial"])
             if not device:
+                device = self.create({
+                    "serial": entry["serial"], "state": "discovered", "relay_id": relay.id,
+                    "name": entry.get("name") or False, "company_id": relay.company_id.id,
+                    "timezone": entry.get("timezone") if entry.get("timezone") in zones
+                    else default_tz,
+                    "last_seen": _parse_instant(entry.get("last_seen")),
+                })
+                known[device.serial] = device
+                summary["new"].append(device.serial)
                 continue
+            summary["updated"] += 1
             info = entry.get("info") or {}
             vals = {
                 "last_seen": _parse_instant(entry.get("last_seen")),
@@ -241,18 +288,25 @@ class ZkDevice(models.Model):
                 "attlog_count": _int(info.get("attlogs"), device.attlog_count),
             }
             device.with_context(zk_from_relay=True).write(vals)
-        for entry in listing.get("pending", []):
+        for entry in knocking:
             if entry["serial"] in known:
                 continue
-            self.create({
+            device = self.create({
                 "serial": entry["serial"],
                 "state": "discovered",
                 "relay_id": relay.id,
                 "company_id": relay.company_id.id,
-                "timezone": relay.company_id.partner_id.tz or self.env.user.tz or "UTC",
+                "timezone": default_tz,
                 "last_seen": _parse_instant(entry.get("last_seen")),
             })
-        return True
+            known[device.serial] = device
+            summary["new"].append(device.serial)
+        on_relay = {d["serial"] for d in registered}
+        summary["unknown_to_relay"] = sorted(
+            relay.device_ids.filtered(
+                lambda d: d.state == "active" and d.connection == "relay"
+                and d.serial not in on_relay).mapped("serial"))
+        return summary
 
 
 def _int(value, default):

@@ -16,6 +16,25 @@ DEFAULT_STATUS_CODES = "0,1,2,3,4,5,255"
 DEFAULT_FUTURE_HOURS = 24
 DEFAULT_PAST_DAYS = 400
 
+# Attendance state keys (adms-protocol.md 5.1) and verify modes (5.2, PUSH appendix 7).
+STATUS_NAMES = {
+    0: "Check-in", 1: "Check-out", 2: "Break out", 3: "Break in", 4: "Overtime in",
+    5: "Overtime out", 255: "No state key",
+}
+VERIFY_NAMES = {
+    0: "Any", 1: "Fingerprint", 2: "User ID", 3: "Password", 4: "Card",
+    5: "Fingerprint or password", 6: "Fingerprint or card", 7: "Card or password",
+    8: "User ID and fingerprint", 9: "Fingerprint and password", 10: "Card and fingerprint",
+    11: "Card and password", 12: "Fingerprint, password and card",
+    13: "User ID, fingerprint and password", 14: "User ID or card, and fingerprint",
+    15: "Face", 16: "Face and fingerprint", 17: "Face and password", 18: "Face and card",
+    19: "Face, fingerprint and card", 20: "Face, fingerprint and password",
+    21: "Finger vein", 22: "Finger vein and password", 23: "Finger vein and card",
+    24: "Finger vein, password and card", 25: "Palm", 26: "Palm and card",
+    27: "Palm and face", 28: "Palm and fingerprint", 29: "Palm, fingerprint and face",
+    200: "Other",
+}
+
 STATES = [
     ("new", "New"),
     ("unmapped", "Unknown PIN"),
@@ -35,10 +54,13 @@ class ZkPunch(models.Model):
     _name = "zk.punch"
     _description = "Terminal Punch"
     _order = "timestamp_utc desc, id desc"
-    _rec_name = "fingerprint"
+    _rec_names_search = ["pin", "employee_id", "serial", "local_time"]
 
-    fingerprint = fields.Char(required=True, readonly=True, index=False)
-    device_id = fields.Many2one("zk.device", readonly=True, index=True, ondelete="restrict")
+    fingerprint = fields.Char(required=True, readonly=True, index=False,
+                              help="SHA-256 of serial, PIN and local time: the punch's "
+                              "identity, stored once whatever path brought it.")
+    device_id = fields.Many2one("zk.device", string="Terminal", readonly=True, index=True,
+                                ondelete="restrict")
     relay_id = fields.Many2one("zk.relay", readonly=True, index=True, ondelete="restrict")
     relay_event_id = fields.Integer(readonly=True, string="Relay event id")
     page_id = fields.Many2one("zk.relay.page", readonly=True, index="btree_not_null",
@@ -50,25 +72,54 @@ class ZkPunch(models.Model):
     company_id = fields.Many2one("res.company", readonly=True, index=True)
     serial = fields.Char(required=True, readonly=True)
     pin = fields.Char(string="PIN", required=True, readonly=True, index=True)
-    local_time = fields.Char(required=True, readonly=True,
-                             help="Device-local wall-clock time, exactly as the terminal sent it.")
-    timezone = fields.Char(required=True, readonly=True, help="IANA zone of the terminal.")
-    timestamp_utc = fields.Datetime(string="Instant (UTC)", readonly=True,
-                                    help="Derived from local time and zone (E0.3).")
-    status = fields.Integer(readonly=True, help="Attendance state key: 0 in, 1 out, 2 break "
-                            "out, 3 break in, 4 overtime in, 5 overtime out, 255 none.")
-    verify = fields.Integer(readonly=True)
+    local_time = fields.Char(string="Terminal time", required=True, readonly=True,
+                             help="The terminal's wall-clock time, exactly as it sent it, in "
+                             "the terminal's time zone.")
+    timezone = fields.Char(string="Terminal zone", required=True, readonly=True,
+                           help="IANA zone of the terminal.")
+    timestamp_utc = fields.Datetime(string="Time (your zone)", readonly=True,
+                                    help="The punch's instant, shown in your own time zone "
+                                    "(derived from the terminal time and zone).")
+    utc_text = fields.Char(string="Instant (UTC)", compute="_compute_utc_text",
+                           help="The punch's instant in UTC, for support.")
+    status = fields.Integer(string="Status code", readonly=True,
+                            help="Attendance state key as the terminal sent it: 0 in, 1 out, "
+                            "2 break out, 3 break in, 4 overtime in, 5 overtime out, 255 none.")
+    status_label = fields.Char(string="Status", compute="_compute_labels",
+                               help="The key the person pressed, with the terminal's code.")
+    verify = fields.Integer(string="Verify code", readonly=True)
+    verify_label = fields.Char(string="Verified by", compute="_compute_labels",
+                               help="How the terminal recognised the person, with its code.")
     workcode = fields.Char(readonly=True)
     received_at = fields.Datetime(readonly=True)
     employee_id = fields.Many2one("hr.employee", readonly=True, index=True)
     state = fields.Selection(STATES, default="new", required=True, readonly=True, index=True)
-    state_reason = fields.Char(readonly=True)
+    state_reason = fields.Char(string="Reason", readonly=True)
     attendance_id = fields.Many2one("hr.attendance", readonly=True, ondelete="set null",
                                     index="btree_not_null")
     pairing_pending = fields.Boolean(readonly=True, index=True,
                                      help="Processed, waiting to be paired into attendances.")
     record_pending = fields.Boolean(readonly=True, index=True,
                                     help="Its day's record is to be computed again.")
+
+    @api.depends("status", "verify")
+    def _compute_labels(self):
+        for punch in self:
+            punch.status_label = _code_label(punch.status, STATUS_NAMES, self.env._("Status"))
+            punch.verify_label = _code_label(punch.verify, VERIFY_NAMES, self.env._("Mode"))
+
+    @api.depends("timestamp_utc")
+    def _compute_utc_text(self):
+        for punch in self:
+            punch.utc_text = (punch.timestamp_utc.strftime("%Y-%m-%d %H:%M:%S UTC")
+                              if punch.timestamp_utc else False)
+
+    @api.depends("employee_id", "pin", "local_time", "device_id", "serial")
+    def _compute_display_name(self):
+        for punch in self:
+            who = punch.employee_id.name or self.env._("PIN %s", punch.pin)
+            where = punch.device_id.display_name or punch.serial
+            punch.display_name = f"{who}, {(punch.local_time or '')[:16]}, {where}"
 
     def init(self):
         # The database, not Python, guarantees a punch is stored once (architecture.md).
@@ -181,8 +232,9 @@ class ZkPunch(models.Model):
         for punch in self:
             state, reason, employee = "done", None, mapping.get((punch.device_id.id, punch.pin))
             if not punch.device_id:
-                state, reason = "review", self.env._("Terminal %s is not configured in Odoo.",
-                                                     punch.serial)
+                state, reason = "review", self.env._(
+                    "Terminal %s is not in Odoo yet: press Refresh terminals on its relay, "
+                    "approve the terminal, and its punches are processed.", punch.serial)
             elif punch.device_id.state != "active":
                 state, reason = "review", self.env._(
                     "Terminal %s is waiting for approval.", punch.serial)
@@ -196,7 +248,8 @@ class ZkPunch(models.Model):
                 state, reason = "review", self.env._("Dated long ago: is the terminal clock right?")
             elif not employee:
                 state, reason = "unmapped", self.env._(
-                    "PIN %(pin)s is not mapped to an employee on %(terminal)s.",
+                    "PIN %(pin)s is not mapped to an employee on %(terminal)s: map it under "
+                    "Biometric users, then Re-process.",
                     pin=punch.pin, terminal=punch.device_id.display_name)
             rows.append((punch.id, state, reason, employee))
         self._write_outcomes(rows)
@@ -230,11 +283,23 @@ class ZkPunch(models.Model):
         ])
         return {(line.device_id.id, line.pin): line.employee_id for line in lines}
 
+    def _link_device(self, device):
+        """Punches stored before their terminal existed in Odoo now belong to it."""
+        self.write({"device_id": device.id, "company_id": device.company_id.id})
+
     def action_reprocess(self):
         """One-click re-processing of punches kept for review or with an unknown PIN."""
         todo = self.filtered(lambda p: p.state != "done")
         todo._process()
         return True
+
+
+def _code_label(code, names, unknown):
+    """'Check-in (0)': the name a person reads, the raw code beside it for support."""
+    if code is None or code is False:
+        return False
+    name = names.get(code)
+    return f"{name} ({code})" if name else f"{unknown} {code}"
 
 
 def _naive_utc(text):

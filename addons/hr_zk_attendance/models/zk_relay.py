@@ -32,6 +32,8 @@ STALE_MINUTES = 30
 PULL_BACKOFF_BASE_SECONDS = 60
 PULL_BACKOFF_CAP_SECONDS = 3600
 ENROL_CODE_HOURS = 24
+# "Import now" takes this many pages in the person's request; the scheduled import the rest.
+PULL_NOW_PAGES = 5
 DELIVERY_PATH = "/zk/relay/push"
 
 
@@ -47,12 +49,13 @@ class ZkRelay(models.Model):
     """A branch relay Odoo pulls punches from (architecture.md: Odoo owns the cursor)."""
 
     _name = "zk.relay"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _description = "ZKTeco Relay"
     _order = "name"
 
-    name = fields.Char(required=True)
+    name = fields.Char(required=True, tracking=True)
     url = fields.Char(
-        string="URL",
+        string="URL", tracking=True,
         help="Base address of the relay's API, e.g. https://branch-1.example.com:8443. "
         "Needed to pull; a relay that pushes from behind a router may have none.",
     )
@@ -64,7 +67,7 @@ class ZkRelay(models.Model):
     delivery_mode = fields.Selection(
         [("pull", "Pull: Odoo fetches from the relay"),
          ("push", "Push: the relay sends to Odoo")],
-        default="pull", required=True,
+        default="pull", required=True, tracking=True,
         help="Push when Odoo cannot reach the relay (cloud Odoo, relay behind a branch "
         "router). Both end in the same import: switching loses and doubles nothing.",
     )
@@ -77,7 +80,8 @@ class ZkRelay(models.Model):
     link_state = fields.Selection(
         [("manual", "Set up by hand"), ("waiting", "Waiting for enrolment"),
          ("enrolled", "Enrolled"), ("revoked", "Revoked")],
-        default="manual", required=True, readonly=True, copy=False)
+        default="manual", required=True, readonly=True, copy=False, tracking=True,
+        string="Enrolment")
     enrol_code_hash = fields.Char(groups="base.group_system", copy=False)
     enrol_code_expires_at = fields.Datetime(readonly=True, copy=False)
     enrolled_at = fields.Datetime(readonly=True, copy=False)
@@ -108,8 +112,9 @@ class ZkRelay(models.Model):
     rate_window_start = fields.Datetime(readonly=True, copy=False)
     rate_window_count = fields.Integer(readonly=True, copy=False)
     page_ids = fields.One2many("zk.relay.page", "relay_id", string="Pages")
-    active = fields.Boolean(default=True)
-    company_id = fields.Many2one("res.company", required=True, default=lambda s: s.env.company)
+    active = fields.Boolean(default=True, tracking=True)
+    company_id = fields.Many2one("res.company", required=True, default=lambda s: s.env.company,
+                                 tracking=True)
     page_size = fields.Integer(default=1000, help="Events fetched per page (at most 5000).")
     device_ids = fields.One2many("zk.device", "relay_id", string="Terminals")
     device_count = fields.Integer(compute="_compute_device_count")
@@ -194,6 +199,21 @@ class ZkRelay(models.Model):
         # officers' actions must be able to use it without seeing it.
         return RelayClient(self.url, self.sudo().token)
 
+    # ------------------------------------------------------------------ errors
+    def _set_error(self, message):
+        """Keep what went wrong on the relay; the chatter tells when it starts or changes."""
+        for relay in self:
+            if relay.last_error != message:
+                relay.message_post(body=message, subtype_xmlid="mail.mt_note")
+        self.write({"last_error": message})
+
+    def _clear_error(self):
+        """The relay answered: say so in the chatter once, after a problem."""
+        for relay in self.filtered("last_error"):
+            relay.message_post(body=self.env._("The relay answers again."),
+                               subtype_xmlid="mail.mt_note")
+        self.filtered("last_error").write({"last_error": False})
+
     # ------------------------------------------------------------------ actions
     def action_test_connection(self):
         self.ensure_one()
@@ -201,30 +221,76 @@ class ZkRelay(models.Model):
             health = self._client().health()
             listing = self._client().devices()
         except RelayError as exc:
+            self._set_error(str(exc))
             return self._notify(self.env._("Connection failed"), str(exc), "danger")
+        # Reachable now: the next scheduled import need not wait out an earlier backoff.
+        self.write({"pull_failures": 0, "next_pull_at": False})
+        self._clear_error()
+        self.env["zk.device"]._merge_relay_listing(self, listing)
         terminals = len(listing.get("devices", []))
         pending = len(listing.get("pending", []))
         message = self.env._(
-            "Relay reached (version %(version)s, store %(store)s): %(terminals)s terminal(s), "
-            "%(pending)s waiting for approval. The token is accepted.",
-            version=health.get("version", "?"), store=listing.get("store_id", "?"),
-            terminals=terminals, pending=pending,
+            "Relay reached (version %(version)s): %(terminals)s terminal(s) registered, "
+            "%(pending)s unknown serial(s) knocking. The token is accepted.",
+            version=health.get("version", "?"), terminals=terminals, pending=pending,
         )
         return self._notify(self.env._("Connection OK"), message, "success")
 
     def action_pull_now(self):
-        """Start the scheduled import now; it runs page by page in the background."""
-        self.env.ref("hr_zk_attendance.ir_cron_zk_pull_relays")._trigger()
-        return self._notify(self.env._("Import started"),
-                            self.env._("Punches are imported page by page in the background."),
-                            "info")
+        """Import now, in this request, a few pages; the scheduled import does the rest."""
+        self.ensure_one()
+        created = duplicates = 0
+        has_more = True
+        self.write({"next_pull_at": False})
+        for _page in range(PULL_NOW_PAGES):
+            self.write({"last_pull_imported": 0, "last_pull_duplicates": 0})
+            try:
+                with self.env.cr.savepoint():
+                    has_more, ack_to = self._pull_page()
+            except (psycopg2.Error, UserError, ValidationError, ValueError, KeyError) as exc:
+                # As in the scheduled import: the page is rolled back, it comes again.
+                _logger.exception("zk relay %s: import failed", self.name)
+                self._pull_failed(self.env._("Import failed: %s", exc))
+                has_more, ack_to = False, None
+            if ack_to:
+                self._ack_after_commit(self.store_id, ack_to)
+            created += self.last_pull_imported
+            duplicates += self.last_pull_duplicates
+            if self.last_error or not has_more:
+                break
+        if has_more:
+            self.env.ref("hr_zk_attendance.ir_cron_zk_pull_relays")._trigger()
+        if self.last_error:
+            return self._notify(self.env._("Import failed"), self.last_error, "danger")
+        message = self.env._("%(created)s new punch(es) imported, %(dup)s already known.",
+                             created=created, dup=duplicates)
+        if has_more:
+            message += " " + self.env._("More are waiting: they come in the background.")
+        return self._notify(self.env._("Import done"), message, "success")
 
     def action_sync_devices(self):
-        for relay in self:
-            relay._sync_devices()
-        return self._notify(self.env._("Terminals refreshed"),
-                            self.env._("Last seen, firmware and counts were read from the relay."),
-                            "success")
+        self.ensure_one()
+        summary = self._sync_devices()
+        if summary is False:
+            return self._notify(self.env._("Terminals not refreshed"), self.last_error,
+                                "danger")
+        parts = []
+        if summary["new"]:
+            parts.append(self.env._("%(count)s new terminal(s) waiting for approval: "
+                                    "%(serials)s", count=len(summary["new"]),
+                                    serials=", ".join(summary["new"])))
+        if summary["updated"]:
+            parts.append(self.env._("%s updated", summary["updated"]))
+        if summary["unknown_to_relay"]:
+            parts.append(self.env._(
+                "not on the relay (Register on relay on their form): %s",
+                ", ".join(summary["unknown_to_relay"])))
+        if not parts:
+            parts.append(self.env._("The relay knows no terminal yet. Add one in Odoo "
+                                    "(Terminals), or on the relay with `zk-relay device "
+                                    "add`, or let a terminal knock at the relay."))
+        kind = "warning" if summary["new"] or summary["unknown_to_relay"] else "success"
+        return self._notify(self.env._("Terminals refreshed"), "; ".join(parts) + ".", kind)
 
     def action_view_devices(self):
         self.ensure_one()
@@ -252,15 +318,18 @@ class ZkRelay(models.Model):
 
     # ------------------------------------------------------------------ terminals
     def _sync_devices(self):
-        """Read the relay's terminal list: refresh terminals, record discovered serials."""
+        """Read the relay's terminal list: refresh terminals, record discovered serials.
+
+        Returns the summary of zk.device._merge_relay_listing, or False when the relay
+        could not be read (the reason is kept in last_error).
+        """
         self.ensure_one()
         try:
             listing = self._client().devices()
         except RelayError as exc:
-            self.last_error = str(exc)
+            self._set_error(str(exc))
             return False
-        self.env["zk.device"]._merge_relay_listing(self, listing)
-        return True
+        return self.env["zk.device"]._merge_relay_listing(self, listing)
 
     # ------------------------------------------------------------------ pull
     @api.model
@@ -301,7 +370,8 @@ class ZkRelay(models.Model):
         failures = self.pull_failures + 1
         delay = backoff_delay(failures, PULL_BACKOFF_BASE_SECONDS, PULL_BACKOFF_CAP_SECONDS,
                               uniform=uniform)
-        self.write({"last_error": message, "pull_failures": failures,
+        self._set_error(message)
+        self.write({"pull_failures": failures,
                     "next_pull_at": fields.Datetime.now() + timedelta(seconds=delay)})
 
     def _pull_page(self):
@@ -338,9 +408,9 @@ class ZkRelay(models.Model):
             self.write({"store_id": page.store_id, "cursor": 0, "acked_cursor": 0,
                         "users_cursor": 0})
             return True, None
+        self._clear_error()
         self.write({
             "last_success_at": now,
-            "last_error": False,
             "pull_failures": 0,
             "next_pull_at": False,
             "last_pull_imported": created,
@@ -356,7 +426,7 @@ class ZkRelay(models.Model):
             self.env["zk.device.user"]._follow_commands(self)
         except RelayError as exc:
             _logger.warning("zk relay %s: users/commands not read: %s", self.name, exc)
-            self.last_error = str(exc)
+            self._set_error(str(exc))
             return False
         return users_more
 
@@ -398,7 +468,8 @@ class ZkRelay(models.Model):
         message = self.env._("A page was refused (%(reason)s): %(message)s. Nothing of it "
                              "was imported.", reason=refused.reason, message=str(refused))
         _logger.warning("zk relay %s: %s", self.name, message)
-        self.write({"pages_refused": self.pages_refused + 1, "last_error": message})
+        self._set_error(message)
+        self.write({"pages_refused": self.pages_refused + 1})
 
     def _import_page(self, page, payload, via):
         """Judge a verified page against Odoo's cursor (zk_rules.delivery) and import it.
@@ -463,8 +534,9 @@ class ZkRelay(models.Model):
                          "message": "Odoo knows another store for this relay: send again "
                          "from the beginning of your store"}
         now = fields.Datetime.now()
+        self._clear_error()
         self.write({"acked_cursor": max(self.acked_cursor, self.cursor), "last_pull_at": now,
-                    "last_success_at": now, "last_error": False,
+                    "last_success_at": now,
                     "last_pull_imported": created, "last_pull_duplicates": duplicates})
         return 200, self._push_answer({"committed_up_to": self.cursor})
 
@@ -487,11 +559,13 @@ class ZkRelay(models.Model):
                            "enrol_code_expires_at": expires,
                            "link_state": "waiting" if self.link_state in ("manual", "waiting")
                            else self.link_state})
+        # sudo: web.base.url is a system parameter; only its value is shown.
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url") or ""
+        command = f"zk-relay enrol --odoo {base} --code {code}"
+        if self.delivery_mode == "pull":
+            command += f" --url {self.url}" if self.url else " --url https://RELAY-ADDRESS:PORT"
         wizard = self.env["zk.relay.enrol.wizard"].create({
-            "relay_id": self.id, "code": code, "expires_at": expires,
-            "command": f"zk-relay enrol --odoo {base} --code {code}"
-            + ("" if self.delivery_mode == "push" else " --url <the relay's address>"),
+            "relay_id": self.id, "code": code, "expires_at": expires, "command": command,
         })
         return {
             "type": "ir.actions.act_window", "res_model": "zk.relay.enrol.wizard",

@@ -1,5 +1,6 @@
 from . import (
     common,
+    test_admin_path,
     test_attendance,
     test_attendance_build,
     test_audit,
@@ -8,5 +9,8 @@ from . import (
     test_punch_import,
     test_relay_delivery,
     test_relay_end_to_end,
+    test_relay_terminals,
     test_security,
+    test_tour_admin_setup,
+    test_tour_settings_menu,
 )

@@ -9,6 +9,7 @@ class ZkRelayEnrolWizard(models.TransientModel):
 
     relay_id = fields.Many2one("zk.relay", required=True, readonly=True, ondelete="cascade")
     delivery_mode = fields.Selection(related="relay_id.delivery_mode")
+    relay_url = fields.Char(related="relay_id.url")
     code = fields.Char(readonly=True)
     expires_at = fields.Datetime(readonly=True)
     command = fields.Char(readonly=True, help="Run this on the relay (the Raspberry Pi).")
