@@ -232,6 +232,10 @@ class ZkAuditEntry(models.Model):
         return first_broken((e.seq, e.prev_hash or "", e.hash or "", e._payload())
                             for e in entries)
 
+    def action_verify_trail(self):
+        """The list's button (called on the selected entries, none needed): the whole chain."""
+        return self.browse().action_verify_chain()
+
     @api.model
     def action_verify_chain(self):
         broken = self._first_broken_seq()
@@ -240,9 +244,11 @@ class ZkAuditEntry(models.Model):
             title, kind = self.env._("Audit trail intact"), "success"
             message = self.env._("All %s entries match their hashes.", count)
         else:
-            title, kind = self.env._("Audit trail TAMPERED"), "danger"
-            message = self.env._("Entry #%s does not match its hash: it or an entry before "
-                                 "it was changed in the database.", broken)
+            title, kind = self.env._("Audit trail tampered"), "danger"
+            message = self.env._("Entry #%s no longer matches what was recorded: it, or an "
+                                 "entry before it, was changed directly in the database. Check "
+                                 "who has database access and restore it from a backup.",
+                                 broken)
         return {"type": "ir.actions.client", "tag": "display_notification",
                 "params": {"title": title, "message": message, "type": kind, "sticky": True}}
 
