@@ -51,7 +51,7 @@ class ZkAdjustment(models.Model):
     day_exception_ids = fields.Many2many(related="record_id.exception_ids",
                                          string="Exceptions",
                                          groups="hr_attendance.group_hr_attendance_officer")
-    day_intervals = fields.Text(related="record_id.intervals_display", string="Intervals",
+    day_intervals = fields.Text(related="record_id.intervals_local", string="Intervals",
                                 groups="hr_attendance.group_hr_attendance_officer")
     day_punches_html = fields.Html(related="record_id.punches_html", string="Punches",
                                    groups="hr_attendance.group_hr_attendance_officer")

@@ -52,6 +52,11 @@ class ZkAuditEntry(models.Model):
 
     _sql_constraints = [("seq_unique", "UNIQUE(seq)", "Audit entries are numbered once.")]
 
+    @api.depends("action", "record_name")
+    def _compute_display_name(self):
+        for entry in self:
+            entry.display_name = f"{entry.action_label} — {entry.record_name or ''}"
+
     @api.depends("action", "model")
     def _compute_labels(self):
         labels = self._action_labels()
@@ -62,22 +67,21 @@ class ZkAuditEntry(models.Model):
             entry.model_label = model.name if model else (entry.model or "")
 
     def _action_labels(self):
-        _ = self.env._
         return {
-            "overtime_approved": _("Overtime approved"),
-            "overtime_refused": _("Overtime refused"),
-            "overtime_to_approve": _("Overtime back to approval"),
-            "overtime_decision": _("Overtime decision"),
-            "adjustment_approved": _("Adjustment approved"),
-            "adjustment_refused": _("Adjustment refused"),
-            "recompute": _("Day recomputed"),
-            "mapping_change": _("Biometric user mapping changed"),
-            "relay_enrolled": _("Relay enrolled"),
-            "relay_revoked": _("Relay revoked"),
-            "relay_token_rotated": _("Relay token rotated"),
-            "relay_mode": _("Relay switched between push and pull"),
-            "payroll_issue": _("Payroll batch issued"),
-            "payroll_download": _("Payroll file downloaded"),
+            "overtime_approved": self.env._("Overtime approved"),
+            "overtime_refused": self.env._("Overtime refused"),
+            "overtime_to_approve": self.env._("Overtime back to approval"),
+            "overtime_decision": self.env._("Overtime decision"),
+            "adjustment_approved": self.env._("Adjustment approved"),
+            "adjustment_refused": self.env._("Adjustment refused"),
+            "recompute": self.env._("Day recomputed"),
+            "mapping_change": self.env._("Biometric user mapping changed"),
+            "relay_enrolled": self.env._("Relay enrolled"),
+            "relay_revoked": self.env._("Relay revoked"),
+            "relay_token_rotated": self.env._("Relay token rotated"),
+            "relay_mode": self.env._("Relay switched between push and pull"),
+            "payroll_issue": self.env._("Payroll batch issued"),
+            "payroll_download": self.env._("Payroll file downloaded"),
         }
 
     @api.depends("model", "before", "after")

@@ -15,7 +15,7 @@ from zk_rules.engine import compute_days, parse_policy, reconcile_lines
 from zk_rules.hashchain import canonical_json
 
 from .hr_attendance import _calendar_lines, _to_local, _to_utc
-from .zk_day_view import day_punches_html
+from .zk_day_view import day_intervals_text, day_punches_html
 
 _logger = logging.getLogger(__name__)
 
@@ -125,6 +125,8 @@ class ZkDailyRecord(models.Model):
                                           store=True, aggregator="sum")
     overtime_hours = fields.Float("Overtime", compute="_compute_hours", store=True,
                                   aggregator="sum")
+    intervals_local = fields.Text(string="Intervals", compute="_compute_punches_html",
+                                  help="Worked intervals, in the employee's local time.")
     punches_html = fields.Html(string="Punches", compute="_compute_punches_html",
                                sanitize=False, help="The punches the day was computed from, "
                                "in the employee's local time.")
@@ -140,6 +142,7 @@ class ZkDailyRecord(models.Model):
     def _compute_punches_html(self):
         for record in self:
             record.punches_html = day_punches_html(record)
+            record.intervals_local = day_intervals_text(record)
 
     _sql_constraints = [("employee_date_unique", "UNIQUE(employee_id, work_date)",
                          "One daily record per employee and date.")]

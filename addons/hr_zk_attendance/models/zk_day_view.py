@@ -63,3 +63,20 @@ def day_punches_html(record):
         env._("Time"), env._("Terminal"), env._("Punch"))
     return Markup("<table class='table table-sm o_zk_day_punches mb-0'><thead>%s</thead>"
                   "<tbody>%s</tbody></table>") % (head, Markup("").join(rows))
+
+
+def day_intervals_text(record):
+    """'08:00 → 12:01, 12:59 → 17:02': the intervals in local time; the date only when an
+    end falls on another day; '?' for a missing punch."""
+    if not record.result_json:
+        return False
+    intervals = json.loads(record.result_json).get("intervals") or []
+
+    def bound(value):
+        if not value:
+            return "?"
+        return value[11:16] if value[:10] == str(record.work_date) else \
+            f"{value[8:10]}/{value[5:7]} {value[11:16]}"
+
+    return "\n".join(f"{bound(iv.get('start'))} → {bound(iv.get('end'))}"
+                     for iv in intervals) or False

@@ -33,16 +33,16 @@ class ZkOvertimeLine(models.Model):
                               readonly=True, index=True, tracking=True)
     decided_by = fields.Many2one("res.users", readonly=True)
     decided_at = fields.Datetime(readonly=True)
-    decision_reason = fields.Char(readonly=True, tracking=True)
+    decision_reason = fields.Char("Reason", readonly=True, tracking=True)
     # Display: hours and minutes (float_time); the minute fields stay the source.
     hours = fields.Float("Overtime", compute="_compute_hours", store=True, aggregator="sum")
     approved_hours = fields.Float("Approved", compute="_compute_hours", store=True,
-                                  aggregator="sum", tracking=True)
+                                  aggregator="sum")
     # Why: the day behind the line, as the approver must see it before deciding.
     day_status = fields.Selection(related="record_id.status", string="Day")
     day_exception_ids = fields.Many2many(related="record_id.exception_ids",
                                          string="Exceptions")
-    day_intervals = fields.Text(related="record_id.intervals_display", string="Intervals")
+    day_intervals = fields.Text(related="record_id.intervals_local", string="Intervals")
     day_punches_html = fields.Html(related="record_id.punches_html", string="Punches")
     day_worked_hours = fields.Float(related="record_id.worked_hours", string="Worked")
     day_scheduled_hours = fields.Float(related="record_id.scheduled_hours",
