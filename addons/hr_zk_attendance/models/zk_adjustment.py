@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_datetime
 
 from .hr_attendance import _to_local
 
@@ -13,14 +14,16 @@ class ZkAdjustment(models.Model):
     kind ("adjustment"): the terminals' punches are never edited (architecture.md)."""
 
     _name = "zk.adjustment"
-    _description = "Attendance Adjustment Request"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _description = "Attendance Adjustment"
     _order = "create_date desc"
 
-    employee_id = fields.Many2one("hr.employee", required=True, index=True,
+    employee_id = fields.Many2one("hr.employee", required=True, index=True, tracking=True,
                                   default=lambda s: s.env.user.employee_id)
     company_id = fields.Many2one(related="employee_id.company_id", store=True)
     department_id = fields.Many2one(related="employee_id.department_id", store=True)
-    punch_time = fields.Datetime(required=True, help="When the punch should have been.")
+    punch_time = fields.Datetime(required=True, tracking=True,
+                                 help="When the punch should have been.")
     direction = fields.Selection([("in", "Check in"), ("out", "Check out")], required=True,
                                  default="in")
     replaced_punch_id = fields.Many2one(
@@ -31,23 +34,86 @@ class ZkAdjustment(models.Model):
     reason = fields.Text(required=True)
     state = fields.Selection([("draft", "Draft"), ("to_approve", "To approve"),
                               ("approved", "Approved"), ("refused", "Refused")],
-                             default="draft", required=True, readonly=True, index=True)
+                             default="draft", required=True, readonly=True, index=True,
+                             tracking=True)
     requested_by = fields.Many2one("res.users", default=lambda s: s.env.user, readonly=True)
     decided_by = fields.Many2one("res.users", readonly=True)
     decided_at = fields.Datetime(readonly=True)
-    decision_reason = fields.Char(readonly=True)
+    decision_reason = fields.Char(readonly=True, tracking=True)
     punch_id = fields.Many2one("zk.punch", readonly=True, string="Resulting punch")
+    # Why: the day the request changes, as the approver must see it before deciding.
+    # Officers and managers only: employees read their requests, not the punch log.
+    record_id = fields.Many2one("zk.daily.record", string="Daily record",
+                                compute="_compute_record_id",
+                                groups="hr_attendance.group_hr_attendance_officer")
+    day_status = fields.Selection(related="record_id.status", string="Day",
+                                  groups="hr_attendance.group_hr_attendance_officer")
+    day_exception_ids = fields.Many2many(related="record_id.exception_ids",
+                                         string="Exceptions",
+                                         groups="hr_attendance.group_hr_attendance_officer")
+    day_intervals = fields.Text(related="record_id.intervals_local", string="Intervals",
+                                groups="hr_attendance.group_hr_attendance_officer")
+    day_punches_html = fields.Html(related="record_id.punches_html", string="Punches",
+                                   groups="hr_attendance.group_hr_attendance_officer")
+    day_worked_hours = fields.Float(related="record_id.worked_hours", string="Worked",
+                                    groups="hr_attendance.group_hr_attendance_officer")
+
+    @api.depends("employee_id", "punch_time", "direction")
+    def _compute_record_id(self):
+        Record = self.env["zk.daily.record"]
+        for adjustment in self:
+            record = Record
+            if adjustment.employee_id and adjustment.punch_time:
+                tz = ZoneInfo(adjustment.employee_id._get_tz() or "UTC")
+                day = _to_local(adjustment.punch_time, tz).date()
+                # A check-out after midnight belongs to the day before's shift.
+                days = [day, day - timedelta(days=1)] if adjustment.direction == "out" \
+                    else [day]
+                for candidate in days:
+                    record = Record.search([("employee_id", "=", adjustment.employee_id.id),
+                                            ("work_date", "=", candidate)], limit=1)
+                    if record:
+                        break
+            adjustment.record_id = record
 
     @api.depends("employee_id", "punch_time", "direction")
     def _compute_display_name(self):
+        directions = dict(self._fields["direction"]._description_selection(self.env))
         for adjustment in self:
+            when = format_datetime(self.env, adjustment.punch_time, dt_format="short") \
+                if adjustment.punch_time else ""
             adjustment.display_name = (
-                f"{adjustment.employee_id.name or ''}: {adjustment.direction or ''} "
-                f"{adjustment.punch_time or ''}")
+                f"{adjustment.employee_id.name or ''}: "
+                f"{directions.get(adjustment.direction, '')} {when}").strip()
 
     def action_submit(self):
-        self.filtered(lambda a: a.state == "draft").write({"state": "to_approve"})
+        submitted = self.filtered(lambda a: a.state == "draft")
+        submitted.write({"state": "to_approve"})
+        submitted._schedule_approval()
         return True
+
+    def _schedule_approval(self):
+        for adjustment in self:
+            approver = self.env["zk.overtime.line"]._approver_for(adjustment.employee_id)
+            if not approver:
+                continue
+            # sudo: the employee asks; the to-do is for their approver, whose right to decide
+            # is checked when they decide.
+            adjustment.sudo().activity_schedule(
+                "mail.mail_activity_data_todo", user_id=approver.id,
+                summary=self.env._("Approve adjustment"),
+                note=self.env._("%(employee)s asks for a %(direction)s at %(when)s: %(reason)s",
+                                employee=adjustment.employee_id.name,
+                                direction=dict(self._fields["direction"]._description_selection(
+                                    self.env)).get(adjustment.direction, "").lower(),
+                                when=format_datetime(self.env, adjustment.punch_time,
+                                                     tz=adjustment.employee_id._get_tz(),
+                                                     dt_format="short"),
+                                reason=adjustment.reason))
+
+    def _close_approval(self, feedback):
+        # sudo: whoever decided closes the approver's to-do.
+        self.sudo().activity_feedback(["mail.mail_activity_data_todo"], feedback=feedback)
 
     def _check_can_decide(self):
         # Same authority as overtime: the department's manager, or an administrator.
@@ -74,6 +140,7 @@ class ZkAdjustment(models.Model):
                 after={"state": "approved", "punch_time": adjustment.punch_time,
                        "direction": adjustment.direction, "punch": punch.id},
                 reason=adjustment.reason + (f"\n{reason}" if reason else ""))
+            adjustment._close_approval(self.env._("Approved") + (f": {reason}" if reason else ""))
             adjustment._recompute_day()
         return True
 
@@ -86,6 +153,7 @@ class ZkAdjustment(models.Model):
             self.env["zk.audit.entry"]._log(adjustment, "adjustment_refused",
                                             before={"state": "to_approve"},
                                             after={"state": "refused"}, reason=reason)
+            adjustment._close_approval(self.env._("Refused") + (f": {reason}" if reason else ""))
         return True
 
     def _make_punch(self):

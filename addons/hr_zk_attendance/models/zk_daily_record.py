@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_date
 
 import zk_rules
 from zk_rules.calendar import schedule_for_dates
@@ -14,6 +15,7 @@ from zk_rules.engine import compute_days, parse_policy, reconcile_lines
 from zk_rules.hashchain import canonical_json
 
 from .hr_attendance import _calendar_lines, _to_local, _to_utc
+from .zk_day_view import day_intervals_text, day_punches_html
 
 _logger = logging.getLogger(__name__)
 
@@ -24,6 +26,10 @@ MINUTE_FIELDS = [
     "undertime_minutes", "early_arrival_minutes", "break_taken_minutes",
     "break_deducted_minutes", "night_minutes",
 ]
+HOUR_FIELDS = {name: name.replace("_minutes", "_hours") for name in MINUTE_FIELDS}
+HOUR_FIELDS.update(overtime_workday="overtime_workday_hours",
+                   overtime_rest_day="overtime_rest_day_hours",
+                   overtime_holiday="overtime_holiday_hours", overtime_minutes="overtime_hours")
 STATUSES = [
     ("compliant", "Compliant"), ("non_compliant", "Non-compliant"), ("incomplete", "Incomplete"),
     ("absent", "Absent"), ("on_leave", "On leave"), ("off", "Off"), ("holiday", "Holiday"),
@@ -35,7 +41,7 @@ class ZkDailyRecord(models.Model):
     """One employee's day as the engine computed it (B4): the payroll source (Part D)."""
 
     _name = "zk.daily.record"
-    _description = "Daily Attendance Record"
+    _description = "Daily Record"
     _order = "work_date desc, employee_id"
     _rec_name = "work_date"
 
@@ -53,7 +59,8 @@ class ZkDailyRecord(models.Model):
     day_type = fields.Selection([("workday", "Workday"), ("rest_day", "Rest day"),
                                  ("holiday", "Holiday")], readonly=True)
     status = fields.Selection(STATUSES, readonly=True, index=True)
-    provisional = fields.Boolean(readonly=True, help="To be reviewed before payroll (E10.4).")
+    provisional = fields.Boolean(readonly=True, help="To be reviewed before payroll: a punch "
+                                 "is missing or the employee worked on leave.")
     scheduled_minutes = fields.Integer(readonly=True, aggregator="sum")
     leave_minutes = fields.Integer(readonly=True, aggregator="sum")
     expected_minutes = fields.Integer(readonly=True, aggregator="sum")
@@ -77,12 +84,65 @@ class ZkDailyRecord(models.Model):
     missing_break = fields.Boolean(readonly=True)
     exception_ids = fields.Many2many("zk.day.exception", string="Exceptions", readonly=True)
     intervals_display = fields.Text(string="Intervals", readonly=True)
-    result_json = fields.Text(readonly=True, help="The engine's G1 record, exactly.")
+    result_json = fields.Text(readonly=True, help="The engine's result for the day, exactly.")
     line_ids = fields.One2many("zk.overtime.line", "record_id", string="Overtime",
                                readonly=True)
     version_ids = fields.One2many("zk.daily.record.version", "record_id", readonly=True,
                                   string="Previous versions")
     overtime_to_approve = fields.Boolean(compute="_compute_overtime_to_approve", store=True)
+
+    # Display (issue 16): the minute fields stay the payroll and replay source; people read
+    # hours and minutes (float_time) from these.
+    scheduled_hours = fields.Float("Scheduled", compute="_compute_hours", store=True,
+                                   aggregator="sum")
+    leave_hours = fields.Float("Leave", compute="_compute_hours", store=True, aggregator="sum")
+    expected_hours = fields.Float("Expected", compute="_compute_hours", store=True,
+                                  aggregator="sum")
+    presence_hours = fields.Float("Presence", compute="_compute_hours", store=True,
+                                  aggregator="sum")
+    worked_hours = fields.Float("Worked", compute="_compute_hours", store=True,
+                                aggregator="sum")
+    regular_hours = fields.Float("Regular", compute="_compute_hours", store=True,
+                                 aggregator="sum")
+    late_in_hours = fields.Float("Late", compute="_compute_hours", store=True,
+                                 aggregator="sum")
+    early_out_hours = fields.Float("Early out", compute="_compute_hours", store=True,
+                                   aggregator="sum")
+    undertime_hours = fields.Float("Undertime", compute="_compute_hours", store=True,
+                                   aggregator="sum")
+    early_arrival_hours = fields.Float("Early arrival", compute="_compute_hours", store=True,
+                                       aggregator="sum")
+    break_taken_hours = fields.Float("Break taken", compute="_compute_hours", store=True,
+                                     aggregator="sum")
+    break_deducted_hours = fields.Float("Break deducted", compute="_compute_hours",
+                                        store=True, aggregator="sum")
+    night_hours = fields.Float("Night", compute="_compute_hours", store=True, aggregator="sum")
+    overtime_workday_hours = fields.Float("Overtime (workday)", compute="_compute_hours",
+                                          store=True, aggregator="sum")
+    overtime_rest_day_hours = fields.Float("Overtime (rest day)", compute="_compute_hours",
+                                           store=True, aggregator="sum")
+    overtime_holiday_hours = fields.Float("Overtime (holiday)", compute="_compute_hours",
+                                          store=True, aggregator="sum")
+    overtime_hours = fields.Float("Overtime", compute="_compute_hours", store=True,
+                                  aggregator="sum")
+    intervals_local = fields.Text(string="Intervals", compute="_compute_punches_html",
+                                  help="Worked intervals, in the employee's local time.")
+    punches_html = fields.Html(string="Punches", compute="_compute_punches_html",
+                               sanitize=False, help="The punches the day was computed from, "
+                               "in the employee's local time.")
+
+    @api.depends(*MINUTE_FIELDS, "overtime_workday", "overtime_rest_day", "overtime_holiday",
+                 "overtime_minutes")
+    def _compute_hours(self):
+        for record in self:
+            for minute_field, hour_field in HOUR_FIELDS.items():
+                record[hour_field] = (record[minute_field] or 0) / 60.0
+
+    @api.depends("result_json", "employee_id")
+    def _compute_punches_html(self):
+        for record in self:
+            record.punches_html = day_punches_html(record)
+            record.intervals_local = day_intervals_text(record)
 
     _sql_constraints = [("employee_date_unique", "UNIQUE(employee_id, work_date)",
                          "One daily record per employee and date.")]
@@ -96,7 +156,8 @@ class ZkDailyRecord(models.Model):
     @api.depends("employee_id", "work_date")
     def _compute_display_name(self):
         for record in self:
-            record.display_name = f"{record.employee_id.name} — {record.work_date}"
+            record.display_name = (f"{record.employee_id.name} — "
+                                   f"{format_date(self.env, record.work_date)}")
 
     # ------------------------------------------------------------------ actions
     def action_recompute(self):

@@ -1,8 +1,13 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import format_date
+
+from .zk_day_view import hours_minutes
 
 # What a manager may write; minutes and kind come from the engine only (superuser compute).
-DECISION_FIELDS = {"status", "approved_minutes", "decided_by", "decided_at", "decision_reason"}
+DECISION_FIELDS = {"status", "approved_minutes", "decided_by", "decided_at", "decision_reason",
+                   # chatter bookkeeping, never the minutes
+                   "message_main_attachment_id"}
 KINDS = [("workday", "Workday"), ("rest_day", "Rest day"), ("holiday", "Holiday")]
 
 
@@ -10,6 +15,7 @@ class ZkOvertimeLine(models.Model):
     """E9 overtime line of a day: only approved minutes reach payroll and the CTO bank."""
 
     _name = "zk.overtime.line"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _description = "Overtime Line"
     _order = "work_date desc, employee_id, kind"
 
@@ -24,18 +30,93 @@ class ZkOvertimeLine(models.Model):
     approved_minutes = fields.Integer(readonly=True)
     status = fields.Selection([("to_approve", "To approve"), ("approved", "Approved"),
                                ("refused", "Refused")], required=True, default="to_approve",
-                              readonly=True, index=True)
+                              readonly=True, index=True, tracking=True)
     decided_by = fields.Many2one("res.users", readonly=True)
     decided_at = fields.Datetime(readonly=True)
-    decision_reason = fields.Char(readonly=True)
+    decision_reason = fields.Char("Reason", readonly=True, tracking=True)
+    # Display: hours and minutes (float_time); the minute fields stay the source.
+    hours = fields.Float("Overtime", compute="_compute_hours", store=True, aggregator="sum")
+    approved_hours = fields.Float("Approved", compute="_compute_hours", store=True,
+                                  aggregator="sum")
+    # Why: the day behind the line, as the approver must see it before deciding.
+    day_status = fields.Selection(related="record_id.status", string="Day")
+    day_exception_ids = fields.Many2many(related="record_id.exception_ids",
+                                         string="Exceptions")
+    day_intervals = fields.Text(related="record_id.intervals_local", string="Intervals")
+    day_punches_html = fields.Html(related="record_id.punches_html", string="Punches")
+    day_worked_hours = fields.Float(related="record_id.worked_hours", string="Worked")
+    day_scheduled_hours = fields.Float(related="record_id.scheduled_hours",
+                                       string="Scheduled")
+
+    @api.depends("minutes", "approved_minutes")
+    def _compute_hours(self):
+        for line in self:
+            line.hours = (line.minutes or 0) / 60.0
+            line.approved_hours = (line.approved_minutes or 0) / 60.0
+
+    @api.depends("employee_id", "work_date", "kind")
+    def _compute_display_name(self):
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        for line in self:
+            line.display_name = self.env._(
+                "%(employee)s — %(date)s, %(kind)s overtime", employee=line.employee_id.name,
+                date=format_date(self.env, line.work_date), kind=(kinds.get(line.kind) or "")
+                .lower())
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # The engine creates lines by the batch: no "created" message, the approver's
+        # to-do is the notice (and no e-mail per line).
+        lines = super(ZkOvertimeLine, self.with_context(
+            mail_create_nolog=True, mail_create_nosubscribe=True)).create(vals_list)
+        lines.filtered(lambda line: line.status == "to_approve")._schedule_approval()
+        return lines.with_env(self.env)
+
+    def _schedule_approval(self):
+        """A to-do for whoever decides: the department's manager, else an attendance
+        administrator of the company."""
+        for line in self:
+            approver = self._approver_for(line.employee_id)
+            if not approver:
+                continue
+            # sudo: the engine (or a submitter) creates the to-do for someone else; the
+            # approver's right to decide is checked when they decide.
+            line.sudo().with_context(mail_activity_quick_update=True).activity_schedule(
+                "mail.mail_activity_data_todo", user_id=approver.id,
+                summary=self.env._("Approve overtime: %s", hours_minutes(line.minutes)),
+                note=self.env._("%(employee)s worked %(hours)s of %(kind)s overtime on "
+                                "%(date)s. Approve, approve less or refuse.",
+                                employee=line.employee_id.name,
+                                hours=hours_minutes(line.minutes),
+                                kind=dict(self._fields["kind"]._description_selection(
+                                    self.env)).get(line.kind, "").lower(),
+                                date=format_date(self.env, line.work_date)))
+
+    @api.model
+    def _approver_for(self, employee):
+        """The user who decides for this employee: the department's manager when they may
+        approve, else the first attendance administrator of the employee's company."""
+        manager = employee.department_id.manager_id.user_id
+        if manager and manager.has_group("hr_zk_attendance.group_zk_manager"):
+            return manager
+        admin_group = self.env.ref("hr_attendance.group_hr_attendance_manager")
+        # sudo: finding who administers attendance is not a right of the one submitting.
+        return self.env["res.users"].sudo().search([
+            ("groups_id", "in", admin_group.ids), ("share", "=", False),
+            ("company_ids", "in", employee.company_id.ids)], order="id", limit=1)
+
+    def _close_approval(self, feedback):
+        """The decision closes the approver's to-do, whoever decided."""
+        # sudo: an administrator deciding in the manager's place closes the manager's to-do.
+        self.sudo().activity_feedback(["mail.mail_activity_data_todo"], feedback=feedback)
 
     @api.constrains("approved_minutes", "minutes")
     def _check_approved(self):
         for line in self:
             if not 0 <= line.approved_minutes <= line.minutes:
                 raise ValidationError(self.env._(
-                    "Approved minutes must be between 0 and the %s minutes worked.",
-                    line.minutes))
+                    "Approved overtime must be between 0:00 and the %s worked.",
+                    hours_minutes(line.minutes)))
 
     @api.model
     def _check_can_decide_for(self, employees):
@@ -83,6 +164,13 @@ class ZkOvertimeLine(models.Model):
                 else approved, "decided_by": self.env.uid,
                 "decided_at": fields.Datetime.now(), "decision_reason": reason or False,
             })
+            if status == "approved":
+                feedback = self.env._("Approved %s", hours_minutes(line.approved_minutes))
+            else:
+                feedback = self.env._("Refused")
+            if reason:
+                feedback = f"{feedback}: {reason}"
+            line._close_approval(feedback)
         return True
 
     def action_approve(self):
@@ -92,7 +180,8 @@ class ZkOvertimeLine(models.Model):
         self.ensure_one()
         if not 0 <= minutes <= self.minutes:
             raise ValidationError(self.env._(
-                "Approve between 0 and %s minutes.", self.minutes))
+                "Approve between 0:00 and %s (the overtime worked).",
+                hours_minutes(self.minutes)))
         return self._decide("approved", minutes, reason)
 
     def action_refuse(self, reason=None):

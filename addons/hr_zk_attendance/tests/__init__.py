@@ -6,11 +6,13 @@ from . import (
     test_audit,
     test_daily_record,
     test_direct_poll,
+    test_manager_review,
     test_punch_import,
     test_relay_delivery,
     test_relay_end_to_end,
     test_relay_terminals,
     test_security,
     test_tour_admin_setup,
+    test_tour_manager_review,
     test_tour_settings_menu,
 )

@@ -17,8 +17,9 @@ class ZkDecisionWizard(models.TransientModel):
     record_ids = fields.Many2many("zk.daily.record")
     line_ids = fields.Many2many("zk.overtime.line", "zk_decision_wizard_line_rel",
                                 string="Overtime lines")
-    minutes = fields.Integer(string="Minutes to approve")
-    max_minutes = fields.Integer(related="line_id.minutes")
+    approve_hours = fields.Float(string="Approve", help="Hours and minutes to approve, e.g. "
+                                 "1:30; at most the overtime worked.")
+    max_hours = fields.Float(related="line_id.hours", string="Overtime worked")
     reason = fields.Text()
 
     @api.model
@@ -29,6 +30,8 @@ class ZkDecisionWizard(models.TransientModel):
             values.setdefault("line_ids", [(6, 0, ids)])
             if len(ids) == 1:
                 values.setdefault("line_id", ids[0])
+                line = self.env["zk.overtime.line"].browse(ids[0])
+                values.setdefault("approve_hours", line.minutes / 60.0)
         elif model == "zk.adjustment" and ids:
             values.setdefault("adjustment_ids", [(6, 0, ids)])
         elif model == "zk.daily.record" and ids:
@@ -40,7 +43,8 @@ class ZkDecisionWizard(models.TransientModel):
         if self.mode == "approve_less":
             if not self.line_id:
                 raise UserError(self.env._("Choose one overtime line to approve less of."))
-            return self.line_id.action_approve_less(self.minutes, self.reason)
+            minutes = round(self.approve_hours * 60)
+            return self.line_id.action_approve_less(minutes, self.reason)
         if self.mode == "refuse_overtime":
             return self.line_ids.action_refuse(self.reason)
         if self.mode == "refuse_adjustment":
