@@ -9,4 +9,5 @@ from . import (
     test_relay_delivery,
     test_relay_end_to_end,
     test_security,
+    test_timezone,
 )
