@@ -31,4 +31,5 @@
         "views/resource_calendar_leaves_views.xml",
         "views/hr_zk_attendance_menus.xml",
     ],
+    "assets": {"web.assets_tests": ["hr_zk_attendance/static/tests/tours/*.js"]},
 }

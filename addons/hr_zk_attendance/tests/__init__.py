@@ -10,4 +10,5 @@ from . import (
     test_relay_end_to_end,
     test_security,
     test_timezone,
+    test_tour_pin_mapping,
 )
