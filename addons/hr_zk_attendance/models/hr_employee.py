@@ -33,7 +33,8 @@ class HrEmployee(models.Model):
                 employee.zk_tz_warning = False
                 continue
             terminals = ", ".join(sorted({
-                f"{ln.device_id.name or ln.device_id.serial} ({ln.device_id.timezone})" for ln in differing}))
+                f"{ln.device_id.name or ln.device_id.serial} ({ln.device_id.timezone})"
+                for ln in differing}))
             employee.zk_tz_warning = self.env._(
                 "This employee's time zone is %(own)s but they punch on %(terminals)s. Their "
                 "punches are read in %(own)s, so check-ins, check-outs, lateness and overtime "

@@ -18,7 +18,7 @@ registry.category("web_tour.tours").add("zk_pin_mapping", {
             run: "click",
         },
         {
-            trigger: `${ROW} td[name=employee_id] input`,
+            trigger: ".o_selected_row td[name=employee_id] input",
             run: "edit Hana Paris",
         },
         {
