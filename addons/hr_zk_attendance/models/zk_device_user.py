@@ -46,9 +46,9 @@ class ZkDeviceUser(models.Model):
     sync_state = fields.Selection(
         [("unmapped", "Not matched"), ("pending", "Waiting for the terminal"),
          ("synced", "On the terminal"), ("error", "Refused by the terminal")], string="State",
-        compute="_compute_sync_state", store=True, readonly=False, default="unmapped",
+        compute="_compute_sync_state", store=True, readonly=False,
     )
-    sync_message = fields.Char(readonly=True)
+    sync_message = fields.Char(string="Message from the terminal", readonly=True)
     command_id = fields.Integer(readonly=True, help="Relay command that carries the last change "
                                 "to the terminal; followed until the terminal answers.")
     command_kind = fields.Char(readonly=True)
@@ -88,7 +88,7 @@ class ZkDeviceUser(models.Model):
         for line in self:
             if not line.employee_id:
                 line.sync_state = "unmapped"
-            elif line.sync_state == "unmapped":
+            elif line.sync_state in (False, "unmapped"):
                 line.sync_state = "synced" if line.device_name else "pending"
 
     def init(self):
