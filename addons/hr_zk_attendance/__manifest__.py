@@ -21,6 +21,7 @@
         "views/zk_relay_views.xml",
         "views/zk_device_views.xml",
         "views/zk_device_user_views.xml",
+        "views/hr_employee_views.xml",
         "views/zk_punch_views.xml",
         "views/zk_daily_record_views.xml",
         "views/zk_overtime_line_views.xml",

@@ -15,6 +15,7 @@ from zk_rules.engine import compute_days, parse_policy, reconcile_lines
 from zk_rules.hashchain import canonical_json
 
 from .hr_attendance import _calendar_lines, _to_local, _to_utc
+from .zk_day_exception import TIMEZONE_MISMATCH, zones_differ
 from .zk_day_view import day_intervals_text, day_punches_html
 
 _logger = logging.getLogger(__name__)
@@ -231,8 +232,9 @@ class ZkDailyRecord(models.Model):
         """
         to_create, changed = self._plan_range(employees, date_from, date_to, force_locked)
         created = self.create(to_create) if to_create else self.browse()
-        for current, record, result, fingerprint, approval, exceptions in changed:
-            current._store_new_version(record, result, fingerprint, approval, exceptions, reason)
+        for current, record, result, fingerprint, approval, exceptions, extra in changed:
+            current._store_new_version(record, result, fingerprint, approval, exceptions, reason,
+                                       extra_codes=extra)
         return created
 
     @api.model
@@ -262,23 +264,28 @@ class ZkDailyRecord(models.Model):
             for key, record in days.items():
                 work_date = date.fromisoformat(key)
                 result = record.to_dict()
+                extra = context.zone_exceptions(document["timezone"], result)
                 fingerprint = context.fingerprint(document, key)
                 current = existing.get((employee.id, work_date))
                 if current is None:
-                    vals = _record_vals(result, exceptions)
+                    vals = _record_vals(result, exceptions, extra)
                     vals.update(employee_id=employee.id, work_date=work_date, version=1,
                                 rule_version=RULE_VERSION, inputs_fingerprint=fingerprint,
                                 computed_at=now,
                                 line_ids=[(0, 0, line) for line in _line_vals(
                                     reconcile_lines([], record.overtime_lines, approval))])
                     to_create.append(vals)
-                elif current.result_json != _canonical(result):
+                elif (current.result_json != _canonical(result)
+                      or set(current.exception_ids.mapped("code")) != _codes(result, extra,
+                                                                              exceptions)):
                     if current.locked and not force_locked:
                         continue
-                    changed.append((current, record, result, fingerprint, approval, exceptions))
+                    changed.append((current, record, result, fingerprint, approval, exceptions,
+                                    extra))
         return to_create, changed
 
-    def _store_new_version(self, record, result, fingerprint, approval, exceptions, reason):
+    def _store_new_version(self, record, result, fingerprint, approval, exceptions, reason,
+                           extra_codes=()):
         self.ensure_one()
         before = json.loads(self.result_json or "{}")
         self.env["zk.daily.record.version"].create({
@@ -291,7 +298,7 @@ class ZkDailyRecord(models.Model):
         reconciliation = reconcile_lines(previous, record.overtime_lines, approval)
         if reconciliation.revoked_kinds:
             self._zk_overtime_revoked(previous, reconciliation.revoked_kinds)
-        vals = _record_vals(result, exceptions)
+        vals = _record_vals(result, exceptions, extra_codes)
         vals.update(version=self.version + 1, rule_version=RULE_VERSION,
                     inputs_fingerprint=fingerprint, computed_at=fields.Datetime.now())
         self.line_ids.unlink()
@@ -322,11 +329,14 @@ class _RangeInputs:
         low = datetime.combine(self.first - timedelta(days=2), time.min)
         high = datetime.combine(self.last + timedelta(days=3), time.min)
         self.punches = defaultdict(list)
+        self._by_id = {}
         for punch in env["zk.punch"].search_fetch(
                 [("employee_id", "in", employees.ids), ("state", "=", "done"),
                  ("timestamp_utc", ">=", low), ("timestamp_utc", "<", high)],
-                ["employee_id", "timestamp_utc", "status"], order="timestamp_utc, id"):
+                ["employee_id", "timestamp_utc", "status", "timezone", "source"],
+                order="timestamp_utc, id"):
             self.punches[punch.employee_id.id].append(punch)
+            self._by_id[punch.id] = punch
         self.leaves = defaultdict(list)
         if "hr.leave" in env:
             for leave in env["hr.leave"].search_fetch(
@@ -410,6 +420,26 @@ class _RangeInputs:
                                    "kind": leave.holiday_status_id.name or "leave"})
         return result
 
+    def zone_exceptions(self, zone, result):
+        """Exception codes of a day decided here, not by the engine (which reads every punch
+        in the employee's one zone): `timezone_mismatch` when a terminal punch of the day was
+        taken on a terminal whose zone gives another wall-clock time than the employee's.
+
+        Then every time of the day is shifted (check-outs paired with the next morning,
+        lateness and overtime that never happened): the fix is the employee's zone (Employee
+        form ▸ Work Information ▸ Timezone) or the terminal's. Adjustment punches are entered
+        in the employee's zone and never differ. This could move to zk_rules.engine if the
+        engine's punches carried their terminal's zone.
+        """
+        ids = [*result.get("punch_ids", ()), *result.get("collapsed_punch_ids", ()),
+               *result.get("ignored_punch_ids", ())]
+        for punch_id in ids:
+            punch = self._by_id.get(punch_id)
+            if punch and punch.source != "adjustment" and punch.timezone and zones_differ(
+                    zone, punch.timezone, [punch.timestamp_utc]):
+                return (TIMEZONE_MISMATCH,)
+        return ()
+
     def document(self, employee):
         tz = ZoneInfo(employee._get_tz() or "UTC")
         schedule = self.schedule(employee)
@@ -446,7 +476,12 @@ def _canonical(result):
     return json.dumps(result, sort_keys=True, separators=(",", ":"))
 
 
-def _record_vals(result, exceptions):
+def _codes(result, extra, exceptions):
+    """The day's exception codes as stored: the engine's and those decided in Odoo."""
+    return {c for c in (*result["exceptions"], *extra) if c in exceptions}
+
+
+def _record_vals(result, exceptions, extra=()):
     overtime = result["overtime_minutes"]
     vals = {name: result.get(name) or 0 for name in MINUTE_FIELDS}
     vals.update(
@@ -456,7 +491,7 @@ def _record_vals(result, exceptions):
         missing_check_in=result["missing"]["check_in"],
         missing_check_out=result["missing"]["check_out"],
         missing_break=result["missing"]["break"],
-        exception_ids=[(6, 0, [exceptions[c] for c in result["exceptions"] if c in exceptions])],
+        exception_ids=[(6, 0, [exceptions[c] for c in sorted(_codes(result, extra, exceptions))])],
         intervals_display="\n".join(
             f"{iv['start'] or '?'} → {iv['end'] or '?'}" for iv in result["intervals"]),
         result_json=_canonical(result),
