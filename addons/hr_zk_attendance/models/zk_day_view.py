@@ -17,16 +17,6 @@ def hours_minutes(minutes):
     return f"{sign}{minutes // 60}:{minutes % 60:02d}"
 
 
-def status_name(env, code):
-    """Attendance state key of the terminals (adms-protocol.md), by the name people use."""
-    names = {
-        0: env._("Check in"), 1: env._("Check out"), 2: env._("Break out"),
-        3: env._("Break in"), 4: env._("Overtime in"), 5: env._("Overtime out"),
-        255: env._("No status"),
-    }
-    return names.get(code) or env._("Status %s", code)
-
-
 def day_punches_html(record):
     """The punches a daily record was computed from, in time order: local time (as the
     terminal showed it), terminal, status by name, and what the engine made of it."""
@@ -58,7 +48,7 @@ def day_punches_html(record):
         elif punch.id in ignored:
             note = env._("Not counted")
         rows.append(Markup("<tr><td>%s</td><td>%s</td><td>%s</td><td class='text-muted'>%s</td>"
-                           "</tr>") % (when, where, status_name(env, punch.status), note))
+                           "</tr>") % (when, where, punch.status_label or "", note))
     head = Markup("<tr><th>%s</th><th>%s</th><th>%s</th><th></th></tr>") % (
         env._("Time"), env._("Terminal"), env._("Punch"))
     return Markup("<table class='table table-sm o_zk_day_punches mb-0'><thead>%s</thead>"

@@ -49,7 +49,7 @@ registry.category("web_tour.tours").add("zk_manager_review", {
         },
         {
             content: "The punches behind the overtime: check-out at 19:00 on the Entrance",
-            trigger: ".o_field_widget[name='day_punches_html']:contains('19:00'):contains('Check out'):contains('Entrance')",
+            trigger: ".o_field_widget[name='day_punches_html']:contains('19:00'):contains('Check-out'):contains('Entrance')",
         },
         {
             content: "Two hours of overtime",
@@ -91,7 +91,7 @@ registry.category("web_tour.tours").add("zk_manager_review", {
         },
         {
             content: "The day behind the request: a check-in and no check-out",
-            trigger: ".o_field_widget[name='day_punches_html']:contains('Check in')",
+            trigger: ".o_field_widget[name='day_punches_html']:contains('Check-in')",
         },
         {
             content: "Approve",
