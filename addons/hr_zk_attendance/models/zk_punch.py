@@ -295,12 +295,13 @@ class ZkPunch(models.Model):
 
 
 def _code_label(code, names, unknown):
-    """'Check-in': the name a person reads (the raw code stays on the Technical tab);
-    a code no terminal documents reads 'Status 7'. One place for these names: the punch log
-    and the day's punches behind every decision (zk_day_view) use it."""
+    """'Check-in (0)': the name a person reads, the raw code beside it for support; a code
+    no terminal documents reads 'Status 7'. One place for these names: the punch log and the
+    day's punches behind every decision (zk_day_view) use it."""
     if code is None or code is False:
         return False
-    return names.get(code) or f"{unknown} {code}"
+    name = names.get(code)
+    return f"{name} ({code})" if name else f"{unknown} {code}"
 
 
 def _naive_utc(text):

@@ -151,8 +151,8 @@ class TestAdminPath(ZkCase):
         self.assertEqual(unknown.display_name,
                          f"PIN 0099, {self.today} 17:30, Entrance (CQZ0001)")
         self.assertEqual((mapped.status_label, unknown.status_label),
-                         ("Check-in", "Check-out"))
-        self.assertEqual(mapped.verify_label, "Fingerprint")
+                         ("Check-in (0)", "Check-out (1)"))
+        self.assertEqual(mapped.verify_label, "Fingerprint (1)")
         self.assertNotIn(mapped.fingerprint, mapped.display_name)
         mapped.status, mapped.verify = 4, 15
         self.assertEqual((mapped.status_label, mapped.verify_label),

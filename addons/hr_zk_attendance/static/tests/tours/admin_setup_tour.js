@@ -159,12 +159,12 @@ registry.category("web_tour.tours").add("zk_admin_setup_import", {
         {
             content: "The check-in: employee, terminal time, terminal, status by name",
             trigger:
-                '.o_data_row:contains("Carla Santos"):contains("08:01:10"):contains("Front door (CQZ7231460123)"):contains("Check-in")',
+                '.o_data_row:contains("Carla Santos"):contains("08:01:10"):contains("Front door (CQZ7231460123)"):contains("Check-in (0)")',
         },
         {
             content: "The check-out, verified by fingerprint",
             trigger:
-                '.o_data_row:contains("Carla Santos"):contains("17:05:00"):contains("Check-out"):contains("Fingerprint")',
+                '.o_data_row:contains("Carla Santos"):contains("17:05:00"):contains("Check-out (1)"):contains("Fingerprint (1)")',
         },
         {
             content: "An unmapped PIN is named by its PIN and says why it waits",
