@@ -16,10 +16,6 @@ from collections.abc import Callable
 from typing import Any
 
 
-class ReplayInputError(ValueError):
-    """A replay document that does not follow Part G; the message names the field."""
-
-
 def _load(path: str) -> Any:
     if path == "-":
         return json.load(sys.stdin)
@@ -52,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         result = _runner(args.kind)(document)
-    except ValueError as exc:  # ReplayInputError and the rule modules' input errors
+    except ValueError as exc:  # the rule modules' input errors
         print(f"zk-replay: invalid input: {exc}", file=sys.stderr)
         return 2
     json.dump(result, sys.stdout, indent=args.indent, sort_keys=True, ensure_ascii=False)

@@ -163,10 +163,6 @@ class Ledger:
         return [a.seconds for a in self.attempts if a.ok and (kind is None or a.kind == kind)]
 
 
-class PushError(RuntimeError):
-    """The terminal gave up (used only where a caller bounded its patience)."""
-
-
 class PushTerminal:
     """A terminal with ``users`` and ``records`` (in storage order) pushing to ``url``.
 

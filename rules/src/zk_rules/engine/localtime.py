@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -234,10 +234,6 @@ class ZoneClock:
             hours, minutes = divmod(abs(offset) // 60, 60)
             text = _OFFSET_TEXT[offset] = f"{sign}{hours:02d}:{minutes:02d}"
         return day_text(day) + _CLOCK_TEXT[minute] + text
-
-    def aware(self, utc_minute: int) -> datetime:
-        """UTC minute -> aware datetime in the zone (for callers that want objects)."""
-        return datetime.fromtimestamp(utc_minute * 60, UTC).astimezone(self.zone)
 
 
 @lru_cache(maxsize=256)

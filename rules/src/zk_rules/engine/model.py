@@ -133,10 +133,6 @@ class DayRecord:
     clock: ZoneClock = field(repr=False, compare=False)
     """Zone of the employee, to print interval bounds (E0.1)."""
 
-    def local_iso(self, minute: int | None) -> str | None:
-        """A bound as local ISO time with its offset, to the minute (E0.1)."""
-        return None if minute is None else self.clock.iso_minute(minute)
-
     def to_dict(self) -> dict[str, Any]:
         """The G1 output form of this record (JSON-ready)."""
         iso = self.clock.iso_minute
