@@ -275,7 +275,7 @@ class ZkDailyRecord(models.Model):
                                 line_ids=[(0, 0, line) for line in _line_vals(
                                     reconcile_lines([], record.overtime_lines, approval))])
                     to_create.append(vals)
-                elif (current.result_json != _canonical(result)
+                elif (current.result_json != canonical_json(result)
                       or set(current.exception_ids.mapped("code")) != _codes(result, extra,
                                                                               exceptions)):
                     if current.locked and not force_locked:
@@ -472,10 +472,6 @@ class _RangeInputs:
         return hashlib.sha256(canonical_json(subset).encode()).hexdigest()
 
 
-def _canonical(result):
-    return json.dumps(result, sort_keys=True, separators=(",", ":"))
-
-
 def _codes(result, extra, exceptions):
     """The day's exception codes as stored: the engine's and those decided in Odoo."""
     return {c for c in (*result["exceptions"], *extra) if c in exceptions}
@@ -494,7 +490,7 @@ def _record_vals(result, exceptions, extra=()):
         exception_ids=[(6, 0, [exceptions[c] for c in sorted(_codes(result, extra, exceptions))])],
         intervals_display="\n".join(
             f"{iv['start'] or '?'} → {iv['end'] or '?'}" for iv in result["intervals"]),
-        result_json=_canonical(result),
+        result_json=canonical_json(result),
     )
     return vals
 

@@ -14,11 +14,11 @@ Public API::
     active_cto_uses(ledger entries of one employee) -> [{date, lot, minutes, ref}]  # C9/C10
 """
 
+from zk_rules.hashchain import canonical_json
 from zk_rules.payroll.batch import (
     Batch,
     apply_correction,
     build_batch,
-    canonical_json,
     correction_batch,
     diff_rows,
     inputs_document,

@@ -5,8 +5,9 @@
 * ``sha256`` is the SHA-256 (hex) of the file's bytes. ``inputs_sha256`` is the SHA-256 of the
   canonical JSON of what the file was built from: layout version, configuration, period and the
   validated inputs (every field the layout reads, employees by code, days by date, CTO uses by
-  date and lot), encoded with sorted keys, ``(",", ":")`` separators and ASCII escapes. The same
-  data given in another order gives the same bytes and both hashes unchanged.
+  date and lot), encoded by :func:`zk_rules.hashchain.canonical_json` (sorted keys,
+  ``(",", ":")`` separators, ASCII escapes). The same data given in another order gives the same
+  bytes and both hashes unchanged.
 * A correction compares the issued file's rows with the new rows, key (employee_code, work date
   or period start), cell by cell as written: ``mode="diff"`` writes only the rows added, changed
   (new values) or removed (issued values) with a leading ``change`` column; ``mode="full"``
@@ -18,11 +19,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from zk_rules.hashchain import canonical_json
 from zk_rules.payroll.inputs import EmployeeDays, PayrollInputError, parse_employees
 from zk_rules.payroll.layout import (
     LAYOUT_VERSION,
@@ -57,13 +58,6 @@ def render(header: Sequence[str], rows: Iterable[Sequence[str]], separator: str)
         write(line)
         write(LINE_END)
     return out.getvalue().encode(ENCODING)
-
-
-def canonical_json(document: Any) -> bytes:
-    """Sorted keys, fixed separators, ASCII escapes: the same bytes on every machine."""
-    return json.dumps(
-        document, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
-    ).encode("ascii")
 
 
 def sha256_hex(data: bytes) -> str:
@@ -140,7 +134,8 @@ def build_batch(
         rows=rows,
         content=content,
         sha256=sha256_hex(content),
-        inputs_sha256=sha256_hex(canonical_json(inputs_document(period, bundles, config))),
+        inputs_sha256=sha256_hex(
+            canonical_json(inputs_document(period, bundles, config)).encode("ascii")),
     )
 
 
@@ -230,6 +225,7 @@ def correction_batch(issued: bytes | Batch, new: Batch, mode: str = "diff") -> B
     issued_sha = sha256_hex(issued)
     inputs = sha256_hex(
         canonical_json({"inputs_sha256": new.inputs_sha256, "mode": mode, "supersedes": issued_sha})
+        .encode("ascii")
     )
     if mode == "full":
         header, rows, content = new.header, new.rows, new.content
