@@ -17,8 +17,9 @@ import pytest
 from relay_harness import Relay
 
 from zk_relay.config import Config, load_config
-from zk_relay.poller import Poller, full_jitter
+from zk_relay.poller import Poller
 from zk_relay.store import Store
+from zk_rules.backoff import backoff_ceiling
 from zk_sim import TcpTerminal, TerminalRecord, TerminalUser
 
 pytestmark = pytest.mark.slow
@@ -68,17 +69,28 @@ def stored(store: Store) -> list[dict]:
     return store.events_query(serial=SERIAL, limit=10_000)
 
 
-def test_issue5_full_jitter_bounds_grow_exponentially_to_the_cap() -> None:
+def test_issue5_poll_backoff_ceiling_is_base_times_2_to_the_n_capped(
+        tmp_path: Path, terminal: TcpTerminal) -> None:
+    """The poller's n-th failure in a row waits uniform(0, min(cap, base * 2**n)), the one
+    backoff of every retrying path (zk_rules.backoff): base 10, cap 120 -> 20, 40, 80, 120."""
+
     class Top(random.Random):
         def uniform(self, a: float, b: float) -> float:
+            assert a == 0.0
             return b
 
-    tops = [full_jitter(n, 10, 120, Top()) for n in range(1, 8)]
-    assert tops == [10, 20, 40, 80, 120, 120, 120]
-    rng = random.Random(1)
-    assert all(0 <= full_jitter(n, 10, 120, rng) <= min(120, 10 * 2 ** (n - 1))
-               for n in range(1, 60) for _ in range(20))
-    assert full_jitter(10_000, 10, 120, Top()) == 120  # no overflow after months of failures
+    store, config, clock, _poller, _twin = make(tmp_path, terminal)
+    poller = Poller(store, config, clock=clock, rng=Top())
+    terminal.refuse_connections = True
+    tops = []
+    for _ in range(7):
+        clock.t = poller.next_due.get(SERIAL, clock.t)
+        start = clock.t
+        poller.tick()
+        tops.append(poller.next_due[SERIAL] - start)
+    assert tops == [backoff_ceiling(n, 10, 120) for n in range(1, 8)]
+    assert tops == [20, 40, 80, 120, 120, 120, 120]
+    store.close()
 
 
 def test_issue5_poll_reads_users_and_attendance_through_pyzk(tmp_path: Path,
@@ -129,7 +141,7 @@ def test_issue5_polled_records_deduplicated_like_pushed_ones(tmp_path: Path,
 
 def test_issue5_backoff_timing_computed_then_recovery(tmp_path: Path,
                                                       terminal: TcpTerminal) -> None:
-    """Failures back off with full jitter, uniform(0, min(cap, base·2^(n-1))), drawn from the
+    """Failures back off with full jitter, uniform(0, min(cap, base·2^n)), drawn from the
     injected random source at the injected clock; one success resets the schedule."""
     store, config, clock, poller, twin = make(tmp_path, terminal)
     poller.tick()
@@ -137,7 +149,7 @@ def test_issue5_backoff_timing_computed_then_recovery(tmp_path: Path,
     clock.t = poller.next_due[SERIAL]
     for n in range(1, 7):
         poller.tick()
-        expected = twin.uniform(0, min(120, 10 * 2 ** (n - 1)))
+        expected = twin.uniform(0, min(120, 10 * 2**n))
         assert poller.next_due[SERIAL] == pytest.approx(clock.t + expected)
         device = store.device(SERIAL)
         assert device["poll_failures"] == n
@@ -158,11 +170,11 @@ def test_issue5_backoff_timing_computed_then_recovery(tmp_path: Path,
     assert device["poll_failures"] == 0 and device["last_poll_error"] is None
     assert len(stored(store)) == 43
     assert poller.failures == {}
-    # the next failure starts again from the base
+    # the next failure starts again from the first ceiling (base * 2)
     terminal.refuse_connections = True
     clock.t = poller.next_due[SERIAL]
     poller.tick()
-    assert poller.next_due[SERIAL] == pytest.approx(clock.t + twin.uniform(0, 10))
+    assert poller.next_due[SERIAL] == pytest.approx(clock.t + twin.uniform(0, 20))
     store.close()
 
 

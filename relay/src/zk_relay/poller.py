@@ -8,10 +8,10 @@ same functions Odoo's direct poll uses).
 
 Schedule (per terminal): the first poll at start; after a success the next one
 ``poll_interval_seconds`` later; after the n-th failure in a row the next attempt after a
-delay drawn with *full jitter*: ``uniform(0, min(cap, base * 2 ** (n - 1)))``
-(``poll_backoff_base_seconds``, ``poll_backoff_cap_seconds``); one success resets it. The
-clock and the random source are injected, so the schedule is computed in tests, not waited
-for.
+delay drawn with *full jitter*: ``uniform(0, min(cap, base * 2 ** n))`` (``zk_rules.backoff``,
+as every retrying path; ``poll_backoff_base_seconds``, ``poll_backoff_cap_seconds``); one
+success resets it. The clock and the random source are injected, so the schedule is computed in
+tests, not waited for.
 
 Concurrency: terminals are polled in a pool of ``poll_concurrency`` threads, so a terminal that
 does not answer holds one worker until its watchdog fires and the others are polled on time
@@ -40,6 +40,7 @@ from zk_relay import adms
 from zk_relay.config import Config
 from zk_relay.metrics import Metrics
 from zk_relay.store import Store
+from zk_rules.backoff import backoff_delay
 from zk_rules.terminal_records import record_from_pyzk, user_from_pyzk
 
 log = logging.getLogger("zk_relay.poller")
@@ -52,12 +53,6 @@ class PollResult:
     duplicates: int = 0
     quarantined: int = 0
     users: int = 0
-
-
-def full_jitter(failures: int, base: float, cap: float, rng: random.Random) -> float:
-    """Delay before the next attempt after ``failures`` failures in a row (>= 1)."""
-    ceiling = min(cap, base * 2 ** min(failures - 1, 60))
-    return rng.uniform(0.0, ceiling)
 
 
 def _default_zk(address: str, port: int, password: int, timeout: float) -> Any:
@@ -142,8 +137,8 @@ class Poller:
         except Exception as exc:  # noqa: BLE001 - every failure backs off
             failures = self.failures.get(serial, 0) + 1
             self.failures[serial] = failures
-            delay = full_jitter(failures, self.config.poll_backoff_base_seconds,
-                                self.config.poll_backoff_cap_seconds, self.rng)
+            delay = backoff_delay(failures, self.config.poll_backoff_base_seconds,
+                                  self.config.poll_backoff_cap_seconds, self.rng.uniform)
             self.next_due[serial] = self.clock() + delay
             error = f"{type(exc).__name__}: {exc}"[:500]
             self.store.record_poll(serial, ok=False, failures=failures, error=error)
@@ -262,4 +257,4 @@ class PollerThread(threading.Thread):
         self.poller.close()
 
 
-__all__ = ["PollResult", "Poller", "PollerThread", "full_jitter"]
+__all__ = ["PollResult", "Poller", "PollerThread"]
