@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from .zk_punch import DEFAULT_FUTURE_HOURS, DEFAULT_PAST_DAYS, DEFAULT_STATUS_CODES
+from zk_rules.admission import DEFAULT_FUTURE_HOURS, DEFAULT_PAST_DAYS, DEFAULT_STATUS_CODES
 
 
 class ResConfigSettings(models.TransientModel):

@@ -1,20 +1,16 @@
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from zk_rules import admission
 from zk_rules.fingerprint import punch_fingerprint
 
 _logger = logging.getLogger(__name__)
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
-# Status codes a site uses unless configured otherwise (E1.2 plus 255 "no key", adms §5.1).
-DEFAULT_STATUS_CODES = "0,1,2,3,4,5,255"
-# A terminal clock gone wrong: punches outside [now - past, now + future] wait for review.
-DEFAULT_FUTURE_HOURS = 24
-DEFAULT_PAST_DAYS = 400
 
 # Attendance state keys (adms-protocol.md 5.1) and verify modes (5.2, PUSH appendix 7).
 STATUS_NAMES = {
@@ -220,41 +216,45 @@ class ZkPunch(models.Model):
         if not self:
             return
         params = self.env["ir.config_parameter"].sudo()  # sudo: read site settings only
-        codes = {int(c) for c in (params.get_param("hr_zk_attendance.status_codes",
-                                                   DEFAULT_STATUS_CODES)).split(",") if c.strip()}
-        future = timedelta(hours=int(params.get_param("hr_zk_attendance.future_hours",
-                                                      DEFAULT_FUTURE_HOURS)))
-        past = timedelta(days=int(params.get_param("hr_zk_attendance.past_days",
-                                                   DEFAULT_PAST_DAYS)))
+        policy = admission.AdmissionPolicy.from_settings(
+            params.get_param("hr_zk_attendance.status_codes", admission.DEFAULT_STATUS_CODES),
+            params.get_param("hr_zk_attendance.future_hours", admission.DEFAULT_FUTURE_HOURS),
+            params.get_param("hr_zk_attendance.past_days", admission.DEFAULT_PAST_DAYS))
         now = fields.Datetime.now()
         mapping = self._employee_mapping()
         rows = []
         for punch in self:
-            state, reason, employee = "done", None, mapping.get((punch.device_id.id, punch.pin))
-            if not punch.device_id:
-                state, reason = "review", self.env._(
-                    "Terminal %s is not in Odoo yet: press Refresh terminals on its relay, "
-                    "approve the terminal, and its punches are processed.", punch.serial)
-            elif punch.device_id.state != "active":
-                state, reason = "review", self.env._(
-                    "Terminal %s is waiting for approval.", punch.serial)
-            elif punch.status is not None and punch.status not in codes:
-                state, reason = "review", self.env._(
-                    "Status code %s is not mapped for this site.", punch.status)
-            elif not punch.timestamp_utc or punch.timestamp_utc > now + future:
-                state, reason = "review", self.env._(
-                    "Dated in the future: is the terminal clock right?")
-            elif punch.timestamp_utc < now - past:
-                state, reason = "review", self.env._("Dated long ago: is the terminal clock right?")
-            elif not employee:
-                state, reason = "unmapped", self.env._(
-                    "PIN %(pin)s is not mapped to an employee on %(terminal)s: map it under "
-                    "Biometric users, then Re-process.",
-                    pin=punch.pin, terminal=punch.device_id.display_name)
-            rows.append((punch.id, state, reason, employee))
+            employee = mapping.get((punch.device_id.id, punch.pin))
+            state, reason = admission.admit(
+                terminal_known=bool(punch.device_id),
+                terminal_active=punch.device_id.state == "active",
+                status=punch.status,
+                timestamp_utc=punch.timestamp_utc or None, pin_mapped=bool(employee),
+                now=now, policy=policy)
+            rows.append((punch.id, state, reason and punch._admission_text(reason), employee))
         self._write_outcomes(rows)
         if any(row[1] == "done" for row in rows):
             self.env.ref("hr_zk_attendance.ir_cron_zk_build_attendances")._trigger()
+
+    def _admission_text(self, reason):
+        """The words a person reads for a reason code of zk_rules.admission."""
+        self.ensure_one()
+        if reason == admission.TERMINAL_UNKNOWN:
+            return self.env._(
+                "Terminal %s is not in Odoo yet: press Refresh terminals on its relay, "
+                "approve the terminal, and its punches are processed.", self.serial)
+        if reason == admission.TERMINAL_PENDING:
+            return self.env._("Terminal %s is waiting for approval.", self.serial)
+        if reason == admission.STATUS_UNMAPPED:
+            return self.env._("Status code %s is not mapped for this site.", self.status)
+        if reason == admission.DATED_FUTURE:
+            return self.env._("Dated in the future: is the terminal clock right?")
+        if reason == admission.DATED_PAST:
+            return self.env._("Dated long ago: is the terminal clock right?")
+        return self.env._(
+            "PIN %(pin)s is not mapped to an employee on %(terminal)s: map it under "
+            "Biometric users, then Re-process.",
+            pin=self.pin, terminal=self.device_id.display_name)
 
     def _write_outcomes(self, rows):
         """Store (id, state, reason, employee) for a whole page in one statement.
