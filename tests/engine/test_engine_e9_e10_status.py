@@ -169,3 +169,13 @@ def test_e10_4_provisional_for_incomplete_or_worked_on_leave():
     leave = [{"date": DATE, "minutes": 480, "kind": "paid"}]
     on_leave = day(DATE, punches(DATE, ("08:00", 0), ("17:00", 1)), SHIFT, 60, leaves=leave)
     assert on_leave["provisional"] is True and on_leave["status"] == "compliant"
+
+
+def test_e10_3_exception_codes_read_named_flags_in_sorted_order():
+    from zk_rules.engine.status import DayFlags, exception_codes
+
+    assert exception_codes(DayFlags(status="absent", undertime=480)) == ("absent",)
+    flags = DayFlags(status="non_compliant", late_in=5, undertime=5, dst_gap=True, single=True)
+    assert exception_codes(flags) == ("dst_gap_time", "late_in", "single_punch", "undertime")
+    with pytest.raises(TypeError):
+        DayFlags("absent")  # keyword construction only: 15 flags are not read by position

@@ -30,7 +30,7 @@ from .pairing import pair_day
 from .policy import Policy, parse_policy
 from .rounding import apply_rounding
 from .schedule import DayPlan, parse_holidays, parse_leaves, parse_schedule
-from .status import day_status, exception_codes
+from .status import DayFlags, day_status, exception_codes
 from .workdate import assign_work_dates
 
 _NO_SNAPS: tuple[list[int], list[int]] = ([], [])
@@ -87,10 +87,6 @@ def compute_days(
     }
 
 
-def _record(*fields: Any) -> DayRecord:
-    return DayRecord(*fields)  # positional: about twice as fast as 27 keywords
-
-
 _MISSING = {
     (check_in, check_out, brk): Missing(check_in, check_out, brk)
     for check_in in (False, True)
@@ -123,51 +119,35 @@ def _unpunched_day(
         late_in = 0
         status = "off" if day_type == "rest_day" else "holiday"
     dst = plan is not None and plan.dst
-    exceptions = exception_codes(
-        status,
-        None,
-        None,
-        expected,
-        False,
-        False,
-        False,
-        False,
-        False,
-        False,
-        False,
-        False,
-        dst,
-        False,
-        False,
-    )
-    return _record(
-        day_text(day),
-        day_type,
-        status,
-        exceptions,
-        False,
-        scheduled,
-        leave,
-        expected,
-        0,
-        0,
-        0,
-        0,
-        late_in,
-        late_in,
-        expected if workday else 0,
-        0,
-        0,
-        0,
-        _ZERO_OVERTIME,
-        (),
-        0,
-        _MISSING[False, False, False],
-        (),
-        (),
-        (),
-        (),
-        clock,
+    exceptions = exception_codes(DayFlags(status=status, undertime=expected, dst_transition=dst))
+    return DayRecord(
+        work_date=day_text(day),
+        day_type=day_type,
+        status=status,
+        exceptions=exceptions,
+        provisional=False,
+        scheduled_minutes=scheduled,
+        leave_minutes=leave,
+        expected_minutes=expected,
+        presence_minutes=0,
+        presence_in_schedule_minutes=0,
+        worked_minutes=0,
+        regular_minutes=0,
+        late_in_minutes=late_in,
+        early_out_minutes=late_in,
+        undertime_minutes=expected if workday else 0,
+        early_arrival_minutes=0,
+        break_taken_minutes=0,
+        break_deducted_minutes=0,
+        overtime_minutes=_ZERO_OVERTIME,
+        overtime_lines=(),
+        night_minutes=0,
+        missing=_MISSING[False, False, False],
+        intervals=(),
+        punch_ids=(),
+        collapsed_punch_ids=(),
+        ignored_punch_ids=(),
+        clock=clock,
     )
 
 
@@ -276,48 +256,50 @@ def compute_day(
     )
     ids, collapsed, double_tap, dst_gap, dst_ambiguous = _tap_summary(taps)
     exceptions = exception_codes(
-        status,
-        late_in,
-        early_out,
-        undertime,
-        worked_on_leave,
-        missing_in,
-        missing_out,
-        pairing.missing_break,
-        pairing.single,
-        long_break,
-        double_tap,
-        pairing.status_conflict,
-        _spans_dst(plan, closed, clock),
-        dst_ambiguous,
-        dst_gap,
+        DayFlags(
+            status=status,
+            late_in=late_in,
+            early_out=early_out,
+            undertime=undertime,
+            worked_on_leave=worked_on_leave,
+            missing_in=missing_in,
+            missing_out=missing_out,
+            missing_break=pairing.missing_break,
+            single=pairing.single,
+            long_break=long_break,
+            double_tap=double_tap,
+            status_conflict=pairing.status_conflict,
+            dst_transition=_spans_dst(plan, closed, clock),
+            dst_ambiguous=dst_ambiguous,
+            dst_gap=dst_gap,
+        )
     )
-    return _record(
-        day_text(day),
-        day_type,
-        status,
-        exceptions,
-        status == "incomplete" or worked_on_leave,  # E10.4
-        scheduled,
-        leave,
-        expected,
-        presence,
-        m.presence_in_schedule,
-        m.regular + m.overtime,  # E8.12 (one kind per day)
-        m.regular,
-        late_in,
-        early_out,
-        undertime,
-        m.early_arrival,
-        m.break_taken,
-        m.break_deducted,
-        overtime,
-        overtime_lines(overtime, rules.overtime_approval) if m.overtime else (),
-        m.night,
-        _MISSING[missing_in, missing_out, pairing.missing_break],
-        tuple([Interval(start, end) for start, end in effective]),
-        sorted_ids(ids),
-        sorted_ids(collapsed) if collapsed else (),
-        sorted_ids(pairing.ignored) if pairing.ignored else (),
-        clock,
+    return DayRecord(
+        work_date=day_text(day),
+        day_type=day_type,
+        status=status,
+        exceptions=exceptions,
+        provisional=status == "incomplete" or worked_on_leave,  # E10.4
+        scheduled_minutes=scheduled,
+        leave_minutes=leave,
+        expected_minutes=expected,
+        presence_minutes=presence,
+        presence_in_schedule_minutes=m.presence_in_schedule,
+        worked_minutes=m.regular + m.overtime,  # E8.12 (one kind per day)
+        regular_minutes=m.regular,
+        late_in_minutes=late_in,
+        early_out_minutes=early_out,
+        undertime_minutes=undertime,
+        early_arrival_minutes=m.early_arrival,
+        break_taken_minutes=m.break_taken,
+        break_deducted_minutes=m.break_deducted,
+        overtime_minutes=overtime,
+        overtime_lines=overtime_lines(overtime, rules.overtime_approval) if m.overtime else (),
+        night_minutes=m.night,
+        missing=_MISSING[missing_in, missing_out, pairing.missing_break],
+        intervals=tuple([Interval(start, end) for start, end in effective]),
+        punch_ids=sorted_ids(ids),
+        collapsed_punch_ids=sorted_ids(collapsed) if collapsed else (),
+        ignored_punch_ids=sorted_ids(pairing.ignored) if pairing.ignored else (),
+        clock=clock,
     )

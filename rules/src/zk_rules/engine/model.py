@@ -97,7 +97,7 @@ class OvertimeMinutes(NamedTuple):
         return self.workday + self.rest_day + self.holiday
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class DayRecord:
     """B4 record of one employee and work date. ``to_dict()`` gives the G1 output form.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 def day_status(
     day_type: str,
@@ -27,53 +29,62 @@ def day_status(
     return "rest_day_work" if day_type == "rest_day" else "holiday_work"
 
 
-def exception_codes(
-    status: str,
-    late_in: int | None,
-    early_out: int | None,
-    undertime: int,
-    worked_on_leave: bool,
-    missing_in: bool,
-    missing_out: bool,
-    missing_break: bool,
-    single: bool,
-    long_break: bool,
-    double_tap: bool,
-    status_conflict: bool,
-    dst_transition: bool,
-    dst_ambiguous: bool,
-    dst_gap: bool,
-) -> tuple[str, ...]:
+@dataclass(slots=True, kw_only=True)
+class DayFlags:
+    """What E10.3 reads of one day, named: the status, the measures and the punch findings.
+
+    Built by keyword only. Treat it as read-only (not frozen, like ``DayRecord``: frozen
+    construction is about three times slower, once per employee-day).
+    """
+
+    status: str
+    late_in: int | None = None
+    early_out: int | None = None
+    undertime: int = 0
+    worked_on_leave: bool = False
+    missing_in: bool = False
+    missing_out: bool = False
+    missing_break: bool = False
+    single: bool = False
+    long_break: bool = False
+    double_tap: bool = False
+    status_conflict: bool = False
+    dst_transition: bool = False
+    dst_ambiguous: bool = False
+    dst_gap: bool = False
+
+
+def exception_codes(day: DayFlags) -> tuple[str, ...]:
     """E10.3: the codes, emitted in sorted order; informational ones never change the status."""
     codes = []
-    if status == "absent":
+    if day.status == "absent":
         codes.append("absent")
-    if double_tap:
+    if day.double_tap:
         codes.append("double_tap_collapsed")
-    if dst_ambiguous:
+    if day.dst_ambiguous:
         codes.append("dst_ambiguous_time")
-    if dst_gap:
+    if day.dst_gap:
         codes.append("dst_gap_time")
-    if dst_transition:
+    if day.dst_transition:
         codes.append("dst_transition")
-    if early_out:
+    if day.early_out:
         codes.append("early_out")
-    if late_in:
+    if day.late_in:
         codes.append("late_in")
-    if long_break:
+    if day.long_break:
         codes.append("long_break")
-    if missing_break:
+    if day.missing_break:
         codes.append("missing_break_punch")
-    if missing_in:
+    if day.missing_in:
         codes.append("missing_check_in")
-    if missing_out:
+    if day.missing_out:
         codes.append("missing_check_out")
-    if single:
+    if day.single:
         codes.append("single_punch")
-    if status_conflict:
+    if day.status_conflict:
         codes.append("status_conflict")
-    if status == "non_compliant" and undertime > 0:
+    if day.status == "non_compliant" and day.undertime > 0:
         codes.append("undertime")
-    if worked_on_leave:
+    if day.worked_on_leave:
         codes.append("worked_on_leave")
     return tuple(codes)
