@@ -10,7 +10,7 @@ from typing import Any
 from zk_relay.adms import BadLine, Operlog, Photo, Punch
 from zk_relay.store.base import StoreBase
 from zk_relay.store.db import EVENT_COLUMNS, INSERT_QUARANTINE, _digest, utc_now
-from zk_relay.store.writer import AttlogResult, _PunchWrite, _write_punches
+from zk_relay.store.writer import AttlogResult, PunchWrite, write_punches
 
 
 class Events(StoreBase):
@@ -26,11 +26,11 @@ class Events(StoreBase):
         to ``attlog_stamp`` (``stamp_column=None``: the stamp is not this table's)."""
         if stamp_column not in ("attlog_stamp", None):
             raise ValueError(f"stamp_column: {stamp_column!r}")
-        write = _PunchWrite(serial, timezone, addr, source, punches, bad,
-                            stamp if stamp_column else None)
+        write = PunchWrite(serial, timezone, addr, source, punches, bad,
+                           stamp if stamp_column else None)
         if self._writer is not None:
             return self._writer.submit_punches(write)
-        return self.write(lambda conn: _write_punches(conn, write, utc_now()))
+        return self.write(lambda conn: write_punches(conn, [write], utc_now())[0])
 
     def store_operlog(self, serial: str, timezone: str, addr: str | None, parsed: Operlog,
                       stamp: str | None, source: str = "OPERLOG") -> int:

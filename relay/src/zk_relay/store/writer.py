@@ -1,330 +1,33 @@
-"""Group commit: every write of the serving relay goes through one SQLite connection."""
+"""Group commit: one writer thread owns the writing connection.
+
+A request hands its write to :meth:`Writer.submit` (any ``fn(conn)``) or
+:meth:`Writer.submit_punches` and waits. The writer thread takes every job waiting at that
+moment, runs them in ONE transaction, commits (one fsync, ``synchronous=FULL``) and only then
+wakes the requests — so a terminal hears OK only after its records are on disk, and the
+terminals sending at the same time share one fsync. If the batch fails, each job is run again
+in a transaction of its own, so a bad job fails alone.
+
+Punches have one write path, :func:`write_punches`, for a batch of requests (the writer) or one
+(the command line, no writer): a multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING`` tells
+which records were new (de-duplication per (serial, local time, PIN), also within a batch: the
+first wins), then quarantined lines and one counter update per terminal.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
 import time
-from _thread import allocate_lock as _allocate_lock
+from _thread import allocate_lock
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from zk_relay.adms import BadLine, Punch
-from zk_relay.store.db import INSERT_EVENT, INSERT_QUARANTINE, StoreError, connect, utc_now
+from zk_relay.store.db import INSERT_QUARANTINE, StoreError, connect, utc_now
 
 T = TypeVar("T")
-
-
-# --------------------------------------------------------------------------- group commit
-
-# Two ways to write punches, storing exactly the same rows and counters:
-#
-# * ``_write_punches``: per request, an ``executemany`` INSERT of its events (a duplicate of
-#   (serial, local time, PIN) is skipped: ``ON CONFLICT DO NOTHING``), its quarantined lines,
-#   one UPDATE of its terminal's counters. Used for big batches (catch-up uploads) and by the
-#   command line.
-# * ``intake``, for a batch of at most 64 rows (realtime punches): a temporary view (one per
-#   writing connection) whose INSTEAD OF triggers do the same per row — the event, counted on
-#   its terminal; a duplicate is reported to Python through ``zk_relay_duplicate(job)``, the
-#   only callback, so each request still gets its exact count; a bad line into
-#   ``quarantine``. The whole batch is then ONE multi-row INSERT statement, i.e. one hand-over
-#   of the GIL instead of a few per request (each costs up to a switch interval while other
-#   threads hold the GIL), and when the batch holds nothing else, that statement is its own
-#   transaction: begin, write, COMMIT with its fsync, in a single step.
-INTAKE_COLUMNS = ("job", "kind", "serial", "pin", "local_time", "timezone", "status", "verify",
-                  "workcode", "raw", "received_at", "fingerprint", "addr", "stamp", "source",
-                  "reason")
-_INTAKE = """
-CREATE TEMP VIEW IF NOT EXISTS intake AS SELECT NULL AS job, NULL AS kind, NULL AS serial,
-    NULL AS pin, NULL AS local_time, NULL AS timezone, NULL AS status, NULL AS verify,
-    NULL AS workcode, NULL AS raw, NULL AS received_at, NULL AS fingerprint, NULL AS addr,
-    NULL AS stamp, NULL AS source, NULL AS reason WHERE 0;
-CREATE TEMP TRIGGER IF NOT EXISTS intake_punch INSTEAD OF INSERT ON intake
-WHEN NEW.kind = 'punch' BEGIN
-    INSERT INTO events (serial, pin, local_time, timezone, status, verify, workcode, raw,
-                        received_at, fingerprint)
-    VALUES (NEW.serial, NEW.pin, NEW.local_time, NEW.timezone, NEW.status, NEW.verify,
-            NEW.workcode, NEW.raw, NEW.received_at, NEW.fingerprint)
-    ON CONFLICT (serial, local_time, pin) DO NOTHING;
-    SELECT zk_relay_duplicate(NEW.job) WHERE changes() = 0;
-    UPDATE devices SET events_stored = events_stored + changes(),
-        events_duplicate = events_duplicate + 1 - changes(),
-        last_event_at = CASE WHEN changes() > 0 THEN NEW.received_at ELSE last_event_at END,
-        last_seen = NEW.received_at, last_addr = NEW.addr,
-        attlog_stamp = coalesce(NEW.stamp, attlog_stamp)
-    WHERE serial = NEW.serial;
-END;
-CREATE TEMP TRIGGER IF NOT EXISTS intake_bad INSTEAD OF INSERT ON intake
-WHEN NEW.kind = 'bad' BEGIN
-    INSERT INTO quarantine (serial, source, reason, raw, received_at)
-    VALUES (NEW.serial, NEW.source, NEW.reason, NEW.raw, NEW.received_at);
-    UPDATE devices SET quarantined = quarantined + 1, last_seen = NEW.received_at,
-        last_addr = NEW.addr, attlog_stamp = coalesce(NEW.stamp, attlog_stamp)
-    WHERE serial = NEW.serial;
-END;
-CREATE TEMP TRIGGER IF NOT EXISTS intake_seen INSTEAD OF INSERT ON intake
-WHEN NEW.kind = 'seen' BEGIN
-    UPDATE devices SET last_seen = NEW.received_at, last_addr = NEW.addr,
-        attlog_stamp = coalesce(NEW.stamp, attlog_stamp)
-    WHERE serial = NEW.serial;
-END;
-"""
-_INTAKE_PLACES = "(" + ",".join("?" * len(INTAKE_COLUMNS)) + ")"
-_intake_sql: dict[int, str] = {}
-
-
-def _intake_insert(n: int) -> str:
-    sql = _intake_sql.get(n)
-    if sql is None:
-        sql = "INSERT INTO intake VALUES " + ",".join([_INTAKE_PLACES] * n)  # noqa: S608
-        _intake_sql[n] = sql
-    return sql
-
-
-def _write_punches(conn: sqlite3.Connection, w: _PunchWrite, now: str) -> AttlogResult:
-    """One request's punches, statement by statement (inside the caller's transaction)."""
-    inserted = 0
-    if w.punches:
-        inserted = conn.executemany(INSERT_EVENT, [
-            (w.serial, p.pin, p.local_time, w.timezone, p.status, p.verify, p.workcode, p.raw,
-             now, p.fingerprint) for p in w.punches]).rowcount
-    if w.bad:
-        conn.executemany(INSERT_QUARANTINE, [
-            (w.serial, w.source, b.reason, b.raw, now) for b in w.bad])
-    conn.execute(
-        "UPDATE devices SET last_seen = ?, last_addr = ?, events_stored = events_stored + ?,"
-        " events_duplicate = events_duplicate + ?, quarantined = quarantined + ?,"
-        " last_event_at = CASE WHEN ? > 0 THEN ? ELSE last_event_at END,"
-        " attlog_stamp = coalesce(?, attlog_stamp) WHERE serial = ?",
-        (now, w.addr, inserted, len(w.punches) - inserted, len(w.bad), inserted, now, w.stamp,
-         w.serial))
-    return AttlogResult(len(w.punches), inserted, len(w.punches) - inserted, len(w.bad))
-
-
-class _Intake:
-    """The ``intake`` view on one writing connection, and the duplicates it reported."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.duplicates: dict[int, int] = {}
-        conn.execute("PRAGMA temp_store=MEMORY")
-        conn.executescript(_INTAKE)
-        conn.create_function("zk_relay_duplicate", 1, self._duplicate)
-        limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        self.rows_per_statement = max(1, min(64, limit // len(INTAKE_COLUMNS)))
-
-    def _duplicate(self, job: int) -> None:
-        self.duplicates[job] = self.duplicates.get(job, 0) + 1
-
-    def rows(self, writes: list[_PunchWrite], now: str) -> list[Any]:
-        """The intake rows of ``writes`` (the job number is the index in ``writes``), flat."""
-        flat: list[Any] = []
-        for job, w in enumerate(writes):
-            serial, tz, addr, stamp, source = w.serial, w.timezone, w.addr, w.stamp, w.source
-            for p in w.punches:
-                flat += (job, "punch", serial, p.pin, p.local_time, tz, p.status, p.verify,
-                         p.workcode, p.raw, now, p.fingerprint, addr, stamp, None, None)
-            for b in w.bad:
-                flat += (job, "bad", serial, None, None, None, None, None, None, b.raw, now,
-                         None, addr, stamp, source, b.reason)
-            if not w.punches and not w.bad:
-                flat += (job, "seen", serial, None, None, None, None, None, None, None, now,
-                         None, addr, stamp, None, None)
-        return flat
-
-    def fits(self, writes: list[_PunchWrite]) -> bool:
-        """Whether ``writes`` make one intake statement."""
-        rows = 0
-        for w in writes:
-            rows += len(w.punches) + len(w.bad) or 1
-        return rows <= self.rows_per_statement
-
-    def write(self, conn: sqlite3.Connection, flat: list[Any]) -> None:
-        conn.execute(_intake_insert(len(flat) // len(INTAKE_COLUMNS)), flat)
-
-    def results(self, writes: list[_PunchWrite]) -> list[AttlogResult]:
-        out = []
-        for job, w in enumerate(writes):
-            dup = self.duplicates.get(job, 0)
-            out.append(AttlogResult(len(w.punches), len(w.punches) - dup, dup, len(w.bad)))
-        return out
-
-
-class _Job:
-    """One request's writes: ``fn(conn)``, or ``punches`` (a ``store_punches`` call, written
-    through ``intake`` together with the other punches of its batch). ``done`` is a lock held
-    until the job's transaction is over, or until its thread is to lead the next batch."""
-
-    __slots__ = ("done", "error", "fn", "lead", "punches", "result")
-
-    def __init__(self, fn: Callable[[sqlite3.Connection], Any] | None,
-                 punches: _PunchWrite | None = None) -> None:
-        self.fn = fn
-        self.punches = punches
-        self.done = _allocate_lock()
-        self.done.acquire()
-        self.lead = False
-        self.result: Any = None
-        self.error: BaseException | None = None
-
-
-class Writer:
-    """Group commit without a writer thread (leader/followers): the writes of all requests
-    waiting at that moment go into one transaction, run by one of those requests' own
-    threads (the leader); the others (followers) sleep until it has committed.
-
-    A request that finds nobody committing leads at once: it takes every waiting job (its own
-    among them), commits them, then hands the lead to the first job that arrived meanwhile
-    and wakes its followers. So a batch costs one wake-up per follower and none for a writer
-    thread, and a single request commits without any hand-over.
-
-    A batch of punch writes small enough for one ``intake`` statement (64 rows) is that one
-    statement, committed on its own (SQLite's implicit transaction: begin, write, COMMIT with
-    its fsync, all in one step); anything bigger or mixed is ``BEGIN IMMEDIATE`` … ``COMMIT``
-    (big punch writes statement by statement). Only then are the requests woken up."""
-
-    def __init__(self, path: Path, busy_timeout_ms: int,
-                 on_commit: Callable[[int, float], None] | None = None) -> None:
-        self.on_commit = on_commit
-        self._path = path
-        self._busy = busy_timeout_ms
-        self._mutex = threading.Lock()
-        self._pending: list[_Job] = []
-        self._leading = False
-        self._open = False
-        self._conn: sqlite3.Connection | None = None
-        self._intake: _Intake | None = None
-        self.commits = 0
-        self.jobs = 0
-
-    def start(self) -> None:
-        self._conn = connect(self._path, self._busy)
-        self._intake = _Intake(self._conn)
-        self._open = True
-
-    def stop(self) -> None:
-        """Refuse new writes, let the batch in progress (and the waiting jobs) finish."""
-        with self._mutex:
-            was_open, self._open = self._open, False
-        if not was_open:
-            return
-        while True:
-            with self._mutex:
-                if not self._leading and not self._pending:
-                    break
-            time.sleep(0.005)
-        assert self._conn is not None
-        self._conn.close()
-
-    def submit(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn(conn)`` inside a write transaction; return after COMMIT."""
-        return self._wait(_Job(fn))  # type: ignore[no-any-return]
-
-    def submit_punches(self, punches: _PunchWrite) -> AttlogResult:
-        return self._wait(_Job(None, punches))  # type: ignore[no-any-return]
-
-    def _wait(self, job: _Job) -> Any:
-        with self._mutex:
-            if not self._open:
-                raise StoreError("the writer is not running")
-            self._pending.append(job)
-            lead = not self._leading
-            if lead:
-                self._leading = True
-        if not lead:
-            try:
-                job.done.acquire()  # committed by a leader, or made the leader
-            except BaseException:
-                self._abandon(job)
-                raise
-            lead = job.lead
-        if lead:
-            self._lead(job)
-        if job.error is not None:
-            raise job.error
-        return job.result
-
-    def _abandon(self, job: _Job) -> None:
-        """The waiting thread was interrupted (KeyboardInterrupt): withdraw the job if it has
-        not been taken yet, else see it through — never leave the lead to nobody."""
-        with self._mutex:
-            if not job.lead and job in self._pending:
-                self._pending.remove(job)
-                return
-        job.done.acquire()
-        if job.lead:
-            self._lead(job)
-
-    def _lead(self, own: _Job) -> None:
-        with self._mutex:
-            batch, self._pending = self._pending, []
-        try:
-            assert self._conn is not None
-            self._execute(self._conn, batch)
-        finally:
-            with self._mutex:
-                if self._pending:
-                    successor: _Job | None = self._pending[0]
-                    successor.lead = True  # type: ignore[union-attr]
-                else:
-                    successor = None
-                    self._leading = False
-            if successor is not None:
-                successor.done.release()
-            for job in batch:
-                if job is not own:
-                    job.done.release()
-
-    def _execute(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
-        """Run ``batch`` in one transaction; on failure, each job in its own (so one bad job
-        fails alone). Sets every job's result or error; wakes nobody."""
-        started = time.perf_counter()
-        intake = self._intake
-        assert intake is not None
-        punch_jobs = [job for job in batch if job.punches is not None]
-        writes: list[_PunchWrite] = [job.punches for job in punch_jobs]  # type: ignore[misc]
-        results: list[AttlogResult] = []
-        flat: list[Any] = []
-        try:
-            now = utc_now()
-            small = bool(writes) and intake.fits(writes)
-            if small:
-                intake.duplicates.clear()
-                flat = intake.rows(writes, now)
-            if small and len(writes) == len(batch):
-                intake.write(conn, flat)  # one statement: its own transaction
-                results = intake.results(writes)
-            else:
-                conn.execute("BEGIN IMMEDIATE")
-                for job in batch:
-                    if job.fn is not None:
-                        job.result = job.fn(conn)
-                if small:
-                    intake.write(conn, flat)
-                    results = intake.results(writes)
-                else:
-                    results = [_write_punches(conn, w, now) for w in writes]
-                conn.execute("COMMIT")
-        except BaseException as exc:  # noqa: BLE001 - every failure must reach the requests
-            if conn.in_transaction:
-                try:
-                    conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
-            if len(batch) == 1:
-                batch[0].error = exc
-                return
-            for job in batch:  # isolate the failing job: retry one by one
-                job.result = None
-                self._execute(conn, [job])
-            return
-        for job, result in zip(punch_jobs, results, strict=True):
-            job.result = result
-        self.commits += 1
-        self.jobs += len(batch)
-        if self.on_commit is not None:
-            self.on_commit(len(batch), time.perf_counter() - started)
 
 
 @dataclass(slots=True)
@@ -335,17 +38,209 @@ class AttlogResult:
     quarantined: int
 
 
-class _PunchWrite:
-    """The data of one ``store_punches`` call."""
+@dataclass(slots=True)
+class PunchWrite:
+    """The data of one ``store_punches`` call; ``stamp`` goes to ``attlog_stamp`` (None keeps
+    the stored one)."""
 
-    __slots__ = ("addr", "bad", "punches", "serial", "source", "stamp", "timezone")
+    serial: str
+    timezone: str
+    addr: str | None
+    source: str
+    punches: list[Punch]
+    bad: list[BadLine]
+    stamp: str | None
 
-    def __init__(self, serial: str, timezone: str, addr: str | None, source: str,
-                 punches: list[Punch], bad: list[BadLine], stamp: str | None) -> None:
-        self.serial = serial
-        self.timezone = timezone
-        self.addr = addr
-        self.source = source
+
+_ROWS_PER_INSERT = 200  # 10 variables a row: far below SQLite's limit of 32766
+_sql: dict[tuple[str, int], str] = {}
+_INSERT_EVENTS = ("INSERT INTO events (serial, pin, local_time, timezone, status, verify,"
+                  " workcode, raw, received_at, fingerprint) VALUES {}"
+                  " ON CONFLICT (serial, local_time, pin) DO NOTHING")
+_LAST_ID = "SELECT seq FROM sqlite_sequence WHERE name = 'events'"
+_COUNT = ("UPDATE devices SET last_seen = n.now, last_addr = n.addr,"
+          " events_stored = events_stored + n.stored,"
+          " events_duplicate = events_duplicate + n.dup, quarantined = quarantined + n.bad,"
+          " last_event_at = CASE WHEN n.stored > 0 THEN n.now ELSE last_event_at END,"
+          " attlog_stamp = coalesce(n.stamp, attlog_stamp)"
+          " FROM (SELECT column1 AS serial, column2 AS now, column3 AS addr, column4 AS stored,"
+          " column5 AS dup, column6 AS bad, column7 AS stamp FROM (VALUES {})) AS n"
+          " WHERE devices.serial = n.serial")
+
+
+def _many(template: str, row: str, n: int) -> str:
+    """``template`` with ``n`` rows of placeholders (cached: statements are prepared once)."""
+    sql = _sql.get((template, n))
+    if sql is None:
+        sql = _sql[template, n] = template.format(",".join([row] * n))
+    return sql
+
+
+def write_punches(conn: sqlite3.Connection, writes: list[PunchWrite], now: str
+                  ) -> list[AttlogResult]:
+    """Store the punches and bad lines of ``writes`` and count them on their terminals, inside
+    the caller's transaction; the results are the same as writing them one after another.
+
+    Few statements (each one hands Python's GIL over and back): one multi-row INSERT per 200
+    punches; which records were new follows from the number of rows it inserted, and only
+    when some were duplicates from reading back the rows after the last id before it."""
+    rows = [(w.serial, p.pin, p.local_time, w.timezone, p.status, p.verify, p.workcode, p.raw,
+             now, p.fingerprint) for w in writes for p in w.punches]
+    new: set[tuple[str, str, str]] = set()
+    for i in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[i:i + _ROWS_PER_INSERT]
+        keys = {(r[0], r[2], r[1]) for r in chunk} - new  # (serial, local time, PIN)
+        last = conn.execute(_LAST_ID).fetchone()
+        before = conn.total_changes
+        conn.execute(_many(_INSERT_EVENTS, "(?,?,?,?,?,?,?,?,?,?)", len(chunk)),
+                     [value for row in chunk for value in row])
+        inserted = conn.total_changes - before
+        if inserted == len(keys):
+            new |= keys
+        elif inserted:
+            new.update(conn.execute("SELECT serial, local_time, pin FROM events WHERE id > ?",
+                                    (last[0] if last else 0,)))
+    bad = [(w.serial, w.source, b.reason, b.raw, now) for w in writes for b in w.bad]
+    if bad:
+        conn.executemany(INSERT_QUARANTINE, bad)
+    results: list[AttlogResult] = []
+    counters: dict[str, list[Any]] = {}  # serial -> [now, addr, stored, duplicates, bad, stamp]
+    for w in writes:
+        inserted = 0
+        for p in w.punches:
+            key = (w.serial, p.local_time, p.pin)
+            if key in new:  # the first of equal records in the batch is the stored one
+                new.discard(key)
+                inserted += 1
+        results.append(AttlogResult(len(w.punches), inserted, len(w.punches) - inserted,
+                                    len(w.bad)))
+        c = counters.setdefault(w.serial, [now, None, 0, 0, 0, None])
+        c[1] = w.addr
+        c[2] += inserted
+        c[3] += len(w.punches) - inserted
+        c[4] += len(w.bad)
+        c[5] = w.stamp if w.stamp is not None else c[5]
+    conn.execute(_many(_COUNT, "(?,?,?,?,?,?,?)", len(counters)),
+                 [value for serial, c in counters.items() for value in (serial, *c)])
+    return results
+
+
+class _Job:
+    """One request's write: ``fn(conn)`` or ``punches``. ``done`` is held until committed."""
+
+    __slots__ = ("done", "error", "fn", "punches", "result")
+
+    def __init__(self, fn: Callable[[sqlite3.Connection], Any] | None,
+                 punches: PunchWrite | None = None) -> None:
+        self.fn = fn
         self.punches = punches
-        self.bad = bad
-        self.stamp = stamp  # for attlog_stamp; None keeps the stored one
+        self.done = allocate_lock()
+        self.done.acquire()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
+class Writer:
+    """The writer thread and its queue (see the module's docstring)."""
+
+    def __init__(self, path: Path, busy_timeout_ms: int,
+                 on_commit: Callable[[int, float], None] | None = None) -> None:
+        self.on_commit = on_commit
+        self._path = path
+        self._busy = busy_timeout_ms
+        self._wake = threading.Condition(threading.Lock())
+        self._queue: list[_Job] = []
+        self._open = False
+        self._thread: threading.Thread | None = None
+        self.commits = 0
+        self.jobs = 0
+
+    def start(self) -> None:
+        conn = connect(self._path, self._busy)
+        self._open = True
+        self._thread = threading.Thread(target=self._run, args=(conn,), daemon=True,
+                                        name="zk-relay-writer")
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Refuse new writes; the jobs already queued are committed first."""
+        with self._wake:
+            self._open = False
+            self._wake.notify()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def submit(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn(conn)`` inside a write transaction; return after COMMIT."""
+        return self._wait(_Job(fn))  # type: ignore[no-any-return]
+
+    def submit_punches(self, punches: PunchWrite) -> AttlogResult:
+        return self._wait(_Job(None, punches))  # type: ignore[no-any-return]
+
+    def _wait(self, job: _Job) -> Any:
+        with self._wake:
+            if not self._open:
+                raise StoreError("the writer is not running")
+            self._queue.append(job)
+            self._wake.notify()
+        try:
+            job.done.acquire()
+        except BaseException:  # interrupted (KeyboardInterrupt): withdraw it if not taken
+            with self._wake:
+                if job in self._queue:
+                    self._queue.remove(job)
+            raise
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def _run(self, conn: sqlite3.Connection) -> None:
+        try:
+            while True:
+                with self._wake:
+                    while not self._queue and self._open:
+                        self._wake.wait()
+                    if not self._queue:
+                        return
+                    batch, self._queue = self._queue, []
+                self._commit(conn, batch)
+                for job in batch:
+                    job.done.release()
+        finally:
+            conn.close()
+
+    def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
+        """Run ``batch`` in one transaction; on failure, each job in its own. Sets every job's
+        result or error."""
+        started = time.perf_counter()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            punch_jobs = []
+            for job in batch:
+                if job.fn is not None:
+                    job.result = job.fn(conn)
+                else:
+                    punch_jobs.append(job)
+            if punch_jobs:
+                results = write_punches(conn, [j.punches for j in punch_jobs],  # type: ignore[misc]
+                                        utc_now())
+                for job, result in zip(punch_jobs, results, strict=True):
+                    job.result = result
+            conn.execute("COMMIT")
+        except BaseException as exc:  # noqa: BLE001 - every failure must reach the requests
+            if conn.in_transaction:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            if len(batch) == 1:
+                batch[0].result, batch[0].error = None, exc
+                return
+            for job in batch:  # isolate the failing job
+                self._commit(conn, [job])
+            return
+        self.commits += 1
+        self.jobs += len(batch)
+        if self.on_commit is not None:
+            self.on_commit(len(batch), time.perf_counter() - started)
