@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from zk_relay import adms
-from zk_relay.push import Request
+from zk_relay.adms_endpoints import Request
 from zk_rules.fingerprint import punch_fingerprint
 
 CANONICAL = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")

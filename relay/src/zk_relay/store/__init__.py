@@ -15,12 +15,12 @@ from zk_relay.store.db import INSERT_EVENT, StoreError, connect, utc_now
 from zk_relay.store.devgen import DeviceGeneration
 from zk_relay.store.devices import Devices, session_token
 from zk_relay.store.events import Events
-from zk_relay.store.odoo_link import OdooLink
+from zk_relay.store.odoo_link import OdooLink, link_status
 from zk_relay.store.tokens import Tokens
 from zk_relay.store.writer import AttlogResult, Writer
 
 __all__ = ["COMMAND_STATES", "INSERT_EVENT", "REQUEUE_KINDS", "AttlogResult", "DeviceGeneration",
-           "Store", "StoreError", "Writer", "connect", "session_token", "utc_now"]
+           "Store", "StoreError", "Writer", "connect", "link_status", "session_token", "utc_now"]
 
 
 class Store(Devices, Events, Commands, Tokens, OdooLink):

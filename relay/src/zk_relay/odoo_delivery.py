@@ -481,46 +481,5 @@ class DelivererThread(threading.Thread):
                 self.stopped.wait(min(wait, 1.0))
 
 
-def link_status(store: Store, now: datetime | None = None) -> dict[str, Any]:
-    """What ``/health`` and ``zk-relay odoo status`` show: never the token."""
-    now = now or datetime.now(UTC)
-    oldest, count = store.oldest_unacked()
-    age = None
-    if oldest:
-        try:
-            age = max(0.0, round((now - datetime.fromisoformat(oldest)).total_seconds(), 3))
-        except ValueError:
-            age = None
-    delivery: dict[str, Any] = {
-        "unacked_events": count,
-        "oldest_unacked_received_at": oldest,
-        "oldest_unacked_age_seconds": age,
-        "acked_up_to": store.acked_up_to(),
-        "last_event_id": store.last_event_id(),
-    }
-    link = store.odoo_link()
-    if link is None:
-        delivery["odoo"] = None
-        delivery["destinations"] = []
-        return delivery
-    delivery["odoo"] = {
-        "enrolled": True, "odoo_url": link["odoo_url"], "relay_id": link["relay_id"],
-        "mode": link["mode"], "state": link["state"], "state_reason": link["state_reason"],
-        "delivery_url": link["delivery_url"], "enrolled_at": link["enrolled_at"],
-        "relay_token_name": link["token_name"], "push_cursor": link["push_cursor"],
-        "last_delivery_at": link["last_delivery_at"],
-        "last_committed_up_to": link["last_committed_up_to"],
-        "pushed_pages": link["pushed_pages"], "pushed_events": link["pushed_events"],
-        "last_error": link["last_error"], "last_error_at": link["last_error_at"],
-        "token_rotated_at": link["token_rotated_at"],
-    }
-    delivery["destinations"] = [{
-        "name": "odoo", "url": link["delivery_url"], "active": link["mode"] == "push"
-        and link["state"] == "active", "consecutive_failures": link["failures"],
-        "next_attempt_at": link["next_attempt_at"], "last_error": link["last_error"],
-    }] if link["delivery_url"] else []
-    return delivery
-
-
 __all__ = ["Deliverer", "DelivererThread", "EnrolError", "Enrolment", "HttpReply", "enrol",
-           "http_post_json", "link_status"]
+           "http_post_json"]
