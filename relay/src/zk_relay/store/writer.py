@@ -15,6 +15,7 @@ first wins), then quarantined lines and one counter update per terminal.
 
 from __future__ import annotations
 
+import queue
 import sqlite3
 import threading
 import time
@@ -57,7 +58,8 @@ _sql: dict[tuple[str, int], str] = {}
 _INSERT_EVENTS = ("INSERT INTO events (serial, pin, local_time, timezone, status, verify,"
                   " workcode, raw, received_at, fingerprint) VALUES {}"
                   " ON CONFLICT (serial, local_time, pin) DO NOTHING")
-_LAST_ID = "SELECT seq FROM sqlite_sequence WHERE name = 'events'"
+_IDS = ("SELECT e.id, e.serial, e.local_time, e.pin FROM (VALUES {}) AS k CROSS JOIN events AS e"
+        " ON e.serial = k.column1 AND e.local_time = k.column2 AND e.pin = k.column3")
 _COUNT = ("UPDATE devices SET last_seen = n.now, last_addr = n.addr,"
           " events_stored = events_stored + n.stored,"
           " events_duplicate = events_duplicate + n.dup, quarantined = quarantined + n.bad,"
@@ -83,14 +85,14 @@ def write_punches(conn: sqlite3.Connection, writes: list[PunchWrite], now: str
 
     Few statements (each one hands Python's GIL over and back): one multi-row INSERT per 200
     punches; which records were new follows from the number of rows it inserted, and only
-    when some were duplicates from reading back the rows after the last id before it."""
+    when some were duplicates from reading their ids back (the new rows have the highest:
+    ``AUTOINCREMENT``)."""
     rows = [(w.serial, p.pin, p.local_time, w.timezone, p.status, p.verify, p.workcode, p.raw,
              now, p.fingerprint) for w in writes for p in w.punches]
     new: set[tuple[str, str, str]] = set()
     for i in range(0, len(rows), _ROWS_PER_INSERT):
         chunk = rows[i:i + _ROWS_PER_INSERT]
         keys = {(r[0], r[2], r[1]) for r in chunk} - new  # (serial, local time, PIN)
-        last = conn.execute(_LAST_ID).fetchone()
         before = conn.total_changes
         conn.execute(_many(_INSERT_EVENTS, "(?,?,?,?,?,?,?,?,?,?)", len(chunk)),
                      [value for row in chunk for value in row])
@@ -98,8 +100,9 @@ def write_punches(conn: sqlite3.Connection, writes: list[PunchWrite], now: str
         if inserted == len(keys):
             new |= keys
         elif inserted:
-            new.update(conn.execute("SELECT serial, local_time, pin FROM events WHERE id > ?",
-                                    (last[0] if last else 0,)))
+            found = conn.execute(_many(_IDS, "(?,?,?)", len(keys)),
+                                 [value for key in keys for value in key]).fetchall()
+            new.update(row[1:] for row in sorted(found, reverse=True)[:inserted])
     bad = [(w.serial, w.source, b.reason, b.raw, now) for w in writes for b in w.bad]
     if bad:
         conn.executemany(INSERT_QUARANTINE, bad)
@@ -128,7 +131,7 @@ def write_punches(conn: sqlite3.Connection, writes: list[PunchWrite], now: str
 class _Job:
     """One request's write: ``fn(conn)`` or ``punches``. ``done`` is held until committed."""
 
-    __slots__ = ("done", "error", "fn", "punches", "result")
+    __slots__ = ("cancelled", "done", "error", "fn", "punches", "result")
 
     def __init__(self, fn: Callable[[sqlite3.Connection], Any] | None,
                  punches: PunchWrite | None = None) -> None:
@@ -138,6 +141,7 @@ class _Job:
         self.done.acquire()
         self.result: Any = None
         self.error: BaseException | None = None
+        self.cancelled = False
 
 
 class Writer:
@@ -148,8 +152,8 @@ class Writer:
         self.on_commit = on_commit
         self._path = path
         self._busy = busy_timeout_ms
-        self._wake = threading.Condition(threading.Lock())
-        self._queue: list[_Job] = []
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()  # "open" and the queue's end (None) change together
         self._open = False
         self._thread: threading.Thread | None = None
         self.commits = 0
@@ -164,9 +168,10 @@ class Writer:
 
     def stop(self) -> None:
         """Refuse new writes; the jobs already queued are committed first."""
-        with self._wake:
-            self._open = False
-            self._wake.notify()
+        with self._lock:
+            was_open, self._open = self._open, False
+            if was_open:
+                self._queue.put(None)
         if self._thread is not None:
             self._thread.join()
             self._thread = None
@@ -179,17 +184,14 @@ class Writer:
         return self._wait(_Job(None, punches))  # type: ignore[no-any-return]
 
     def _wait(self, job: _Job) -> Any:
-        with self._wake:
+        with self._lock:
             if not self._open:
                 raise StoreError("the writer is not running")
-            self._queue.append(job)
-            self._wake.notify()
+            self._queue.put(job)
         try:
             job.done.acquire()
-        except BaseException:  # interrupted (KeyboardInterrupt): withdraw it if not taken
-            with self._wake:
-                if job in self._queue:
-                    self._queue.remove(job)
+        except BaseException:  # interrupted (KeyboardInterrupt): withdrawn if not taken yet
+            job.cancelled = True
             raise
         if job.error is not None:
             raise job.error
@@ -197,16 +199,23 @@ class Writer:
 
     def _run(self, conn: sqlite3.Connection) -> None:
         try:
-            while True:
-                with self._wake:
-                    while not self._queue and self._open:
-                        self._wake.wait()
-                    if not self._queue:
-                        return
-                    batch, self._queue = self._queue, []
-                self._commit(conn, batch)
-                for job in batch:
-                    job.done.release()
+            running = True
+            while running:
+                batch: list[_Job] = []
+                job = self._queue.get()  # wait for one, then take every job waiting
+                while True:
+                    if job is None:
+                        running = False
+                    elif not job.cancelled:
+                        batch.append(job)
+                    try:
+                        job = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                if batch:
+                    self._commit(conn, batch)
+                    for job in batch:
+                        job.done.release()
         finally:
             conn.close()
 
