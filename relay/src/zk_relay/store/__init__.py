@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from zk_relay.store.commands import COMMAND_STATES, REQUEUE_KINDS, Commands
 from zk_relay.store.db import INSERT_EVENT, StoreError, connect, utc_now
-from zk_relay.store.devgen import DeviceGeneration
+from zk_relay.store.device_cache import DeviceGeneration
 from zk_relay.store.devices import Devices, session_token
 from zk_relay.store.events import Events
 from zk_relay.store.odoo_link import OdooLink, link_status

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
 import threading
 import uuid
@@ -10,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from zk_relay.store.db import SCHEMA, SCHEMA_VERSION, StoreError, T, _migrate, connect, utc_now
-from zk_relay.store.devgen import DeviceGeneration
+from zk_relay.store.device_cache import DeviceCache
 from zk_relay.store.writer import Writer
 
 
@@ -25,10 +24,7 @@ class StoreBase:
         self._writer: Writer | None = None
         self._direct: sqlite3.Connection | None = None
         self._direct_lock = threading.Lock()
-        self._devgen = DeviceGeneration(self.path)
-        self._changes = itertools.count(1)
-        self._change = 0  # the last local change to a registration (next(self._changes))
-        self._briefs: dict[str, tuple[int, bytes, tuple[str, bool, str | None, str | None]]] = {}
+        self._device_cache = DeviceCache(self.path)
         self._init_db()
         self.store_id = self.meta("store_id") or ""
 
@@ -66,7 +62,7 @@ class StoreBase:
         if self._direct is not None:
             self._direct.close()
             self._direct = None
-        self._devgen.close()
+        self._device_cache.close()
 
     @property
     def writer(self) -> Writer | None:

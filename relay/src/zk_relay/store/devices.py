@@ -15,7 +15,7 @@ from typing import Any
 from zk_relay.adms import zone
 from zk_relay.store.base import StoreBase
 from zk_relay.store.db import utc_now
-from zk_relay.store.devgen import DeviceGeneration
+from zk_relay.store.device_cache import Brief
 
 log = logging.getLogger("zk_relay.store")
 
@@ -70,46 +70,23 @@ class Devices(StoreBase):
         row = self.read().execute(_DEVICE_SELECT + " WHERE serial = ?", (serial,)).fetchone()
         return _device_dict(row) if row else None
 
-    def device_brief(self, serial: str
-                     ) -> tuple[str, bool, str | None, str | None, str | None] | None:
+    def device_brief(self, serial: str) -> Brief | None:
         """(timezone, enabled, pushcommkey, handshake_tz, session_token): the per-request
         lookup. ``session_token`` is what a PUSH 3.x terminal must present as ``Cookie:
         token=`` (adms-protocol §4.10: hex MD5 of RegistryCode + SN + SessionID), None while
         the terminal has no registry code and session.
 
-        Served from memory while no registration changed since it was read — in this process
-        (``_change``) or any other (:class:`DeviceGeneration`); both are read *before* the row,
-        so a change committed after that read always makes the entry stale."""
-        change, generation = self._change, self._devgen.value()
-        if generation is None:
-            self._briefs.clear()
-        else:
-            cached = self._briefs.get(serial)
-            if cached is not None and cached[0] == change and cached[1] == generation:
-                return cached[2]
+        Served from memory while no registration changed (:class:`DeviceCache`)."""
+        return self._device_cache.lookup(serial, lambda: self._read_brief(serial))
+
+    def _read_brief(self, serial: str) -> Brief | None:
         row = self.read().execute(
             "SELECT timezone, enabled, pushcommkey, handshake_tz, registry_code, session_id"
             " FROM devices WHERE serial = ?", (serial,)
         ).fetchone()
         if row is None:
             return None
-        brief = (*row[:4], session_token(row[4], serial, row[5]))
-        if generation is not None:
-            if len(self._briefs) >= 4096:
-                self._briefs.clear()
-            self._briefs[serial] = (change, generation, brief)
-        return brief  # type: ignore[return-value]
-
-    def _registration_changed(self, *, other_processes: bool = True) -> None:
-        """After a committed change to a terminal's registration."""
-        self._change = next(self._changes)
-        if other_processes:
-            try:
-                self._devgen.signal()
-            except OSError as exc:
-                log.warning("device change stored, but %s could not be updated (%s): a running"
-                            " relay applies it within %.0f s", self._devgen.path, exc,
-                            DeviceGeneration.CHECK_SECONDS)
+        return (*row[:4], session_token(row[4], serial, row[5]))  # type: ignore[return-value]
 
     def devices(self) -> list[dict[str, Any]]:
         rows = self.read().execute(_DEVICE_SELECT + " ORDER BY serial").fetchall()
@@ -182,7 +159,7 @@ class Devices(StoreBase):
             return not exists
 
         created = self.write(job)
-        self._registration_changed()
+        self._device_cache.changed()
         device = self.device(serial)
         assert device is not None
         return device, created
@@ -190,7 +167,7 @@ class Devices(StoreBase):
     def remove_device(self, serial: str) -> bool:
         removed = self.write(lambda c: c.execute("DELETE FROM devices WHERE serial = ?",
                                                  (serial,)).rowcount > 0)
-        self._registration_changed()
+        self._device_cache.changed()
         return removed
 
     def record_knock(self, serial: str, addr: str | None, pushver: str | None,
@@ -244,7 +221,7 @@ class Devices(StoreBase):
 
         self.write(job)
         if handshake_tz is not None:  # only the serving relay writes it: no other process
-            self._registration_changed(other_processes=False)
+            self._device_cache.changed(other_processes=False)
 
     def record_poll(self, serial: str, *, ok: bool, failures: int, error: str | None) -> None:
         """Outcome of a pyzk poll: last attempt, last success, failures in a row, error."""
@@ -262,7 +239,7 @@ class Devices(StoreBase):
         self.write(lambda c: c.execute(
             "UPDATE devices SET registry = ?, registry_code = ?, session_id = NULL,"
             " last_seen = ? WHERE serial = ?", (capabilities[:4096], code, utc_now(), serial)))
-        self._registration_changed(other_processes=False)  # only the serving relay writes it
+        self._device_cache.changed(other_processes=False)  # only the serving relay writes it
         return code
 
     def new_session(self, serial: str) -> str:
@@ -271,5 +248,5 @@ class Devices(StoreBase):
         self.write(lambda c: c.execute(
             "UPDATE devices SET session_id = ?, last_seen = ? WHERE serial = ?",
             (session, utc_now(), serial)))
-        self._registration_changed(other_processes=False)
+        self._device_cache.changed(other_processes=False)
         return session

@@ -1,13 +1,20 @@
-"""The device generation file: "a registration changed", across processes."""
+"""The per-request device lookup from memory, and the device generation file that tells every
+process of a store "a registration changed"."""
 
 from __future__ import annotations
 
+import itertools
+import logging
 import mmap
 import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+log = logging.getLogger("zk_relay.store")
+Brief = tuple[str, bool, str | None, str | None, str | None]
 
 
 class DeviceGeneration:
@@ -101,3 +108,45 @@ class DeviceGeneration:
     def close(self) -> None:
         self._map = None
         self._ident = None
+
+
+class DeviceCache:
+    """(timezone, enabled, pushcommkey, handshake_tz, session_token) per serial, served from
+    memory while no registration changed since it was read — in this process (a counter) or
+    any other (:class:`DeviceGeneration`); both are read *before* the row, so a change
+    committed after that read always makes the entry stale. Unknown serials are never kept."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.generation = DeviceGeneration(db_path)
+        self._changes = itertools.count(1)
+        self._change = 0  # the last local change to a registration (next(self._changes))
+        self._entries: dict[str, tuple[int, bytes, Brief]] = {}
+
+    def lookup(self, serial: str, read: Callable[[], Brief | None]) -> Brief | None:
+        change, generation = self._change, self.generation.value()
+        if generation is None:
+            self._entries.clear()
+        else:
+            cached = self._entries.get(serial)
+            if cached is not None and cached[0] == change and cached[1] == generation:
+                return cached[2]
+        brief = read()
+        if brief is not None and generation is not None:
+            if len(self._entries) >= 4096:
+                self._entries.clear()
+            self._entries[serial] = (change, generation, brief)
+        return brief
+
+    def changed(self, *, other_processes: bool = True) -> None:
+        """After a committed change to a terminal's registration."""
+        self._change = next(self._changes)
+        if other_processes:
+            try:
+                self.generation.signal()
+            except OSError as exc:
+                log.warning("device change stored, but %s could not be updated (%s): a running"
+                            " relay applies it within %.0f s", self.generation.path, exc,
+                            DeviceGeneration.CHECK_SECONDS)
+
+    def close(self) -> None:
+        self.generation.close()
