@@ -20,7 +20,7 @@ from urllib.parse import unquote_plus
 
 from bottle import HTTPResponse
 
-from zk_relay import adms
+from zk_relay import adms, adms_handshake, adms_operlog
 from zk_relay.config import Config
 from zk_relay.metrics import Metrics
 from zk_relay.store import Store
@@ -248,7 +248,7 @@ class PushHandlers:
             if req.query.get("contenttype", "").lower() == "tgz":
                 self.store.store_raw(serial, req.addr, req.path, req.raw_query, body)
                 return text("OK")
-            parsed = adms.parse_operlog(body)
+            parsed = adms_operlog.parse_operlog(body)
             stamp = adms.clean_stamp(req.query.get("stamp") or req.query.get("opstamp"))
             count = self.store.store_operlog(serial, tz, req.addr, parsed, stamp, upper)
             if parsed.bad:
@@ -287,7 +287,7 @@ class PushHandlers:
             return refuse_unknown()
         pushver = req.query.get("pushver") or None
         cfg = self.config
-        tz_option = adms.timezone_option(full["timezone"], self.now())
+        tz_option = adms_handshake.timezone_option(full["timezone"], self.now())
         self.store.touch(serial, req.addr, handshake=True, pushver=pushver,
                          handshake_tz=tz_option)
         if pushver and pushver.strip().startswith("3"):
@@ -296,9 +296,9 @@ class PushHandlers:
             # "the client needs to be registered for each connection" (§4.10): each handshake
             # starts a new session, whose SessionID the terminal's later tokens are made from
             return text(self._push3_block(full, tz_option, self.store.new_session(serial)))
-        stamps = adms.Stamps(full["attlog_stamp"], full["operlog_stamp"],
+        stamps = adms_handshake.Stamps(full["attlog_stamp"], full["operlog_stamp"],
                              full["attphoto_stamp"], full["biodata_stamp"])
-        return text(adms.option_block(
+        return text(adms_handshake.option_block(
             serial, stamps, tz_option, delay=cfg.delay, error_delay=cfg.error_delay,
             trans_times=cfg.trans_times, trans_interval=cfg.trans_interval,
             trans_flag=cfg.trans_flag, realtime=cfg.realtime, server_ver=cfg.server_ver,
@@ -363,7 +363,7 @@ class PushHandlers:
         handshake_tz = device[3] if len(device) > 3 else None
         if handshake_tz is None:
             return
-        current = adms.timezone_option(device[0], self.now())
+        current = adms_handshake.timezone_option(device[0], self.now())
         if current != handshake_tz and self.store.pending_tz_check(serial, current):
             log.info("%s: TimeZone is now %s (terminal has %s): CHECK queued for a new"
                      " handshake", serial, current, handshake_tz,
@@ -395,7 +395,7 @@ class PushHandlers:
         # the answer keeps it, so the terminal's next token stays valid; a first session is
         # started when the terminal comes here straight from the registration
         session = full["session_id"] or self.store.new_session(req.serial)
-        tz_option = adms.timezone_option(full["timezone"], self.now())
+        tz_option = adms_handshake.timezone_option(full["timezone"], self.now())
         self.store.touch(req.serial, req.addr, handshake_tz=tz_option)
         return text(self._push3_block(full, tz_option, session))
 

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from zk_relay.adms import zone
+from zk_relay.adms_handshake import zone
 from zk_relay.store.base import StoreBase
 from zk_relay.store.db import utc_now
 from zk_relay.store.device_cache import Brief

@@ -7,7 +7,8 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from zk_relay.adms import BadLine, Operlog, Photo, Punch
+from zk_relay.adms import BadLine, Photo, Punch
+from zk_relay.adms_operlog import Operlog
 from zk_relay.store.base import StoreBase
 from zk_relay.store.db import EVENT_COLUMNS, INSERT_QUARANTINE, _digest, utc_now
 from zk_relay.store.writer import AttlogResult, PunchWrite, write_punches
