@@ -301,7 +301,7 @@ def _key_show(config: Config, as_json: bool) -> int:
 
 def _enrol(args: argparse.Namespace, store: Store, config: Config) -> int:
     from zk_relay.keys import load_or_create
-    from zk_relay.odoo_delivery import EnrolError, enrol, is_plain_http_remote
+    from zk_relay.odoo_enrolment import EnrolError, enrol, is_plain_http_remote
 
     key = load_or_create(config.db_path.parent)
     if is_plain_http_remote(args.odoo):

@@ -1,275 +1,36 @@
-"""The relay's link to Odoo (issue 10): enrolment and push-mode delivery of signed pages.
+"""Push mode (issue 10): the relay delivers signed pages of events to Odoo.
 
-Enrolment (``zk-relay enrol``): the relay makes an API token for Odoo, then POSTs
-``{code, public_key, key_id, store_id, relay_token, relay_url, version}`` to
-``{odoo}/zk/relay/enrol``; Odoo answers ``{relay_id, odoo_token, mode, delivery_url, devices}``
-or a 4xx ``{error, message}``. The link is kept in the store (table ``odoo_link``).
-
-Push mode (:class:`Deliverer`): pages of events after the relay's push cursor, signed, POSTed
+:class:`Deliverer`: pages of events after the relay's push cursor, signed, POSTed
 to ``delivery_url`` with ``Authorization: Bearer <odoo_token>``. Odoo answers 200
 ``{committed_up_to}`` and the relay moves its push cursor (and the retention acknowledgement)
 to exactly that id, never further; 401/403 mark the link revoked (no more pushes until a new
 enrolment); 409 restarts from the beginning of this store; 429, 5xx, timeouts and connection
 errors back off exponentially with full jitter (``zk_rules.backoff``), per destination. The
 clock, the random source and the HTTP call are injected, so the schedule is computed in tests,
-not slept.
+not slept. Enrolment: :mod:`zk_relay.odoo_enrolment`.
 """
 
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import json
 import logging
 import random
-import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
-from zk_relay import __version__, adms
 from zk_relay.config import Config
 from zk_relay.keys import RelayKey
 from zk_relay.metrics import Metrics
+from zk_relay.odoo_http import HttpReply, Post, http_post_json, reply_error, transport_error
 from zk_relay.store import Store
 from zk_rules.backoff import backoff_delay
 
 log = logging.getLogger("zk_relay.odoo")
-
-ENROL_PATH = "/zk/relay/enrol"
-MAX_REPLY_BYTES = 1024 * 1024
-MODES = ("pull", "push")
-
-
-# --------------------------------------------------------------------------- HTTP
-
-
-@dataclass
-class HttpReply:
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def json(self) -> Any:
-        try:
-            return json.loads(self.body.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            return None
-
-
-Post = Callable[[str, bytes, "str | None", float], HttpReply]
-
-
-def http_post_json(url: str, body: bytes, token: str | None, timeout: float) -> HttpReply:
-    """POST a JSON body; never follows a redirect (the bearer token must not travel to
-    another address). Transport problems raise OSError / http.client.HTTPException."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValueError(f"not an http(s) URL: {url!r}")
-    conn: http.client.HTTPConnection
-    if parts.scheme == "https":
-        conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout,
-                                           context=ssl.create_default_context())
-    else:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
-    headers = {"Content-Type": "application/json", "Accept": "application/json",
-               "User-Agent": f"zk-relay/{__version__}"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    try:
-        conn.request("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
-                     body=body, headers=headers)
-        response = conn.getresponse()
-        data = response.read(MAX_REPLY_BYTES + 1)
-        return HttpReply(response.status, data[:MAX_REPLY_BYTES],
-                         {k.lower(): v for k, v in response.getheaders()})
-    finally:
-        conn.close()
-
-
-def _transport_error(exc: BaseException) -> str:
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"TLS certificate not trusted: {exc.verify_message or exc}"
-    if isinstance(exc, ssl.SSLError):
-        return f"TLS error: {exc}"
-    if isinstance(exc, socket.gaierror):
-        return f"host name not found: {exc}"
-    if isinstance(exc, (TimeoutError, socket.timeout)):
-        return "no answer in time (timeout)"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, (http.client.RemoteDisconnected, ConnectionResetError,
-                        http.client.IncompleteRead, BrokenPipeError)):
-        return f"connection closed before an answer ({type(exc).__name__})"
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _reply_error(reply: HttpReply) -> tuple[str, str]:
-    payload = reply.json()
-    if isinstance(payload, dict):
-        return str(payload.get("error") or ""), str(payload.get("message") or "")[:300]
-    text = reply.body[:200].decode("utf-8", "replace").strip()
-    return "", text
-
-
-def normalise_base_url(url: str, what: str = "--odoo") -> str:
-    url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValueError(f"{what}: give the address as https://host[:port] (got {url!r})")
-    if parts.query or parts.fragment:
-        raise ValueError(f"{what}: no query or fragment, just https://host[:port][/path]")
-    return url.rstrip("/")
-
-
-def is_plain_http_remote(url: str) -> bool:
-    parts = urlsplit(url)
-    if parts.scheme != "http":
-        return False
-    host = parts.hostname or ""
-    if host == "localhost":
-        return False
-    try:
-        return not ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return True
-
-
-# --------------------------------------------------------------------------- enrolment
-
-
-class EnrolError(Exception):
-    """Enrolment failed; the message is for the person at the command line."""
-
-
-@dataclass
-class Enrolment:
-    relay_id: int
-    mode: str
-    delivery_url: str | None
-    odoo_url: str
-    token_name: str
-    registered: list[str] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    revoked_previous: str | None = None
-
-
-def _enrol_refusal(reply: HttpReply, url: str) -> str:
-    error, message = _reply_error(reply)
-    detail = ": ".join(x for x in (error, message) if x) or "no details"
-    status = reply.status
-    if status in (401, 403):
-        return (f"Odoo refused the enrolment code ({detail}). Codes are single-use and expire:"
-                " create a new one in Odoo and run this command again.")
-    if status == 404:
-        return (f"{url} does not exist (HTTP 404): check the Odoo address and that the zk-odoo"
-                " attendance module is installed there.")
-    if status == 429:
-        return f"Odoo is limiting enrolment attempts (HTTP 429: {detail}); wait and try again."
-    if 300 <= status < 400:
-        return (f"Odoo answered with a redirect to {reply.headers.get('location', '?')}"
-                f" (HTTP {status}): give that address (https://…) as --odoo.")
-    if status >= 500:
-        return f"Odoo failed to process the enrolment (HTTP {status}: {detail}); try again later."
-    return f"Odoo refused the enrolment (HTTP {status}: {detail})."
-
-
-def _parse_enrol_reply(payload: Any, odoo_url: str) -> tuple[int, str, str, str | None, list[Any]]:
-    if not isinstance(payload, dict):
-        raise EnrolError("Odoo's answer to the enrolment is not a JSON object")
-    relay_id = payload.get("relay_id")
-    token = payload.get("odoo_token")
-    mode = payload.get("mode")
-    delivery = payload.get("delivery_url")
-    devices = payload.get("devices", [])
-    if not isinstance(relay_id, int) or isinstance(relay_id, bool) or relay_id <= 0:
-        raise EnrolError("Odoo's enrolment answer has no valid relay_id (a positive integer)")
-    if not isinstance(token, str) or not token.strip() or any(ch.isspace() for ch in token):
-        raise EnrolError("Odoo's enrolment answer has no valid odoo_token")
-    if mode not in MODES:
-        raise EnrolError(f"Odoo's enrolment answer has mode {mode!r}; expected 'pull' or 'push'")
-    if delivery is not None and not isinstance(delivery, str):
-        raise EnrolError("Odoo's enrolment answer has a delivery_url that is not a string")
-    if delivery:
-        delivery = urljoin(odoo_url + "/", delivery)
-        if urlsplit(delivery).scheme not in {"http", "https"}:
-            raise EnrolError(f"Odoo's delivery_url {delivery!r} is not an http(s) address")
-    else:
-        delivery = None
-    if mode == "push" and delivery is None:
-        raise EnrolError("Odoo chose push mode but gave no delivery_url")
-    if not isinstance(devices, list):
-        raise EnrolError("Odoo's enrolment answer has devices that are not a list")
-    return relay_id, token.strip(), mode, delivery, devices
-
-
-def enrol(store: Store, config: Config, key: RelayKey, *, odoo_url: str, code: str,
-          relay_url: str | None = None, post: Post = http_post_json) -> Enrolment:
-    """Enrol this relay with Odoo; raise :class:`EnrolError` with a clear message."""
-    try:
-        odoo_url = normalise_base_url(odoo_url)
-        if relay_url:
-            relay_url = normalise_base_url(relay_url, "--url")
-    except ValueError as exc:
-        raise EnrolError(str(exc)) from None
-    code = (code or "").strip()
-    if not code:
-        raise EnrolError("--code: give the enrolment code shown in Odoo")
-    token_name = store.next_token_name()
-    relay_token = store.create_token(token_name)
-    url = odoo_url + ENROL_PATH
-    request = {"code": code, "public_key": key.public_key_b64, "key_id": key.key_id,
-               "store_id": store.store_id, "relay_token": relay_token,
-               "relay_url": relay_url or None, "version": __version__}
-    try:
-        try:
-            reply = post(url, json.dumps(request).encode("utf-8"), None,
-                         config.push_timeout_seconds)
-        except (OSError, http.client.HTTPException) as exc:
-            raise EnrolError(f"cannot reach Odoo at {odoo_url}: {_transport_error(exc)}"
-                             ) from None
-        if reply.status != 200:
-            raise EnrolError(_enrol_refusal(reply, url))
-        relay_id, odoo_token, mode, delivery, devices = _parse_enrol_reply(reply.json(),
-                                                                            odoo_url)
-    except BaseException:
-        store.revoke_token(token_name)  # Odoo never got (or will never use) it
-        raise
-    result = Enrolment(relay_id, mode, delivery, odoo_url, token_name)
-    result.revoked_previous = store.save_enrolment(
-        odoo_url=odoo_url, relay_id=relay_id, odoo_token=odoo_token, mode=mode,
-        delivery_url=delivery, token_name=token_name)
-    if result.revoked_previous:
-        store.revoke_token(result.revoked_previous)
-    for item in devices:
-        serial = item.get("serial") if isinstance(item, dict) else None
-        if not isinstance(serial, str) or not adms.valid_serial(serial):
-            result.skipped.append((str(serial), "not a valid serial"))
-            continue
-        tz, name, enabled = item.get("timezone"), item.get("name"), item.get("enabled")
-        try:
-            if not isinstance(tz, str):
-                raise ValueError("timezone missing")
-            if name is not None and not isinstance(name, str):
-                raise ValueError("name is not a string")
-            if enabled is not None and not isinstance(enabled, bool):
-                raise ValueError("enabled is not true/false")
-            store.upsert_device(serial, timezone=tz, name=name or None, enabled=enabled)
-        except (ValueError, LookupError) as exc:
-            result.skipped.append((serial, str(exc)))
-            continue
-        result.registered.append(serial)
-    log.info("enrolled with %s as relay %d (mode %s)", odoo_url, relay_id, mode,
-             extra={"relay_id": relay_id, "mode": mode})
-    return result
-
-
-# --------------------------------------------------------------------------- push delivery
 
 
 @dataclass
@@ -367,11 +128,11 @@ class Deliverer:
             reply = self.post(link["delivery_url"], body, link["odoo_token"],
                               self.config.push_timeout_seconds)
         except (OSError, http.client.HTTPException, ValueError) as exc:
-            return self._fail(link, dest, _transport_error(exc))
+            return self._fail(link, dest, transport_error(exc))
         status = reply.status
         if status == 200:
             return self._accepted(link, dest, page, reply)
-        error, message = _reply_error(reply)
+        error, message = reply_error(reply)
         detail = ": ".join(x for x in (error, message) if x)
         if status in (401, 403):
             reason = (f"Odoo refused the relay's credentials (HTTP {status}"
@@ -481,5 +242,6 @@ class DelivererThread(threading.Thread):
                 self.stopped.wait(min(wait, 1.0))
 
 
-__all__ = ["Deliverer", "DelivererThread", "EnrolError", "Enrolment", "HttpReply", "enrol",
-           "http_post_json"]
+
+
+__all__ = ["Deliverer", "DelivererThread", "HttpReply", "http_post_json"]
