@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import sqlite3
-from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -267,8 +266,3 @@ def _migrate(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
     conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
                  (str(SCHEMA_VERSION),))
-
-
-def chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
