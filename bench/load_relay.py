@@ -28,7 +28,6 @@ import resource
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -37,12 +36,12 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from relay_process import ServerProcess, relay_argv, relay_cli
+
 from zk_sim.generate import generate_users
 from zk_sim.model import TerminalRecord
 from zk_sim.push_terminal import BatchPolicy, Ledger, PushTerminal
 
-ROOT = Path(__file__).resolve().parent.parent
-RELAY = Path(sys.executable).parent / "zk-relay"
 PROFILES = ("modern", "legacy", "essl")
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -61,27 +60,14 @@ def relay_memory(pid: int) -> dict[str, int]:
     return out
 
 
-class RelayProcess:
+class RelayProcess(ServerProcess):
+    """``zk-relay serve`` (default threads) on ``workdir/data`` with an API token ``bench``."""
+
     def __init__(self, workdir: Path, log_level: str) -> None:
         self.data = workdir / "data"
-        self.ready = workdir / "ready.json"
-        self.log = open(workdir / "relay.log", "ab")  # noqa: SIM115
-        subprocess.run([str(RELAY), "--data-dir", str(self.data), "device", "list"],
-                       check=True, capture_output=True)
-        self.token = subprocess.run(
-            [str(RELAY), "--data-dir", str(self.data), "token", "create", "bench"],
-            check=True, capture_output=True, text=True).stdout.strip()
-        self.proc = subprocess.Popen(
-            [str(RELAY), "--data-dir", str(self.data), "serve", "--host", "127.0.0.1",
-             "--port", "0", "--ready-file", str(self.ready), "--log-level", log_level],
-            stdout=self.log, stderr=self.log)
-        deadline = time.monotonic() + 60
-        while not self.ready.exists():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("relay did not start; see relay.log")
-            time.sleep(0.05)
-        self.port = json.loads(self.ready.read_text())["port"]
-        self.url = f"http://127.0.0.1:{self.port}"
+        relay_cli(self.data, "device", "list")  # creates the store
+        self.token = relay_cli(self.data, "token", "create", "bench").strip()
+        super().__init__(relay_argv(self.data, log_level=log_level), workdir, "relay.log")
 
     def register(self, serial: str) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
@@ -96,14 +82,6 @@ class RelayProcess:
                 raise RuntimeError(f"cannot register {serial}: {reply.status}")
         finally:
             conn.close()
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
 
     def stored(self) -> Counter[tuple[str, str, str]]:
         conn = sqlite3.connect(f"file:{self.data / 'relay.sqlite3'}?mode=ro", uri=True)

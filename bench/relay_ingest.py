@@ -35,7 +35,6 @@ import os
 import shutil
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -44,11 +43,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from relay_process import ServerProcess, serve_relay
+
 from zk_relay.adms import parse_attlog
 from zk_relay.store import INSERT_EVENT, Store, connect
 
-ROOT = Path(__file__).resolve().parent.parent
-RELAY = ROOT / ".venv" / "bin" / "zk-relay"
 THREADS = 16
 ZONE = "Asia/Manila"
 BASE = datetime(2024, 1, 1, 6, 0, 0)
@@ -57,45 +56,13 @@ BASE = datetime(2024, 1, 1, 6, 0, 0)
 # ---------------------------------------------------------------------------- servers
 
 
-class Server:
-    def __init__(self, argv: list[str], workdir: Path) -> None:
-        self.ready = workdir / f"ready-{time.monotonic_ns()}.json"
-        self.log = open(workdir / "server.log", "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen([*argv, "--ready-file", str(self.ready)],
-                                     stdout=self.log, stderr=self.log)
-        deadline = time.monotonic() + 60
-        while not self.ready.exists():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {argv}")
-            time.sleep(0.05)
-        self.port = int(json.loads(self.ready.read_text())["port"])
-
-    def reset_peak_rss(self) -> None:
-        try:
-            Path(f"/proc/{self.proc.pid}/clear_refs").write_text("5")
-        except OSError:
-            pass
-
-    def peak_rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(30)
-        self.log.close()
-
-
-def start_relay(data_dir: Path, serials: list[str], workdir: Path) -> Server:
+def start_relay(data_dir: Path, serials: list[str], workdir: Path) -> ServerProcess:
     store = Store(data_dir / "relay.sqlite3")
     for serial in serials:
         if store.device_brief(serial) is None:
             store.upsert_device(serial, timezone=ZONE)
     store.close()
-    return Server([str(RELAY), "--data-dir", str(data_dir), "serve", "--host", "127.0.0.1",
-                   "--port", "0", "--threads", str(THREADS), "--log-level", "WARNING"], workdir)
+    return serve_relay(data_dir, workdir, threads=THREADS, log_name="server.log")
 
 
 def serve_nostore(ready_file: str) -> None:
@@ -114,8 +81,10 @@ def serve_nostore(ready_file: str) -> None:
     app.route("/iclock/<endpoint>", ["GET", "POST"], iclock)
     server = create_server(app, host="127.0.0.1", port=0, threads=THREADS, ident="zk-relay",
                            channel_timeout=60, connection_limit=200, asyncore_use_poll=True)
-    Path(ready_file).write_text(json.dumps({"port": int(server.effective_port),  # type: ignore[union-attr]
-                                            "pid": os.getpid()}))
+    tmp = Path(ready_file + ".tmp")
+    tmp.write_text(json.dumps({"port": int(server.effective_port),  # type: ignore[union-attr]
+                               "pid": os.getpid()}))
+    tmp.replace(ready_file)
     server.run()
 
 
@@ -332,7 +301,7 @@ def catchup(workdir: Path, serials: list[str], size: int, devices: int, lines_to
             offset += per_device * size
             relay.reset_peak_rss()
             wall, _ = run_devices(relay.port, work)
-            rss = max(rss, relay.peak_rss_mb())
+            rss = max(rss, relay.memory_mb("VmHWM"))
             if big_db is not None:
                 bare_db = workdir / "bare.sqlite3"
                 shutil.copyfile(big_db, bare_db)
@@ -360,15 +329,9 @@ def realtime(workdir: Path, serials: list[str], per_device: int, repeats: int
     """([((relay req/s, p50 ms, p99 ms), (no-store req/s, p50 ms, p99 ms)) per repetition],
     relay peak RSS MB). Each repetition loads the no-store stack, then the relay; every
     repetition is printed as it ends."""
-    ready = workdir / "nostore.json"
-    ready.unlink(missing_ok=True)
-    nostore = subprocess.Popen([sys.executable, __file__, "--serve-nostore", str(ready)],
-                               stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while not ready.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.1)
-    nostore_port = int(json.loads(ready.read_text())["port"])
+    nostore = ServerProcess([sys.executable, __file__, "--serve-nostore"], workdir,
+                            "nostore.log")
+    nostore_port = nostore.port
     data = workdir / "relay-realtime"
     shutil.rmtree(data, ignore_errors=True)
     relay = start_relay(data, serials, workdir)
@@ -400,15 +363,14 @@ def realtime(workdir: Path, serials: list[str], per_device: int, repeats: int
             c = stats(*load(nostore_port))
             relay.reset_peak_rss()
             r = stats(*load(relay.port))
-            rss = max(rss, relay.peak_rss_mb())
+            rss = max(rss, relay.memory_mb("VmHWM"))
             reps.append((r, c))
             print(f"    realtime repetition {i + 1}: relay {r[0]:,.0f} req/s (p50 {r[1]:.1f}, p99"
                   f" {r[2]:.1f} ms), no-store stack {c[0]:,.0f} req/s (p50 {c[1]:.1f}, p99"
                   f" {c[2]:.1f} ms): {r[0] / c[0] * 100:.0f}%", flush=True)
     finally:
         relay.stop()
-        nostore.terminate()
-        nostore.wait(10)
+        nostore.stop()
         shutil.rmtree(data, ignore_errors=True)
     return reps, rss
 
@@ -420,10 +382,11 @@ def main() -> int:
                         help="events already in the big store (default 1,000,000)")
     parser.add_argument("--only", choices=("catchup", "realtime", "big"), action="append",
                         help="run only these parts (repeatable)")
-    parser.add_argument("--serve-nostore", metavar="READY_FILE", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-nostore", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--ready-file", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_nostore:
-        serve_nostore(args.serve_nostore)
+        serve_nostore(args.ready_file)
         return 0
     quick = args.quick
     parts = set(args.only or ("catchup", "realtime", "big"))

@@ -22,16 +22,15 @@ import http.client
 import json
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from relay_process import ServerProcess, relay_argv, relay_cli
+
 from zk_relay.store import INSERT_EVENT, Store
 
-ROOT = Path(__file__).resolve().parent.parent
-RELAY = ROOT / ".venv" / "bin" / "zk-relay"
 ZONE = "Asia/Manila"
 SERIALS = [f"BENCHPULL{i:02d}" for i in range(16)]
 
@@ -70,34 +69,12 @@ def fill(data_dir: Path, total: int) -> Path:
     return path
 
 
-class Relay:
+class Relay(ServerProcess):
+    """``zk-relay serve`` on ``data_dir`` (4 threads) with a new API token for the client."""
+
     def __init__(self, data_dir: Path, workdir: Path) -> None:
-        self.token = subprocess.run([str(RELAY), "--data-dir", str(data_dir), "token", "create",
-                                     f"bench{time.monotonic_ns()}"], capture_output=True,
-                                    text=True, check=True).stdout.strip()
-        ready = workdir / f"ready-{time.monotonic_ns()}.json"
-        self.log = open(workdir / "relay.log", "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [str(RELAY), "--data-dir", str(data_dir), "serve", "--host", "127.0.0.1", "--port",
-             "0", "--threads", "4", "--log-level", "WARNING", "--ready-file", str(ready)],
-            stdout=self.log, stderr=self.log)
-        deadline = time.monotonic() + 60
-        while not ready.exists():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("relay did not start")
-            time.sleep(0.05)
-        self.port = int(json.loads(ready.read_text())["port"])
-
-    def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(30)
-        self.log.close()
+        self.token = relay_cli(data_dir, "token", "create", f"bench{time.monotonic_ns()}").strip()
+        super().__init__(relay_argv(data_dir, threads=4), workdir, "relay.log")
 
 
 def page_http(relay: Relay, total: int, limit: int,
@@ -118,7 +95,7 @@ def page_http(relay: Relay, total: int, limit: int,
         seen += len(page["events"])
         after = page["next_after"]
         if every and seen >= next_sample:
-            samples.append((seen, relay.rss_mb()))
+            samples.append((seen, relay.memory_mb()))
             next_sample += every
         if not page["has_more"]:
             break
@@ -191,7 +168,7 @@ def main() -> int:
         print(f"\n  built {big:,} events in {time.perf_counter() - t0:.1f} s", flush=True)
         relay = Relay(tmp / "big", tmp)
         try:
-            before = relay.rss_mb()
+            before = relay.memory_mb()
             elapsed, samples = page_http(relay, big, 5000, every=big // 10)
         finally:
             relay.stop()

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from hypothesis import strategies as st
 
-from zk_relay import adms
+from zk_relay import adms_operlog
 
 pins = st.text(alphabet="0123456789ABCDEFGHJKxyz", min_size=1, max_size=24)
 moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31)
@@ -35,6 +35,6 @@ operlog_rows = st.one_of(
     st.builds(lambda op, t: f"OPLOG {op}\t0\t{t}\t1\t2\t3\t4".encode(), st.integers(-5, 200),
               moments.map(lambda d: d.strftime("%Y-%m-%d %H:%M:%S"))),
     st.builds(lambda kind, pin: f"{kind} PIN={pin}\tFID=1\tSize=4\tValid=1\tTMP=AAAA".encode(),
-              st.sampled_from(sorted(adms.BIO_KINDS)), pins),
+              st.sampled_from(sorted(adms_operlog.BIO_KINDS)), pins),
     junk_line,
 )

@@ -16,8 +16,8 @@ from fuzz_strategies import junk_line, moments, operlog_rows, pins, small_ints
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zk_relay import adms
-from zk_relay.push import Request
+from zk_relay import adms, adms_operlog
+from zk_relay.adms_endpoints import Request
 from zk_rules.fingerprint import punch_fingerprint
 
 CANONICAL = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
@@ -94,7 +94,7 @@ def test_rtlog_any_bytes(body):
 @fuzz(300)
 @given(st.binary(max_size=600))
 def test_operlog_any_bytes(body):
-    parsed = adms.parse_operlog(body)
+    parsed = adms_operlog.parse_operlog(body)
     for user in parsed.users:
         assert user.pin and len(user.pin) <= adms.MAX_PIN_LENGTH
         assert isinstance(user.name, str) and user.name_encoding in {"utf-8", "gb18030", "latin-1"}
@@ -106,7 +106,7 @@ def test_operlog_any_bytes(body):
 @fuzz(200)
 @given(st.lists(operlog_rows, max_size=10))
 def test_operlog_users_survive_beside_bad_rows(rows):
-    parsed = adms.parse_operlog(b"\n".join(rows))
+    parsed = adms_operlog.parse_operlog(b"\n".join(rows))
     expected = [r for r in rows if r.startswith(b"USER PIN=")]
     assert [u.raw for u in parsed.users if u.raw.startswith(b"USER PIN=")] == expected
     for user in parsed.users:

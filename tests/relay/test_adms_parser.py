@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zk_relay import adms
+from zk_relay import adms, adms_handshake, adms_operlog
 from zk_rules.fingerprint import punch_fingerprint
 
 pins = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp")),
@@ -42,7 +42,7 @@ def test_s11_parse_attlog_never_raises(body: bytes) -> None:
 
 @given(st.binary(max_size=400))
 def test_s11_other_parsers_never_raise(body: bytes) -> None:
-    adms.parse_operlog(body)
+    adms_operlog.parse_operlog(body)
     adms.parse_attphoto(body)
     adms.parse_options_body(body)
     adms.parse_command_results(body)
@@ -85,24 +85,25 @@ def test_s5_1_rejected_lines(line: bytes, reason: str) -> None:
 def test_s7_timezone_option() -> None:
     winter = datetime(2024, 1, 15, tzinfo=UTC)
     summer = datetime(2024, 7, 15, tzinfo=UTC)
-    assert adms.timezone_option("Asia/Manila", winter) == "8"
-    assert adms.timezone_option("Asia/Kolkata", winter) == "330"
-    assert adms.timezone_option("Asia/Kathmandu", winter) == "345"
-    assert adms.timezone_option("America/New_York", winter) == "-5"
-    assert adms.timezone_option("America/New_York", summer) == "-4"
-    assert adms.timezone_option("America/St_Johns", winter) == "-210"
-    assert adms.timezone_option("Australia/Adelaide", winter) == "630"
+    assert adms_handshake.timezone_option("Asia/Manila", winter) == "8"
+    assert adms_handshake.timezone_option("Asia/Kolkata", winter) == "330"
+    assert adms_handshake.timezone_option("Asia/Kathmandu", winter) == "345"
+    assert adms_handshake.timezone_option("America/New_York", winter) == "-5"
+    assert adms_handshake.timezone_option("America/New_York", summer) == "-4"
+    assert adms_handshake.timezone_option("America/St_Johns", winter) == "-210"
+    assert adms_handshake.timezone_option("Australia/Adelaide", winter) == "630"
     with pytest.raises(ValueError, match="unknown IANA time zone"):
-        adms.zone("Mars/Base")
+        adms_handshake.zone("Mars/Base")
     with pytest.raises(ValueError):
-        adms.zone("../etc/passwd")
+        adms_handshake.zone("../etc/passwd")
 
 
 def test_s4_1_option_block_keys_exact_case() -> None:
-    block = adms.option_block("SN1", adms.Stamps(attlog="392232960"), "8", delay=10,
-                              error_delay=30, trans_times="00:00;14:05", trans_interval=1,
-                              trans_flag="TransData AttLog\tOpLog", realtime=True,
-                              server_ver="2.4.1", push_prot_ver="2.4.1")
+    block = adms_handshake.option_block(
+        "SN1", adms_handshake.Stamps(attlog="392232960"), "8", delay=10,
+        error_delay=30, trans_times="00:00;14:05", trans_interval=1,
+        trans_flag="TransData AttLog\tOpLog", realtime=True,
+        server_ver="2.4.1", push_prot_ver="2.4.1")
     lines = block.rstrip("\n").split("\n")
     assert lines[0] == "GET OPTION FROM: SN1"
     keys = dict(line.split("=", 1) for line in lines[1:])

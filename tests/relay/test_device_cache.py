@@ -172,17 +172,17 @@ def test_edit_behind_the_stores_back_applies_at_the_periodic_check(
     conn.execute("UPDATE devices SET enabled = 0 WHERE serial = 'DEV1'")
     conn.close()
     assert relay.device_brief("DEV1")[1] == 1  # not signalled: still the cached entry
-    relay._devgen._next_check = 0.0  # noqa: SLF001 - "a second later"
+    relay._device_cache.generation._next_check = 0.0  # noqa: SLF001 - "a second later"
     assert relay.device_brief("DEV1")[1] == 0
 
 
 def test_generation_file_replaced_is_mapped_again(stores: tuple[Store, Store]) -> None:
     relay, cli = stores
     warm(relay, "DEV1")
-    gen = relay._devgen.path  # noqa: SLF001
+    gen = relay._device_cache.generation.path  # noqa: SLF001
     gen.unlink()  # by hand; the relay still maps the old file
     cli.upsert_device("DEV1", enabled=False)  # signals into a new file
-    relay._devgen._next_check = 0.0  # noqa: SLF001 - the periodic check finds the new file
+    relay._device_cache.generation._next_check = 0.0  # noqa: SLF001 - the periodic check finds the new file
     assert relay.device_brief("DEV1")[1] == 0
     cli.upsert_device("DEV1", enabled=True)
     assert relay.device_brief("DEV1")[1] == 1

@@ -1,12 +1,12 @@
-"""Group commit (issue 3, realtime): the punches of every request waiting at that moment are
-written by one ``intake`` statement (or one ``BEGIN IMMEDIATE`` … ``COMMIT`` when bigger or
-mixed with other writes), by one of the requests' own threads. What it stores must be exactly
+"""Group commit (issue 3, realtime): the writes of every request waiting at that moment are
+committed by the writer thread in one transaction, the punches among them by one multi-row
+INSERT per 200 records. What it stores must be exactly
 what the requests one after another would have stored: the same events (de-duplicated per
 record, also within one batch), the same quarantine, the same counters and stamps on each
 terminal, and each request's own counts.
 
-The batch is made deterministic: a first job holds the lead until every other request is
-queued behind it, so they are all committed together.
+The batch is made deterministic: a first job holds the writer thread until every other
+request is queued behind it, so they are all committed together.
 """
 
 from __future__ import annotations
@@ -76,18 +76,28 @@ def snapshot(path: Path) -> dict[str, Any]:
         conn.close()
 
 
-def in_one_batch(store: Store, calls: list[Callable[[], Any]], *, commits: int = 1
-                 ) -> list[Any]:
-    """Run ``calls`` from threads of their own while a first job holds the lead, so that all
-    of them are queued, then committed by the next leader in one batch (``commits``: how many
-    transactions that takes — more when a failing job makes the batch retry one by one)."""
+def hold_the_writer(store: Store) -> tuple[Any, threading.Event]:
+    """Make the writer thread run a job that waits for the returned event, so that the next
+    writes queue up behind it."""
     writer = store.writer
     assert writer is not None
-    release = threading.Event()
-    holder = threading.Thread(target=store.write, args=(lambda conn: release.wait(30),))
-    holder.start()
-    while not writer._leading:  # noqa: SLF001 - wait until the holder leads
-        time.sleep(0.001)
+    started, release = threading.Event(), threading.Event()
+
+    def hold(conn: sqlite3.Connection) -> None:
+        started.set()
+        release.wait(30)
+
+    threading.Thread(target=store.write, args=(hold,), daemon=True).start()
+    assert started.wait(30)
+    return writer, release
+
+
+def in_one_batch(store: Store, calls: list[Callable[[], Any]], *, commits: int = 1
+                 ) -> list[Any]:
+    """Run ``calls`` from threads of their own while a first job holds the writer thread, so
+    that all of them are queued, then committed in one batch (``commits``: how many
+    transactions that takes — more when a failing job makes the batch retry one by one)."""
+    writer, release = hold_the_writer(store)
     results: list[Any] = [None] * len(calls)
 
     def run(i: int) -> None:
@@ -99,11 +109,11 @@ def in_one_batch(store: Store, calls: list[Callable[[], Any]], *, commits: int =
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
     for i, t in enumerate(threads):  # one at a time: the batch keeps the order of ``calls``
         t.start()
-        while len(writer._pending) < i + 1:  # noqa: SLF001 - queued behind the holder
+        while writer._queue.qsize() < i + 1:  # noqa: SLF001 - queued behind the holder
             time.sleep(0.001)
     before = writer.commits
     release.set()
-    for t in [holder, *threads]:
+    for t in threads:
         t.join(30)
     assert writer.commits - before == 1 + commits, "not committed together"
     return results
@@ -111,7 +121,7 @@ def in_one_batch(store: Store, calls: list[Callable[[], Any]], *, commits: int =
 
 @pytest.mark.parametrize("mixed", [False, True], ids=["punches only", "with other writes"])
 def test_one_batch_stores_what_requests_one_by_one_store(tmp_path: Path, mixed: bool) -> None:
-    """Realtime-sized: one intake statement (in its own transaction, or with other writes)."""
+    """Realtime-sized: punches only, or with other writes in the same transaction."""
     def calls(store: Store) -> list[Callable[[], Any]]:
         out: list[Callable[[], Any]] = [lambda r=req: store_request(store, r)
                                         for req in REQUESTS]
@@ -139,7 +149,7 @@ def test_one_batch_stores_what_requests_one_by_one_store(tmp_path: Path, mixed: 
 
 
 def test_big_and_mixed_batch_is_one_transaction(tmp_path: Path) -> None:
-    """More rows than one intake statement takes, and other writes in the same batch."""
+    """Several requests of many records each, and other writes in the same batch."""
     store = make_store(tmp_path / "relay.sqlite3")
     store.start_writer()
     bodies = ["".join(line(str(p), m) for p in range(1, 11) for m in range(10 * d, 10 * d + 3))
@@ -182,24 +192,18 @@ def test_a_failing_job_fails_alone(tmp_path: Path) -> None:
         writer.submit(lambda conn: None)
 
 
-def test_interrupted_waiter_never_strands_the_lead(tmp_path: Path) -> None:
+def test_interrupted_waiter_is_withdrawn(tmp_path: Path) -> None:
     """Ctrl-C in a thread waiting for its batch (only the main thread can get one): its job is
-    withdrawn when nobody took it yet, and the next writes still find a leader."""
+    withdrawn when the writer did not take it yet, and the next writes are still served."""
     import os
     import signal
 
     store = make_store(tmp_path / "relay.sqlite3")
     store.start_writer()
-    writer = store.writer
-    assert writer is not None
-    release = threading.Event()
-    holder = threading.Thread(target=store.write, args=(lambda conn: release.wait(30),))
-    holder.start()
-    while not writer._leading:  # noqa: SLF001
-        time.sleep(0.001)
+    writer, release = hold_the_writer(store)
 
     def interrupt() -> None:
-        while not writer._pending:  # noqa: SLF001 - the main thread waits behind the holder
+        while not writer._queue.qsize():  # noqa: SLF001 - the main thread waits behind it
             time.sleep(0.001)
         os.kill(os.getpid(), signal.SIGINT)
 
@@ -210,9 +214,7 @@ def test_interrupted_waiter_never_strands_the_lead(tmp_path: Path) -> None:
             store_request(store, ("GC1", None, line("1", 0).encode(), None, "ATTLOG"))
     finally:
         signal.signal(signal.SIGINT, previous)
-    assert writer._pending == []  # noqa: SLF001 - withdrawn, never written
     release.set()
-    holder.join(30)
     assert store_request(store, ("GC1", None, line("2", 0).encode(), None, "ATTLOG")
                          ) == AttlogResult(1, 1, 0, 0)
     assert [e[1] for e in snapshot(tmp_path / "relay.sqlite3")["events"]] == ["2"]

@@ -16,8 +16,9 @@ from odoo_contract_peer import DELIVERY_PATH, OdooContractPeer
 from zk_relay import adms
 from zk_relay.config import Config, load_config
 from zk_relay.keys import RelayKey, load_or_create
-from zk_relay.odoo import Deliverer, enrol, link_status
-from zk_relay.store import Store
+from zk_relay.odoo_delivery import Deliverer
+from zk_relay.odoo_enrolment import enrol
+from zk_relay.store import Store, link_status
 from zk_rules import signing
 from zk_rules.backoff import backoff_ceiling
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from relay_harness import Relay
 
-from zk_relay import adms
+from zk_relay import adms, adms_operlog
 
 BAD_PINS = [
     (b"\x00\xff", "UTF-8 text"),
@@ -31,7 +31,7 @@ BAD_PINS = [
     b"BIODATA Pin=%s\tNo=0\tIndex=0\tValid=1\tDuress=0\tType=9\tTmp=QUJD",
 ])
 def test_s5_1_operlog_and_biodata_pin_rule(template: bytes, pin: bytes, reason: str) -> None:
-    item = adms.parse_operlog_line(template % pin)
+    item = adms_operlog.parse_operlog_line(template % pin)
     assert isinstance(item, adms.BadLine), item
     assert reason in item.reason and item.raw == template % pin
 
@@ -51,9 +51,10 @@ def test_s5_1_attlog_and_rtlog_share_the_rule(pin: bytes, reason: str) -> None:
     (b"12\x01", "OPLOG object contains the control character U+0001"),
 ])
 def test_s5_1_oplog_objects_are_checked(obj: bytes, reason: str) -> None:
-    item = adms.parse_operlog_line(b"OPLOG 9\t0\t2024-08-05 08:00:00\t" + obj + b"\t0\t0\t0")
+    item = adms_operlog.parse_operlog_line(
+        b"OPLOG 9\t0\t2024-08-05 08:00:00\t" + obj + b"\t0\t0\t0")
     assert isinstance(item, adms.BadLine) and reason in item.reason
-    operator = adms.parse_operlog_line(b"OPLOG 4\t\x02\t2024-08-05 08:00:00\t0\t0\t0\t0")
+    operator = adms_operlog.parse_operlog_line(b"OPLOG 4\t\x02\t2024-08-05 08:00:00\t0\t0\t0\t0")
     assert isinstance(operator, adms.BadLine) and "operator" in operator.reason
 
 

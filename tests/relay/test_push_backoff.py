@@ -56,6 +56,6 @@ def test_jitter_spreads_clients_that_failed_together() -> None:
 
 def test_the_deliverer_uses_this_schedule() -> None:
     """The relay's deliverer draws uniform(0, ceiling(n)) for its n-th failure in a row."""
-    from zk_relay import odoo
+    from zk_relay import odoo_delivery
 
-    assert odoo.backoff_delay is backoff_delay
+    assert odoo_delivery.backoff_delay is backoff_delay

@@ -14,7 +14,7 @@ import json
 import pytest
 from relay_harness import Relay
 
-from zk_relay.push import KnockLimiter
+from zk_relay.adms_guards import KnockLimiter
 
 pytestmark = pytest.mark.slow
 

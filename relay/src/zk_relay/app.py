@@ -13,11 +13,11 @@ from typing import Any
 from bottle import Bottle, HTTPError, request
 
 from zk_relay import logs
-from zk_relay.api import Api, clock_synchronised, json_error
+from zk_relay.adms_endpoints import PushHandlers, text
 from zk_relay.config import Config
 from zk_relay.keys import RelayKey
 from zk_relay.metrics import Metrics, route_of
-from zk_relay.push import PushHandlers, text
+from zk_relay.pull_api import Api, clock_synchronised, json_error
 from zk_relay.store import Store
 
 log = logging.getLogger("zk_relay.app")

@@ -9,27 +9,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from zk_relay import __version__, adms
+from zk_relay.cli_status import emit, print_odoo_status, print_status
 from zk_relay.config import Config, ConfigError, describe_keys, load_config
 from zk_relay.store import Store
-
-
-def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
-    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
-    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
-    for row in cells:
-        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
-    return "\n".join(lines)
-
-
-def _emit(rows: list[dict[str, Any]], columns: Sequence[str], as_json: bool) -> None:
-    if as_json:
-        for row in rows:
-            print(json.dumps(row, ensure_ascii=False, sort_keys=True))
-    elif rows:
-        print(_table(rows, columns))
-    else:
-        print("(none)")
 
 
 def _time_bound(text: str | None, end: bool) -> str | None:
@@ -212,7 +194,7 @@ def _run(args: argparse.Namespace, store: Store, config: Config) -> int:  # noqa
             rows = [{k: d[k] for k in ("serial", "name", "timezone", "enabled", "last_seen",
                                        "created_at", "address", "port", "last_poll_ok",
                                        "poll_failures")} for d in store.devices()]
-            _emit(rows, ("serial", "name", "timezone", "enabled", "last_seen", "address"),
+            emit(rows, ("serial", "name", "timezone", "enabled", "last_seen", "address"),
                   args.json)
             return 0
         if args.action == "remove":
@@ -221,13 +203,13 @@ def _run(args: argparse.Namespace, store: Store, config: Config) -> int:  # noqa
             print(f"removed {args.serial} (its stored data is kept)")
             return 0
     if cmd == "pending":
-        _emit(store.pending(), ("serial", "first_seen", "last_seen", "remote_addr", "knocks"),
+        emit(store.pending(), ("serial", "first_seen", "last_seen", "remote_addr", "knocks"),
               args.json)
         return 0
     if cmd == "events":
         rows = store.events_query(args.serial, _time_bound(args.since, False),
                                   _time_bound(args.until, True), args.after_id, args.limit)
-        _emit(rows, ("id", "serial", "pin", "local_time", "timezone", "status", "verify",
+        emit(rows, ("id", "serial", "pin", "local_time", "timezone", "status", "verify",
                      "workcode", "received_at"), args.json)
         return 0
     if cmd == "quarantine":
@@ -235,18 +217,18 @@ def _run(args: argparse.Namespace, store: Store, config: Config) -> int:  # noqa
         if not args.json:
             for row in rows:
                 row["raw"] = repr(row["raw"])[1:-1][:60]
-        _emit(rows, ("id", "serial", "source", "reason", "received_at", "raw"), args.json)
+        emit(rows, ("id", "serial", "source", "reason", "received_at", "raw"), args.json)
         return 0
     if cmd == "commands":
         rows, _ = store.commands_page(args.after_id, args.limit, args.serial, args.state)
         if not args.json:
             for row in rows:
                 row["command"] = repr(row["command"])[1:-1][:60]
-        _emit(rows, ("id", "serial", "kind", "state", "return_code", "created_at", "done_at",
+        emit(rows, ("id", "serial", "kind", "state", "return_code", "created_at", "done_at",
                      "command"), args.json)
         return 0
     if cmd == "status":
-        return _status(store, args.json)
+        return print_status(store, args.json)
     if cmd == "token":
         if args.action == "create":
             token = store.create_token(args.name)
@@ -255,7 +237,7 @@ def _run(args: argparse.Namespace, store: Store, config: Config) -> int:  # noqa
                   file=sys.stderr)
             return 0
         if args.action == "list":
-            _emit(store.tokens(), ("name", "created_at"), False)
+            emit(store.tokens(), ("name", "created_at"), False)
             return 0
         if args.action == "revoke":
             if not store.revoke_token(args.name):
@@ -268,7 +250,7 @@ def _run(args: argparse.Namespace, store: Store, config: Config) -> int:  # noqa
         return _enrol(args, store, config)
     if cmd == "odoo":
         if args.action == "status":
-            return _odoo_status(store, args.json)
+            return print_odoo_status(store, args.json)
         link = store.forget_odoo_link()
         if link is None:
             print("this relay is not enrolled with Odoo")
@@ -301,7 +283,7 @@ def _key_show(config: Config, as_json: bool) -> int:
 
 def _enrol(args: argparse.Namespace, store: Store, config: Config) -> int:
     from zk_relay.keys import load_or_create
-    from zk_relay.odoo import EnrolError, enrol, is_plain_http_remote
+    from zk_relay.odoo_enrolment import EnrolError, enrol, is_plain_http_remote
 
     key = load_or_create(config.db_path.parent)
     if is_plain_http_remote(args.odoo):
@@ -340,69 +322,6 @@ def _restrict(config: Config) -> None:
             os.chmod(path, 0o600)
         except OSError:
             pass
-
-
-def _odoo_status(store: Store, as_json: bool) -> int:
-    from zk_relay.odoo import link_status
-
-    status = link_status(store)
-    if as_json:
-        print(json.dumps(status, sort_keys=True))
-        return 0
-    link = status["odoo"]
-    if link is None:
-        print("odoo: not enrolled (zk-relay enrol --odoo URL --code CODE)")
-    else:
-        state = link["state"] + (f" ({link['state_reason']})" if link["state_reason"] else "")
-        for label, value in (
-                ("odoo", link["odoo_url"]), ("relay_id", link["relay_id"]),
-                ("mode", link["mode"]), ("state", state),
-                ("delivery_url", link["delivery_url"]), ("enrolled_at", link["enrolled_at"]),
-                ("odoo_token", "set (not shown)"), ("relay_token", link["relay_token_name"]),
-                ("push_cursor", link["push_cursor"]),
-                ("last_delivery_at", link["last_delivery_at"] or "never"),
-                ("pushed", f"{link['pushed_events']} event(s) in {link['pushed_pages']}"
-                           " page(s)"),
-                ("last_error", f"{link['last_error']} at {link['last_error_at']}"
-                 if link["last_error"] else "none")):
-            print(f"{label}: {value}")
-        for dest in status["destinations"]:
-            print(f"destination {dest['name']}: {dest['consecutive_failures']} failure(s) in a"
-                  f" row, next attempt {dest['next_attempt_at'] or 'when due'}")
-    age = status["oldest_unacked_age_seconds"]
-    print(f"lag: {status['unacked_events']} event(s) not yet acknowledged"
-          + (f", oldest received {status['oldest_unacked_received_at']} ({age:.0f} s ago)"
-             if status["oldest_unacked_received_at"] else ""))
-    return 0
-
-
-def _status(store: Store, as_json: bool) -> int:
-    devices = store.devices()
-    rows = []
-    for d in devices:
-        rows.append({
-            "serial": d["serial"], "name": d["name"], "timezone": d["timezone"],
-            "enabled": d["enabled"], "last_seen": d["last_seen"], "last_addr": d["last_addr"],
-            "events": d["events_stored"], "duplicates": d["events_duplicate"],
-            "quarantined": d["quarantined"], "users": d["users_stored"],
-            "oplog": d["oplog_stored"], "photos": d["photos_stored"],
-            "attlog_stamp": d["attlog_stamp"], "operlog_stamp": d["operlog_stamp"],
-            "attphoto_stamp": d["attphoto_stamp"],
-            "firmware": (d["info"] or {}).get("firmware"),
-        })
-    summary = {"store_id": store.store_id, "database": str(store.path),
-               "acked_up_to": store.acked_up_to(), "last_event_id": store.last_event_id(),
-               "waiting_for_ack": store.waiting_for_ack(), "pending": len(store.pending()),
-               "pending_dropped": store.pending_dropped(), **store.table_counts()}
-    if as_json:
-        print(json.dumps({"store": summary, "devices": rows}, sort_keys=True))
-        return 0
-    for key, value in summary.items():
-        print(f"{key}: {value}")
-    print()
-    _emit(rows, ("serial", "name", "timezone", "enabled", "last_seen", "events", "duplicates",
-                 "quarantined", "attlog_stamp", "operlog_stamp", "attphoto_stamp"), False)
-    return 0
 
 
 if __name__ == "__main__":

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
-if TYPE_CHECKING:
-    from zk_relay.store import Store
+from zk_relay.store import Store, link_status
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 ROUTES = frozenset({"cdata", "getrequest", "devicecmd", "ping", "fdata", "registry", "push",
@@ -108,8 +106,6 @@ class StoreCollector(Collector):
 
     def _delivery(self) -> Iterator[Metric]:
         """Delivery lag and the push destination's backoff state (issue 10)."""
-        from zk_relay.odoo import link_status
-
         status = link_status(self.store)
         oldest = status["oldest_unacked_received_at"]
         if oldest:

@@ -36,7 +36,7 @@ from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 from typing import Any
 
-from zk_relay import adms
+from zk_relay import adms, adms_operlog
 from zk_relay.config import Config
 from zk_relay.metrics import Metrics
 from zk_relay.store import Store
@@ -220,7 +220,7 @@ class Poller:
                                       adms.fingerprint(serial, rec["pin"], rec["local_time"])))
         stored = self.store.store_punches(serial, tz, addr, "POLL", punches, bad, None,
                                           stamp_column=None)
-        parsed = adms.Operlog()
+        parsed = adms_operlog.Operlog()
         for item in users:
             try:
                 u = user_from_pyzk(item)
@@ -230,8 +230,9 @@ class Poller:
                 continue
             raw = (f"USER PIN={u['pin']}\tName={u['name']}\tPri={u['privilege']}"
                    f"\tCard={u['card']}").encode()
-            parsed.users.append(adms.UserRow(u["pin"], u["name"], u["name"].encode(), "pyzk",
-                                              u["privilege"], u["card"], "", None, raw))
+            parsed.users.append(adms_operlog.UserRow(
+                u["pin"], u["name"], u["name"].encode(), "pyzk", u["privilege"], u["card"], "",
+                None, raw))
         if parsed.users or parsed.bad:
             self.store.store_operlog(serial, tz, addr, parsed, None, "POLL")
         return PollResult(len(attendance), stored.inserted, stored.duplicates,

@@ -103,7 +103,7 @@ class RelayServer:
             from zk_relay.poller import PollerThread
 
             self.tasks.append(PollerThread(self.store, config, metrics=self.metrics))
-            from zk_relay.odoo import DelivererThread
+            from zk_relay.odoo_delivery import DelivererThread
 
             self.tasks.append(DelivererThread(self.store, config, self.key,
                                               metrics=self.metrics))

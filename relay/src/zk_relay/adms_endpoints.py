@@ -9,10 +9,7 @@ contains the letters ``OK``.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import logging
-import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +17,8 @@ from urllib.parse import unquote_plus
 
 from bottle import HTTPResponse
 
-from zk_relay import adms
+from zk_relay import adms, adms_handshake, adms_operlog
+from zk_relay.adms_guards import AddressFilter, KnockLimiter
 from zk_relay.config import Config
 from zk_relay.metrics import Metrics
 from zk_relay.store import Store
@@ -77,60 +75,6 @@ class Request:
     def body(self) -> bytes:
         length = int(self.environ.get("CONTENT_LENGTH") or 0)
         return self.environ["wsgi.input"].read(length) if length > 0 else b""
-
-
-class AddressFilter:
-    """The ADMS allowlist (config ``adms_allow``): IPv4-mapped IPv6 addresses are checked as
-    IPv4; decisions are cached per address."""
-
-    def __init__(self, cidrs: tuple[str, ...]) -> None:
-        self.networks = [ipaddress.ip_network(c, strict=False) for c in cidrs]
-        self._cache: dict[str, bool] = {}
-
-    def allowed(self, addr: str | None) -> bool:
-        if addr is None:
-            return False
-        known = self._cache.get(addr)
-        if known is not None:
-            return known
-        try:
-            ip = ipaddress.ip_address(addr.split("%", 1)[0])
-        except ValueError:
-            result = False
-        else:
-            if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-                ip = ip.ipv4_mapped
-            result = any(ip.version == n.version and ip in n for n in self.networks)
-        if len(self._cache) > 4096:
-            self._cache.clear()
-        self._cache[addr] = result
-        return result
-
-
-class KnockLimiter:
-    """Knocks of unknown serials per source address: at most ``per_minute`` in each minute
-    (fixed windows); the rest are refused without touching the store and counted."""
-
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.per_minute = per_minute
-        self.clock = clock
-        self.refused = 0
-        self._windows: dict[str | None, tuple[float, int]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, addr: str | None) -> bool:
-        now = self.clock()
-        with self._lock:
-            start, count = self._windows.get(addr, (now, 0))
-            if now - start >= 60.0:
-                start, count = now, 0
-            if count >= self.per_minute:
-                self.refused += 1
-                return False
-            if len(self._windows) >= 4096 and addr not in self._windows:
-                self._windows = {a: w for a, w in self._windows.items() if now - w[0] < 60.0}
-            self._windows[addr] = (start, count + 1)
-            return True
 
 
 class PushHandlers:
@@ -248,7 +192,7 @@ class PushHandlers:
             if req.query.get("contenttype", "").lower() == "tgz":
                 self.store.store_raw(serial, req.addr, req.path, req.raw_query, body)
                 return text("OK")
-            parsed = adms.parse_operlog(body)
+            parsed = adms_operlog.parse_operlog(body)
             stamp = adms.clean_stamp(req.query.get("stamp") or req.query.get("opstamp"))
             count = self.store.store_operlog(serial, tz, req.addr, parsed, stamp, upper)
             if parsed.bad:
@@ -287,7 +231,7 @@ class PushHandlers:
             return refuse_unknown()
         pushver = req.query.get("pushver") or None
         cfg = self.config
-        tz_option = adms.timezone_option(full["timezone"], self.now())
+        tz_option = adms_handshake.timezone_option(full["timezone"], self.now())
         self.store.touch(serial, req.addr, handshake=True, pushver=pushver,
                          handshake_tz=tz_option)
         if pushver and pushver.strip().startswith("3"):
@@ -296,9 +240,9 @@ class PushHandlers:
             # "the client needs to be registered for each connection" (§4.10): each handshake
             # starts a new session, whose SessionID the terminal's later tokens are made from
             return text(self._push3_block(full, tz_option, self.store.new_session(serial)))
-        stamps = adms.Stamps(full["attlog_stamp"], full["operlog_stamp"],
+        stamps = adms_handshake.Stamps(full["attlog_stamp"], full["operlog_stamp"],
                              full["attphoto_stamp"], full["biodata_stamp"])
-        return text(adms.option_block(
+        return text(adms_handshake.option_block(
             serial, stamps, tz_option, delay=cfg.delay, error_delay=cfg.error_delay,
             trans_times=cfg.trans_times, trans_interval=cfg.trans_interval,
             trans_flag=cfg.trans_flag, realtime=cfg.realtime, server_ver=cfg.server_ver,
@@ -363,7 +307,7 @@ class PushHandlers:
         handshake_tz = device[3] if len(device) > 3 else None
         if handshake_tz is None:
             return
-        current = adms.timezone_option(device[0], self.now())
+        current = adms_handshake.timezone_option(device[0], self.now())
         if current != handshake_tz and self.store.pending_tz_check(serial, current):
             log.info("%s: TimeZone is now %s (terminal has %s): CHECK queued for a new"
                      " handshake", serial, current, handshake_tz,
@@ -395,7 +339,7 @@ class PushHandlers:
         # the answer keeps it, so the terminal's next token stays valid; a first session is
         # started when the terminal comes here straight from the registration
         session = full["session_id"] or self.store.new_session(req.serial)
-        tz_option = adms.timezone_option(full["timezone"], self.now())
+        tz_option = adms_handshake.timezone_option(full["timezone"], self.now())
         self.store.touch(req.serial, req.addr, handshake_tz=tz_option)
         return text(self._push3_block(full, tz_option, session))
 

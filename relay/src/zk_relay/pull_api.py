@@ -32,8 +32,7 @@ from zk_relay.config import Config
 from zk_relay.keys import RelayKey, load_or_create
 from zk_relay.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from zk_relay.metrics import Metrics
-from zk_relay.odoo import link_status
-from zk_relay.store import COMMAND_STATES, Store
+from zk_relay.store import COMMAND_STATES, Store, link_status
 
 log = logging.getLogger("zk_relay.api")
 

@@ -1,0 +1,27 @@
+"""Durable SQLite store: WAL, synchronous=FULL, one writing connection with group commit.
+
+One module per table family; :class:`Store` puts them together, so callers see one object:
+
+* ``db`` — connections, schema, migrations;   * ``writer`` — group commit;
+* ``base`` — opening, reads, writes;           * ``devices`` — terminals, pending serials;
+* ``events`` — punches and other uploads, pages, acknowledgement, retention;
+* ``commands`` — device commands;  * ``tokens`` — API tokens;  * ``odoo_link`` — the Odoo link.
+"""
+
+from __future__ import annotations
+
+from zk_relay.store.commands import COMMAND_STATES, REQUEUE_KINDS, Commands
+from zk_relay.store.db import INSERT_EVENT, StoreError, connect, utc_now
+from zk_relay.store.device_cache import DeviceGeneration
+from zk_relay.store.devices import Devices, session_token
+from zk_relay.store.events import Events
+from zk_relay.store.odoo_link import OdooLink, link_status
+from zk_relay.store.tokens import Tokens
+from zk_relay.store.writer import AttlogResult, Writer
+
+__all__ = ["COMMAND_STATES", "INSERT_EVENT", "REQUEUE_KINDS", "AttlogResult", "DeviceGeneration",
+           "Store", "StoreError", "Writer", "connect", "link_status", "session_token", "utc_now"]
+
+
+class Store(Devices, Events, Commands, Tokens, OdooLink):
+    """The relay's database (see the modules of this package)."""
