@@ -2,7 +2,7 @@
     "name": "CTO Bank (zk-odoo)",
     "summary": "Compensatory time-off bank: approved overtime becomes expiring credits (lots), "
     "spent as CTO leave FIFO by expiry, with an append-only hash-chained ledger",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Human Resources/Time Off",
     "website": "https://github.com/zk-odoo/zk-odoo",
     "author": "zk-odoo contributors",

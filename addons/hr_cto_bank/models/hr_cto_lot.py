@@ -6,7 +6,7 @@ from odoo.exceptions import AccessError
 from zk_rules.cto.reports import DEFAULT_WARNING_DAYS
 
 from .hr_cto_bank import WRITING
-from .labels import overtime_label
+from .labels import is_opening, overtime_label
 
 
 class HrCtoLot(models.Model):
@@ -23,7 +23,8 @@ class HrCtoLot(models.Model):
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     lot = fields.Char(required=True, readonly=True)
     ref = fields.Char("Source key", readonly=True,
-                      help="The overtime line (employee, work date, kind, version) credited.")
+                      help="The overtime line (employee, work date, kind, version) credited, "
+                           "or 'opening' for a balance migrated from a previous system.")
     source = fields.Char(compute="_compute_source", help="What earned the lot.")
     earned_date = fields.Date(required=True, readonly=True)
     valid_until = fields.Date(readonly=True, index=True)
@@ -61,8 +62,10 @@ class HrCtoLot(models.Model):
     @api.depends("ref", "lot")
     def _compute_source(self):
         for lot in self:
+            # No ref at all: an opening lot stored before they had their own.
+            opening = not lot.ref or is_opening(lot.ref)
             lot.source = overtime_label(lot.ref) or (
-                self.env._("Opening balance") if not lot.ref else lot.ref)
+                self.env._("Opening balance") if opening else lot.ref)
 
     @api.depends("employee_id", "lot", "ref")
     def _compute_display_name(self):

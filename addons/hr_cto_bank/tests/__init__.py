@@ -3,6 +3,7 @@ from . import (
     test_credit,
     test_leave,
     test_ledger,
+    test_opening,
     test_operations,
     test_readable,
     test_report_pdf,
