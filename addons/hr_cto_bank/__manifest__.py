@@ -28,5 +28,8 @@
         "views/res_config_settings_views.xml",
         "views/hr_cto_bank_menus.xml",
     ],
-    "assets": {"web.assets_tests": ["hr_cto_bank/static/tests/tours/*.js"]},
+    "assets": {
+        "web.assets_backend": ["hr_cto_bank/static/src/*.xml"],
+        "web.assets_tests": ["hr_cto_bank/static/tests/tours/*.js"],
+    },
 }

@@ -92,6 +92,36 @@ class HrCtoLot(models.Model):
         positive = (operator == "=") == value
         return domain if positive else ["!", *domain]
 
+    # ------------------------------------------------------------------ balance
+    @api.model
+    def _cto_usable(self, employees, day):
+        """{employee id: (minutes, first valid until, minutes valid until then)}: the bank's
+        remaining minutes usable on ``day`` (lots earned by then and still valid), for the
+        ``employees`` in the bank whose lots the user may read.
+
+        Read with the caller's rights: an employee gets their own bank only (record rules),
+        never a colleague's. In the bank: switched on for the bank, or time left in it.
+        """
+        lots = self.search([("employee_id", "in", employees.ids), ("remaining", ">", 0),
+                            ("earned_date", "<=", day), "|", ("valid_until", "=", False),
+                            ("valid_until", ">=", day)], order="valid_until, earned_date, id")
+        result = {employee.id: (0, False, 0) for employee in self._cto_members(employees)}
+        for lot in lots:
+            total, first, first_minutes = result.get(lot.employee_id.id, (0, False, 0))
+            if not first or lot.valid_until == first:
+                first, first_minutes = lot.valid_until, first_minutes + lot.remaining
+            result[lot.employee_id.id] = (total + lot.remaining, first, first_minutes)
+        return result
+
+    @api.model
+    def _cto_members(self, employees):
+        """The ``employees`` switched on for the bank, as far as the user may know it."""
+        if self.env.user.has_group("hr.group_hr_user"):
+            return employees.filtered("cto_enabled")
+        own = employees.filtered(lambda employee: employee.id in self.env.user.employee_ids.ids)
+        # sudo: the switch is an HR field; an employee only learns it of themselves.
+        return own.sudo().filtered("cto_enabled")
+
     # ------------------------------------------------------------------ protection
     @api.model_create_multi
     def create(self, vals_list):

@@ -7,5 +7,6 @@ from . import (
     test_operations,
     test_readable,
     test_report_pdf,
+    test_time_off_balance,
     test_tour_cto_certificate,
 )
