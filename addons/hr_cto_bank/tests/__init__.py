@@ -9,4 +9,5 @@ from . import (
     test_report_pdf,
     test_time_off_balance,
     test_tour_cto_certificate,
+    test_tour_time_off_balance,
 )
