@@ -2,7 +2,7 @@
     "name": "CTO Bank (zk-odoo)",
     "summary": "Compensatory time-off bank: approved overtime becomes expiring credits (lots), "
     "spent as CTO leave FIFO by expiry, with an append-only hash-chained ledger",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Human Resources/Time Off",
     "website": "https://github.com/zk-odoo/zk-odoo",
     "author": "zk-odoo contributors",
@@ -28,5 +28,8 @@
         "views/res_config_settings_views.xml",
         "views/hr_cto_bank_menus.xml",
     ],
-    "assets": {"web.assets_tests": ["hr_cto_bank/static/tests/tours/*.js"]},
+    "assets": {
+        "web.assets_backend": ["hr_cto_bank/static/src/*.xml"],
+        "web.assets_tests": ["hr_cto_bank/static/tests/tours/*.js"],
+    },
 }

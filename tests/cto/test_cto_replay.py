@@ -51,7 +51,7 @@ def _e(seq, day, kind, minutes, lot, ref, balance, **extra):
 
 WORKED_LEDGER = [
     # C13: opening lot first; valid until 31 Dec 2024 (end_of_following_year)
-    _e(1, "2023-11-20", "opening", 120, "OB-2023", None, 120),
+    _e(1, "2023-11-20", "opening", 120, "OB-2023", "opening", 120),
     # OT1: 80 × 1.5 = 120; January room 600, balance room 900 - 120 = 780 -> 120
     _e(2, "2024-01-08", "earn", 120, "L1", "OT1", 240, raw_minutes=120),
     # OT2: 600 × 1.0 = 600; January room 600 - 120 = 480 -> 480, 120 cut (C4)
@@ -76,7 +76,7 @@ WORKED_LEDGER = [
     _e(16, "2024-02-12", "cap_monthly", 0, None, "OT4", 600, uncredited_minutes=150),
     # CR3 cancelled after OB-2023 expired (2025-01-01, nothing left then): re-expired at once
     _e(17, "2025-01-05", "use_cancel", 120, "OB-2023", "CR3", 720),
-    _e(18, "2025-01-05", "expire", -120, "OB-2023", None, 600),
+    _e(18, "2025-01-05", "expire", -120, "OB-2023", "opening", 600),
     _e(19, "2025-01-05", "use_cancel", 120, "L1", "CR3", 720),
     # separation: FIFO L1 (2025-12-31, 2024-01-08) then L3 (2025-12-31, 2024-02-12) (C12)
     _e(20, "2025-03-01", "forfeit", -120, "L1", "OT1", 600),
@@ -96,7 +96,7 @@ WORKED_OUTPUT = {
     # 2024-01: 120 + 480 - 480 (OT2's whole credit reversed) = 120
     "month_credited": {"2023-11": 120, "2024-01": 120, "2024-02": 600},
     "lots": [
-        _lot("OB-2023", None, "2023-11-20", "2024-12-31", 120, 0),
+        _lot("OB-2023", "opening", "2023-11-20", "2024-12-31", 120, 0),
         _lot("L1", "OT1", "2024-01-08", "2025-12-31", 120, 0),
         _lot("L2", "OT2", "2024-01-09", "2025-12-31", 480, 0),
         _lot("L3", "OT4", "2024-02-12", "2025-12-31", 600, 0),

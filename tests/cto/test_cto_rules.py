@@ -204,7 +204,7 @@ def test_c7_lots_are_numbered_in_creation_order_and_opening_ids_kept():
     )
     # B is cut to 2400 - 30 - 10 = 2360; C finds the month full: no lot, no number used
     assert [(lot.lot, lot.ref, lot.credited) for lot in bank.lots] == [
-        ("MIG-7", None, 30),
+        ("MIG-7", "opening", 30),
         ("L1", "A", 10),
         ("L2", "B", 2360),
     ]
@@ -266,8 +266,8 @@ def test_c8_simultaneous_expiries_run_in_fifo_order():
     # all valid until 2025-12-31: earned_date first (L1 in February), then id (OB9 < OB10)
     assert rows(bank, "expire") == [
         ("expire", "2026-01-01", -20, "L1", "A"),
-        ("expire", "2026-01-01", -9, "OB9", None),
-        ("expire", "2026-01-01", -10, "OB10", None),
+        ("expire", "2026-01-01", -9, "OB9", "opening"),
+        ("expire", "2026-01-01", -10, "OB10", "opening"),
     ]
 
 
@@ -501,7 +501,7 @@ def test_c12_separation_forfeits_remaining_lots_in_fifo_order():
     # L1 is empty: no entry; L2 (valid until 2025-03-01) before OB (2025-03-09)
     assert rows(bank, "forfeit") == [
         ("forfeit", "2024-04-30", -120, "L2", "B"),
-        ("forfeit", "2024-04-30", -50, "OB", None),
+        ("forfeit", "2024-04-30", -50, "OB", "opening"),
     ]
     assert bank.balance == 0 and all(lot.remaining == 0 for lot in bank.lots)
 
@@ -539,8 +539,8 @@ def test_c13_opening_lots_are_written_first_never_capped_and_count_toward_caps()
     bank = bank_with([ot("A", "2024-03-20", 600), ot("B", "2024-04-02", 60)], opening=opening)
     # opening total 8000 > balance cap 7200, written as given
     assert rows(bank)[:2] == [
-        ("opening", "2024-03-01", 2000, "OB1", None),
-        ("opening", "2024-02-01", 6000, "OB2", None),
+        ("opening", "2024-03-01", 2000, "OB1", "opening"),
+        ("opening", "2024-02-01", 6000, "OB2", "opening"),
     ]
     # A: raw 600, March room 2400 - 2000 = 400 -> 400 (200 cut); balance 8000 >= 7200 -> 0
     assert rows(bank)[2:4] == [
@@ -556,6 +556,43 @@ def test_c13_opening_lots_only_before_any_event():
     bank = bank_with([ot("A", "2024-03-01", 60)])
     with pytest.raises(CtoInputError, match=r"^opening_lots: .*before any event"):
         bank.add_opening_lots([{"lot": "OB", "earned_date": "2024-01-01", "minutes": 1}])
+
+
+def test_c13_opening_lot_ref_is_opening():
+    """The lot and every entry naming it by its ref (opening, expire, forfeit) carry
+    ``opening``; entries that name it by another ref (a request's use) keep that ref."""
+    policy = {"expiry": {"mode": "rolling_months", "months": 1}}
+    opening = [
+        {"lot": "OB-old", "earned_date": "2024-01-10", "minutes": 240},  # valid to 2024-02-09
+        {"lot": "OB-new", "earned_date": "2024-03-01", "minutes": 300},  # valid to 2024-03-31
+    ]
+    bank = bank_with(
+        [
+            req("R", ["2024-02-05"], 240),  # paid by OB-old
+            cancel("R", "2024-02-20"),  # OB-old expired on 2024-02-10: re-expired at once
+            separation("2024-03-15"),  # OB-new written off
+        ],
+        policy=policy,
+        opening=opening,
+    )
+    assert [(lot.lot, lot.ref) for lot in bank.lots] == [
+        ("OB-old", "opening"),
+        ("OB-new", "opening"),
+    ]
+    assert rows(bank) == [
+        ("opening", "2024-01-10", 240, "OB-old", "opening"),
+        ("opening", "2024-03-01", 300, "OB-new", "opening"),
+        ("use", "2024-02-05", -240, "OB-old", "R"),
+        ("use_cancel", "2024-02-20", 240, "OB-old", "R"),
+        ("expire", "2024-02-20", -240, "OB-old", "opening"),
+        ("forfeit", "2024-03-15", -300, "OB-new", "opening"),
+    ]
+    # The swept expiry (C8) names it the same way, and so does the G2 lots[] output.
+    swept = bank_with([], policy=policy, opening=opening[:1])
+    assert [(e.type, e.ref) for e in swept.expire_through(date(2024, 2, 10)).entries] == [
+        ("expire", "opening")
+    ]
+    assert [lot["ref"] for lot in bank.to_document()["lots"]] == ["opening", "opening"]
 
 
 @pytest.mark.parametrize(

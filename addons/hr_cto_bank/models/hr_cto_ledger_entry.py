@@ -4,7 +4,7 @@ from odoo.exceptions import AccessError
 from zk_rules.cto import verify_chain
 
 from .hr_cto_bank import WRITING
-from .labels import leave_id, overtime_label, short_day, without_spec_codes
+from .labels import is_opening, leave_id, overtime_label, short_day, without_spec_codes
 
 ENTRY_TYPES = [
     ("opening", "Opening balance"), ("earn", "Earned"), ("cap_monthly", "Cut: monthly cap"),
@@ -90,6 +90,11 @@ class HrCtoLedgerEntry(models.Model):
     def _describe(self, Leave):
         self.ensure_one()
         source = overtime_label(self.ref)
+        # Only opening lots have no ref of their own: an expiry or write-off stored before
+        # they had one (it stays null, the hash covers it) is one of an opening lot.
+        if self.type == "opening" or (self.type in ("expire", "forfeit")
+                                      and (not self.ref or is_opening(self.ref))):
+            source = self.env._("Opening balance, lot %(lot)s", lot=self.lot)
         leave = leave_id(self.ref) and Leave.browse(leave_id(self.ref)).exists()
         if leave:
             first, last = leave.request_date_from, leave.request_date_to
@@ -99,7 +104,7 @@ class HrCtoLedgerEntry(models.Model):
                 return self.env._("CTO leave of %(days)s given back", days=days)
             return self.env._("CTO leave of %(days)s", days=days)
         if self.type == "opening":
-            return self.env._("Opening balance, lot %(lot)s", lot=self.lot)
+            return source
         if self.type == "expire":
             return self.env._("Expired: %(what)s", what=source or self.lot)
         if self.type == "forfeit":

@@ -6,7 +6,7 @@ from odoo.exceptions import AccessError
 from zk_rules.cto.reports import DEFAULT_WARNING_DAYS
 
 from .hr_cto_bank import WRITING
-from .labels import overtime_label
+from .labels import is_opening, overtime_label
 
 
 class HrCtoLot(models.Model):
@@ -23,7 +23,8 @@ class HrCtoLot(models.Model):
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     lot = fields.Char(required=True, readonly=True)
     ref = fields.Char("Source key", readonly=True,
-                      help="The overtime line (employee, work date, kind, version) credited.")
+                      help="The overtime line (employee, work date, kind, version) credited, "
+                           "or 'opening' for a balance migrated from a previous system.")
     source = fields.Char(compute="_compute_source", help="What earned the lot.")
     earned_date = fields.Date(required=True, readonly=True)
     valid_until = fields.Date(readonly=True, index=True)
@@ -61,8 +62,10 @@ class HrCtoLot(models.Model):
     @api.depends("ref", "lot")
     def _compute_source(self):
         for lot in self:
+            # No ref at all: an opening lot stored before they had their own.
+            opening = not lot.ref or is_opening(lot.ref)
             lot.source = overtime_label(lot.ref) or (
-                self.env._("Opening balance") if not lot.ref else lot.ref)
+                self.env._("Opening balance") if opening else lot.ref)
 
     @api.depends("employee_id", "lot", "ref")
     def _compute_display_name(self):
@@ -88,6 +91,36 @@ class HrCtoLot(models.Model):
                   ("expires_on", "<=", today + timedelta(days=DEFAULT_WARNING_DAYS))]
         positive = (operator == "=") == value
         return domain if positive else ["!", *domain]
+
+    # ------------------------------------------------------------------ balance
+    @api.model
+    def _cto_usable(self, employees, day):
+        """{employee id: (minutes, first valid until, minutes valid until then)}: the bank's
+        remaining minutes usable on ``day`` (lots earned by then and still valid), for the
+        ``employees`` in the bank whose lots the user may read.
+
+        Read with the caller's rights: an employee gets their own bank only (record rules),
+        never a colleague's. In the bank: switched on for the bank, or time left in it.
+        """
+        lots = self.search([("employee_id", "in", employees.ids), ("remaining", ">", 0),
+                            ("earned_date", "<=", day), "|", ("valid_until", "=", False),
+                            ("valid_until", ">=", day)], order="valid_until, earned_date, id")
+        result = {employee.id: (0, False, 0) for employee in self._cto_members(employees)}
+        for lot in lots:
+            total, first, first_minutes = result.get(lot.employee_id.id, (0, False, 0))
+            if not first or lot.valid_until == first:
+                first, first_minutes = lot.valid_until, first_minutes + lot.remaining
+            result[lot.employee_id.id] = (total + lot.remaining, first, first_minutes)
+        return result
+
+    @api.model
+    def _cto_members(self, employees):
+        """The ``employees`` switched on for the bank, as far as the user may know it."""
+        if self.env.user.has_group("hr.group_hr_user"):
+            return employees.filtered("cto_enabled")
+        own = employees.filtered(lambda employee: employee.id in self.env.user.employee_ids.ids)
+        # sudo: the switch is an HR field; an employee only learns it of themselves.
+        return own.sudo().filtered("cto_enabled")
 
     # ------------------------------------------------------------------ protection
     @api.model_create_multi

@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
 from .hr_cto_bank import WRITING
-from .labels import overtime_label
+from .labels import is_opening, overtime_label
 
 
 class HrCtoPayoutLine(models.Model):
@@ -35,6 +35,9 @@ class HrCtoPayoutLine(models.Model):
     @api.depends("ref", "lot", "source")
     def _compute_description(self):
         for line in self:
+            if is_opening(line.ref):
+                line.description = self.env._("Opening balance, lot %(lot)s", lot=line.lot)
+                continue
             line.description = overtime_label(line.ref) or (
                 self.env._("Lot %(lot)s", lot=line.lot) if line.lot else "")
 

@@ -4,6 +4,8 @@ reasons stay as the bank wrote them, the hash chain covers them)."""
 import re
 from datetime import date
 
+from zk_rules.cto import OPENING_REF
+
 KIND_LABELS = {"workday": "workday", "rest_day": "rest day", "holiday": "holiday"}
 # "ot:<employee>:<work date>:<kind>:v<version>[.<attempt>]" (zk_overtime_line._cto_ref)
 OVERTIME_REF = re.compile(r"^ot:\d+:(\d{4}-\d{2}-\d{2}):([a-z_]+):v\d+(?:\.\d+)?$")
@@ -26,6 +28,12 @@ def overtime_label(ref):
     day = date.fromisoformat(match.group(1))
     kind = KIND_LABELS.get(match.group(2), match.group(2).replace("_", " "))
     return f"Overtime {short_day(day)}, {kind}"
+
+
+def is_opening(ref):
+    """True for the ref of a balance migrated from a previous system (shown as "Opening
+    balance", never as the key)."""
+    return ref == OPENING_REF
 
 
 def leave_id(ref):

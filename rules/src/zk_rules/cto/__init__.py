@@ -18,7 +18,7 @@ from zk_rules.cto.events import (
 )
 from zk_rules.cto.inputs import CtoInputError
 from zk_rules.cto.ledger import LedgerEntry, entry_hash, verify_chain
-from zk_rules.cto.lots import Lot
+from zk_rules.cto.lots import OPENING_REF, Lot
 from zk_rules.cto.policy import Expiry, Policy
 from zk_rules.cto.replay import replay_bank, replay_document
 from zk_rules.cto.reports import certificate_of_coc_earned, expiry_warnings, movements_by_month
@@ -32,6 +32,7 @@ __all__ = [
     "LedgerEntry",
     "Lot",
     "Meta",
+    "OPENING_REF",
     "Outcome",
     "Overtime",
     "OvertimeRevoked",

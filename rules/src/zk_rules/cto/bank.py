@@ -32,7 +32,14 @@ from zk_rules.cto.events import (
 )
 from zk_rules.cto.inputs import CtoInputError, require_list
 from zk_rules.cto.ledger import Ledger, LedgerEntry, entry_hash, seal
-from zk_rules.cto.lots import NEW_LOT_ID, Lot, fifo, parse_opening_lot, plan_usage
+from zk_rules.cto.lots import (
+    NEW_LOT_ID,
+    OPENING_REF,
+    Lot,
+    fifo,
+    parse_opening_lot,
+    plan_usage,
+)
 from zk_rules.cto.policy import Policy
 
 REJECTION_REASONS = ("invalid_block", "too_many_days", "insufficient_balance")
@@ -243,7 +250,14 @@ class CtoBank:
         meta: Meta = NO_META,
         field: str = "opening_lots",
     ) -> Outcome:
-        """C13: migrated lots, written as given (never capped) before any event."""
+        """C13: migrated lots, written as given (never capped) before any event.
+
+        Each lot's ``ref`` is ``OPENING_REF`` (``"opening"``), so its ``opening`` entry and the
+        ``expire``/``forfeit`` entries that later name it by its ref carry it too. Banks stored
+        before this rule have opening lots and entries with a null ref: ``from_records`` keeps
+        stored entries exactly as they are (the hash chain covers the ref); only the stored
+        lots decide the ref of later entries.
+        """
         items = require_list(opening_lots, field)
         if any(entry.type != "opening" for entry in self._ledger):
             raise CtoInputError(field, "opening lots must be written before any event (C13)")
@@ -255,11 +269,20 @@ class CtoBank:
             seen.add(lot_id)
         entries = []
         for lot_id, earned, minutes in parsed:
-            lot = Lot(lot_id, None, earned, self.policy.valid_until(earned), minutes, minutes)
+            lot = Lot(
+                lot_id, OPENING_REF, earned, self.policy.valid_until(earned), minutes, minutes
+            )
             self._lots[lot_id] = lot
             self._add_month(earned, minutes)
             entries.append(
-                self._write(meta, date=earned, type="opening", minutes=minutes, lot=lot_id)
+                self._write(
+                    meta,
+                    date=earned,
+                    type="opening",
+                    minutes=minutes,
+                    lot=lot_id,
+                    ref=OPENING_REF,
+                )
             )
         return Outcome("applied" if entries else "ignored", tuple(entries))
 

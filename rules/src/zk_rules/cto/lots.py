@@ -15,6 +15,9 @@ from typing import Any
 from zk_rules.cto.inputs import CtoInputError, require_date, require_int, require_ref
 
 NEW_LOT_ID = re.compile(r"L[1-9][0-9]*")
+# C13: the ref of an opening lot, on the lot and on the entries naming it by its ref
+# (opening, expire, forfeit).
+OPENING_REF = "opening"
 _DIGITS = re.compile(r"(\d+)")
 
 
