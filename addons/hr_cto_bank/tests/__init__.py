@@ -1,6 +1,7 @@
 from . import (
     test_certificate,
     test_credit,
+    test_joining,
     test_leave,
     test_ledger,
     test_operations,
