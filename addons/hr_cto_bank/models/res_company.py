@@ -17,8 +17,8 @@ EXPIRY_MODES = [
 DISPOSITIONS = [("forfeit", "Forfeit"), ("payout", "Pay out (export line for payroll)")]
 # Approved overtime worked before an employee joined the bank (zk_rules.cto.membership).
 BACKDATE_MODES = [
-    ("opt_in", "Credit from the day they join only"),
-    ("period_start", "Credit back to the start of that pay period"),
+    ("opt_in", "Not credited: only overtime from the day they join"),
+    ("period_start", "Credited back to the start of the pay period they join in"),
 ]
 POLICY_FIELDS = {
     "cto_rate_workday", "cto_rate_rest_day", "cto_rate_holiday", "cto_monthly_cap",
@@ -54,9 +54,9 @@ class ResCompany(models.Model):
     cto_backdate = fields.Selection(
         BACKDATE_MODES, "CTO for overtime before joining", default=DEFAULT_BACKDATE_MODE,
         required=True,
-        help="When an employee joins the CTO bank, which approved overtime worked before that "
-             "day is credited: none, or that of the pay period in which they join (the "
-             "calendar month when no pay periods are set).")
+        help="Approved overtime an employee worked before they were put in the CTO bank: not "
+             "credited, or credited as far back as the start of the pay period they join in "
+             "(the calendar month without payroll export).")
 
     def _cto_policy_dict(self):
         """The G2 ``policy`` object of this company."""

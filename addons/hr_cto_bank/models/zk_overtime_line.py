@@ -50,13 +50,12 @@ class ZkOvertimeLine(models.Model):
                 line.cto_note = line._cto_not_credited_note(credit)
 
     def _cto_credited_note(self, credit):
-        note = self.env._("Credited %(hours)s to the CTO bank.",
-                          hours=hours_text(credit.credited_minutes))
+        credited = hours_text(credit.credited_minutes)
         cut = sum(self._cto_cuts(credit).mapped("uncredited_minutes"))
         if cut:
-            note = self.env._("%(note)s %(hours)s more were over the cap and not credited.",
-                              note=note, hours=hours_text(cut))
-        return note
+            return self.env._("Credited %(hours)s; %(cut)s over the cap was not credited.",
+                              hours=credited, cut=hours_text(cut))
+        return self.env._("Credited %(hours)s.", hours=credited)
 
     def _cto_cuts(self, credit):
         """The cap entries the bank wrote for this credit (minutes it did not credit)."""

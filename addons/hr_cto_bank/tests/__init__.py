@@ -8,4 +8,5 @@ from . import (
     test_readable,
     test_report_pdf,
     test_tour_cto_certificate,
+    test_tour_cto_not_credited,
 )

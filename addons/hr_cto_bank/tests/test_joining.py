@@ -69,7 +69,7 @@ class TestJoiningTheBank(CtoCase):
                          "approved overtime from the opt-in day on is credited on joining")
         self.assertEqual(self.lots(self.maria).earned_date, JOINED)
         self.assertEqual(self.state(on_the_day),
-                         ("credited", "Credited 1:30 to the CTO bank."))
+                         ("credited", "Credited 1:30."))
         why = ("Not credited: Maria Santos joined the CTO bank on 3 Dec 2026, after this "
                "overtime.")
         self.assertEqual(self.state(before), ("not_credited", why))
@@ -129,8 +129,7 @@ class TestJoiningTheBank(CtoCase):
         partly = self.approved(date(2026, 11, 9), 90)
         fully = self.approved(date(2026, 11, 10), 30)
         self.assertEqual(self.state(partly), (
-            "credited", "Credited 1:00 to the CTO bank. 0:30 more were over the cap and not "
-            "credited."))
+            "credited", "Credited 1:00; 0:30 over the cap was not credited."))
         self.assertEqual(self.state(fully), (
             "not_credited",
             "Not credited: the monthly CTO cap for November 2026 was already reached."))
