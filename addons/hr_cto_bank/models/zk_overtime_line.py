@@ -32,11 +32,11 @@ class ZkOvertimeLine(models.Model):
     def _compute_cto_state(self):
         # sudo: whoever sees the line (its manager, attendance staff) may see what became of
         # it in the bank; the bank's own records and the employee's bank fields are HR's.
-        credits = self.env["hr.cto.credit"].sudo().search([
+        active = self.env["hr.cto.credit"].sudo().search([
             ("employee_id", "in", self.employee_id.ids), ("state", "=", "active"),
             ("work_date", "in", list(set(self.filtered("work_date").mapped("work_date"))))])
         by_key = {(credit.employee_id.id, credit.work_date, credit.kind): credit
-                  for credit in credits}
+                  for credit in active}
         for line in self:
             line.cto_state, line.cto_note = False, False
             if line.status != "approved" or not line.approved_minutes or not line.work_date:

@@ -17,8 +17,8 @@ class TestCtoJoiningPayPeriod(PayrollCase):
         lines = {day: self.overtime(day, 60, status="approved", employee=maria)
                  for day in (date(2026, 11, 13), date(2026, 11, 16), date(2026, 11, 18))}
         maria.write({"cto_enabled": True, "cto_enabled_since": date(2026, 11, 20)})
-        credits = self.env["hr.cto.credit"].search([("employee_id", "=", maria.id)])
-        self.assertEqual(sorted(credits.mapped("work_date")),
+        credited = self.env["hr.cto.credit"].search([("employee_id", "=", maria.id)])
+        self.assertEqual(sorted(credited.mapped("work_date")),
                          [date(2026, 11, 16), date(2026, 11, 18)])
         self.assertEqual(lines[date(2026, 11, 13)].cto_note,
                          "Not credited: Maria Santos joined the CTO bank on 20 Nov 2026; "
