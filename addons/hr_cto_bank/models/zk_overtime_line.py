@@ -37,39 +37,39 @@ class ZkOvertimeLine(models.Model):
             ("work_date", "in", list(set(self.filtered("work_date").mapped("work_date"))))])
         by_key = {(credit.employee_id.id, credit.work_date, credit.kind): credit
                   for credit in active}
+        # The cap entries the bank wrote for these credits (minutes it did not credit).
+        cuts = {}
+        for entry in self.env["hr.cto.ledger.entry"].sudo().search([
+                ("employee_id", "in", active.employee_id.ids), ("ref", "in", active.mapped("ref")),
+                ("type", "in", ("cap_monthly", "cap_balance"))]):
+            cuts.setdefault((entry.employee_id.id, entry.ref), []).append(entry)
         for line in self:
             line.cto_state, line.cto_note = False, False
             if line.status != "approved" or not line.approved_minutes or not line.work_date:
                 continue
             credit = by_key.get((line.employee_id.id, line.work_date, line.kind))
+            cut = cuts.get((credit.employee_id.id, credit.ref), []) if credit else []
             if credit and credit.credited_minutes:
                 line.cto_state = "credited"
-                line.cto_note = line._cto_credited_note(credit)
+                line.cto_note = line._cto_credited_note(credit, cut)
             else:
                 line.cto_state = "not_credited"
-                line.cto_note = line._cto_not_credited_note(credit)
+                line.cto_note = line._cto_not_credited_note(credit, cut)
 
-    def _cto_credited_note(self, credit):
+    def _cto_credited_note(self, credit, cuts):
         credited = hours_text(credit.credited_minutes)
-        cut = sum(self._cto_cuts(credit).mapped("uncredited_minutes"))
+        cut = sum(entry.uncredited_minutes for entry in cuts)
         if cut:
             return self.env._("Credited %(hours)s; %(cut)s over the cap was not credited.",
                               hours=credited, cut=hours_text(cut))
         return self.env._("Credited %(hours)s.", hours=credited)
 
-    def _cto_cuts(self, credit):
-        """The cap entries the bank wrote for this credit (minutes it did not credit)."""
-        # sudo: see _compute_cto_state.
-        return self.env["hr.cto.ledger.entry"].sudo().search([
-            ("employee_id", "=", credit.employee_id.id), ("ref", "=", credit.ref),
-            ("type", "in", ("cap_monthly", "cap_balance"))])
-
-    def _cto_not_credited_note(self, credit=None):
+    def _cto_not_credited_note(self, credit=None, cuts=()):
         """Why this approved line earned nothing, in plain words."""
         employee = self.sudo().employee_id
         name = employee.name
         if credit:  # sent to the bank, all of it cut by a cap
-            if "cap_monthly" in self._cto_cuts(credit).mapped("type"):
+            if any(entry.type == "cap_monthly" for entry in cuts):
                 return self.env._(
                     "Not credited: the monthly CTO cap for %(month)s was already reached.",
                     month=format_date(self.env, self.work_date, date_format="MMMM y"))
