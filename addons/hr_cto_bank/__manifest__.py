@@ -24,6 +24,7 @@
         "views/hr_cto_credit_views.xml",
         "views/hr_cto_payout_line_views.xml",
         "views/hr_employee_views.xml",
+        "views/zk_overtime_line_views.xml",
         "views/hr_leave_type_views.xml",
         "views/res_config_settings_views.xml",
         "views/hr_cto_bank_menus.xml",

@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from zk_rules.cto import CtoInputError, Policy
+from zk_rules.cto.membership import DEFAULT_BACKDATE_MODE, first_creditable_date, month_start
 
 from .labels import without_spec_codes
 
@@ -14,6 +15,11 @@ EXPIRY_MODES = [
     ("none", "Never"),
 ]
 DISPOSITIONS = [("forfeit", "Forfeit"), ("payout", "Pay out (export line for payroll)")]
+# Approved overtime worked before an employee joined the bank (zk_rules.cto.membership).
+BACKDATE_MODES = [
+    ("opt_in", "Not credited: only overtime from the day they join"),
+    ("period_start", "Credited back to the start of the pay period they join in"),
+]
 POLICY_FIELDS = {
     "cto_rate_workday", "cto_rate_rest_day", "cto_rate_holiday", "cto_monthly_cap",
     "cto_monthly_cap_minutes", "cto_balance_cap", "cto_balance_cap_minutes", "cto_expiry_mode",
@@ -45,6 +51,12 @@ class ResCompany(models.Model):
                                         required=True)
     cto_separation = fields.Selection(DISPOSITIONS, "CTO on separation", default="forfeit",
                                       required=True)
+    cto_backdate = fields.Selection(
+        BACKDATE_MODES, "CTO for overtime before joining", default=DEFAULT_BACKDATE_MODE,
+        required=True,
+        help="Approved overtime an employee worked before they were put in the CTO bank: not "
+             "credited, or credited as far back as the start of the pay period they join in "
+             "(the calendar month without payroll export).")
 
     def _cto_policy_dict(self):
         """The G2 ``policy`` object of this company."""
@@ -83,6 +95,22 @@ class ResCompany(models.Model):
     def _check_cto_policy(self):
         for company in self:
             company._cto_policy()
+
+    def _cto_period_start(self, day):
+        """First day of the pay period holding ``day``: the calendar month here; the payroll
+        export addon gives its pay periods."""
+        self.ensure_one()
+        return month_start(day)
+
+    def _cto_first_creditable_date(self, opt_in):
+        """First work date credited for an employee who joined the bank on ``opt_in``
+        (None: no limit)."""
+        self.ensure_one()
+        if not opt_in:
+            return None
+        period_start = self._cto_period_start(opt_in) if self.cto_backdate == "period_start" \
+            else None
+        return first_creditable_date(opt_in, self.cto_backdate, period_start)
 
     def _cto_tz(self):
         self.ensure_one()

@@ -22,6 +22,7 @@ class ResConfigSettings(models.TransientModel):
     cto_max_days = fields.Integer(related="company_id.cto_max_days", readonly=False)
     cto_cap_overflow = fields.Selection(related="company_id.cto_cap_overflow", readonly=False)
     cto_separation = fields.Selection(related="company_id.cto_separation", readonly=False)
+    cto_backdate = fields.Selection(related="company_id.cto_backdate", readonly=False)
     # Entered in hours, stored in minutes (the bank's unit).
     cto_monthly_cap_hours = fields.Float("Monthly cap", compute="_compute_cto_hours",
                                          inverse="_inverse_cto_monthly_cap_hours")

@@ -1,6 +1,7 @@
 from . import (
     test_certificate,
     test_credit,
+    test_joining,
     test_leave,
     test_ledger,
     test_opening,
@@ -9,5 +10,6 @@ from . import (
     test_report_pdf,
     test_time_off_balance,
     test_tour_cto_certificate,
+    test_tour_cto_not_credited,
     test_tour_time_off_balance,
 )

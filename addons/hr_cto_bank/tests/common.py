@@ -1,8 +1,11 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 from odoo.tests import new_test_user
 
 from odoo.addons.hr_zk_attendance.tests.common import ZkCase
+
+# In the bank long before any overtime these tests write (joining is tested on its own).
+LONG_AGO = date(2000, 1, 1)
 
 
 def next_weekday(weekday, after):
@@ -29,10 +32,10 @@ class CtoCase(ZkCase):
         cls.company.resource_calendar_id = cls.calendar
         cls.employee_user = new_test_user(cls.env, "cto_ana", groups="base.group_user")
         cls.employee.write({"resource_calendar_id": cls.calendar.id, "cto_enabled": True,
-                            "user_id": cls.employee_user.id})
+                            "cto_enabled_since": LONG_AGO, "user_id": cls.employee_user.id})
         cls.other = cls.env["hr.employee"].create({
             "name": "Ben Cruz", "tz": "Asia/Manila", "resource_calendar_id": cls.calendar.id,
-            "cto_enabled": True})
+            "cto_enabled": True, "cto_enabled_since": LONG_AGO})
         cls.approver = new_test_user(
             cls.env, "cto_att_admin",
             groups="base.group_user,hr_attendance.group_hr_attendance_manager")

@@ -88,6 +88,7 @@ class TestLedger(CtoCase):
         other_company = self.env["res.company"].create({"name": "Other Co"})
         stranger = self.env["hr.employee"].create({
             "name": "Carla", "company_id": other_company.id, "cto_enabled": True,
+            "cto_enabled_since": self.today - timedelta(days=30),
             "resource_calendar_id": self.calendar.id})
         self.overtime(self.today - timedelta(days=3), 60, status="approved", employee=stranger)
         self.assertTrue(self.lots(stranger))

@@ -1,4 +1,5 @@
 from . import (
+    ir_attachment,
     ir_binary,
     payroll_export_batch,
     payroll_export_download,

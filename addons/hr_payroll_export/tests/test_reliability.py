@@ -6,7 +6,7 @@ import random
 import time as monotonic_clock
 from collections import Counter
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
 
@@ -120,7 +120,8 @@ class TestReliability(HttpCase):
             for user in spec.users:
                 employee = self.env["hr.employee"].create({
                     "name": user.name, "tz": TZ, "resource_calendar_id": self.calendar.id,
-                    "cto_enabled": True, "barcode": f"T{spec.serial[-1]}{user.pin}"})
+                    "cto_enabled": True, "cto_enabled_since": date(2025, 1, 1),
+                    "barcode": f"T{spec.serial[-1]}{user.pin}"})
                 self.env["zk.device.user"].create({"device_id": device.id, "pin": user.pin,
                                                    "employee_id": employee.id})
                 self.employees[(spec.serial, user.pin)] = employee

@@ -27,7 +27,9 @@ def screenshot_dir():
 
 
 def save_screens(case, login, screens, password=None, settle=0.6):
-    """screens: [(url_path, ready_selector, file_name)]. Returns the files written.
+    """screens: [(url_path, ready_selector, file_name[, scroll_to[, click]])]. Returns the
+    files written. `click` (a CSS selector) is clicked first, e.g. a form's tab; `scroll_to`
+    is then scrolled into view (a setting far down a long page).
 
     `case` is a running HttpCase; `login` logs in with `password` (default: the login, as
     Odoo's own tests do). A screen that never gets ready is written anyway (named *.failed.png)
@@ -45,13 +47,21 @@ def save_screens(case, login, screens, password=None, settle=0.6):
         case.authenticate(login, password or login, browser=browser)
         browser._websocket_request("Emulation.setDeviceMetricsOverride", params={
             "width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
-        for url_path, ready, name in screens:
+        for url_path, ready, name, *extra in screens:
+            scroll_to, click = (list(extra) + [None, None])[:2]
             browser.navigate_to(url_join(case.base_url(), url_path), wait_stop=True)
             ok = browser._wait_ready(
                 f"!!document.querySelector({json.dumps(ready)}) && "
                 "!document.querySelector('.o_loading_indicator, "
                 ".o-main-components-container .o_loading')",
                 timeout=30)
+            for selector, script in ((click, "click()"),
+                                     (scroll_to, "scrollIntoView({block: 'center'})")):
+                if selector:
+                    browser._websocket_request("Runtime.evaluate", params={
+                        "expression": f"document.querySelector({json.dumps(selector)})"
+                                      f"?.{script}"})
+                    time.sleep(settle)
             time.sleep(settle)  # let animations (notifications, dialogs) finish
             shot = browser._websocket_request("Page.captureScreenshot", params={"format": "png"},
                                               timeout=20)
