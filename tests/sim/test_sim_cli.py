@@ -36,7 +36,7 @@ def test_cli_serves_generated_users_and_punches_until_interrupted():
         conn.disconnect()
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
+        out, err = proc.communicate(timeout=30)  # stop() may wait 5 s per thread
 
     users = generate_users(5, seed=3)
     expected = generate_records(users, 10, last_day=date(2025, 3, 7), seed=3)
