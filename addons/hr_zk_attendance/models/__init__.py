@@ -14,5 +14,7 @@ from . import (
     zk_overtime_line,
     zk_punch,
     zk_relay,
+    zk_relay_delivery,
+    zk_relay_enrolment,
     zk_relay_page,
 )

@@ -12,8 +12,10 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from zk_rules.calendar import CalendarLine, schedule_for_dates
+from zk_rules.calendar import schedule_for_dates
 from zk_rules.engine import Interval, compute_days, parse_policy
+
+from .zk_time_tools import _calendar_lines, _to_local, _to_utc
 
 _logger = logging.getLogger(__name__)
 
@@ -300,29 +302,6 @@ class HrAttendance(models.Model):
 def _tie(starts):
     """Two attendances start at the same instant: Odoo's ORDER BY check_in picks either."""
     return starts is not None and len(starts) == 2 and starts[0] == starts[1]
-
-
-def _to_local(utc_naive, tz):
-    return utc_naive.replace(tzinfo=ZoneInfo("UTC")).astimezone(tz).replace(tzinfo=None)
-
-
-def _to_utc(local_naive, tz):
-    return local_naive.replace(tzinfo=tz).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-
-
-def _calendar_lines(calendar):
-    lines = []
-    for att in calendar.attendance_ids:
-        if att.display_type:
-            continue
-        lines.append(CalendarLine(
-            dayofweek=int(att.dayofweek), hour_from=att.hour_from, hour_to=att.hour_to,
-            day_period=att.day_period or "morning",
-            week_type=int(att.week_type) if calendar.two_weeks_calendar and att.week_type
-            else None,
-            date_from=att.date_from or None, date_to=att.date_to or None,
-        ))
-    return lines
 
 
 def _pair(employee, punches, tz, first, last):

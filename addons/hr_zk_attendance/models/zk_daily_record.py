@@ -14,9 +14,9 @@ from zk_rules.calendar import schedule_for_dates
 from zk_rules.engine import compute_days, parse_policy, reconcile_lines
 from zk_rules.hashchain import canonical_json
 
-from .hr_attendance import _calendar_lines, _to_local, _to_utc
 from .zk_day_exception import TIMEZONE_MISMATCH, zones_differ
 from .zk_day_view import day_intervals_text, day_punches_html
+from .zk_time_tools import _calendar_lines, _to_local, _to_utc
 
 _logger = logging.getLogger(__name__)
 
