@@ -1,6 +1,7 @@
 from . import (
     hr_attendance,
     hr_employee,
+    odoo_speedups,
     res_company,
     res_config_settings,
     resource_calendar_leaves,
