@@ -75,7 +75,7 @@ def lunch_intervals_in_build(employee, start, stop):
 
 
 class HrAttendance(models.Model):
-    _inherit = "hr.attendance"
+    _inherit = "hr.attendance"  # pylint: disable=consider-merging-classes-inherited
 
     @api.constrains("check_in", "check_out", "employee_id")
     def _check_validity(self):
@@ -125,7 +125,7 @@ class HrAttendance(models.Model):
 
 
 class HrEmployee(models.Model):
-    _inherit = "hr.employee"
+    _inherit = "hr.employee"  # pylint: disable=consider-merging-classes-inherited
 
     def _employee_attendance_intervals(self, start, stop, lunch=False):
         # During an attendance build: one lunch computation per employee (above).

@@ -34,7 +34,7 @@ class ZkRelayDelivery(models.Model):
     """How pages of punches reach Odoo, pulled or pushed: one path for both, fetch (pull)
     or receive (push) -> verify the signature -> judge against the cursor -> import."""
 
-    _inherit = "zk.relay"
+    _inherit = "zk.relay"  # pylint: disable=consider-merging-classes-inherited
 
     # ------------------------------------------------------------------ pull
     @api.model

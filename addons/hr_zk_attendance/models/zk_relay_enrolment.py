@@ -19,7 +19,7 @@ class ZkRelayEnrolment(models.Model):
     """Enrolment and credentials of a relay: the one-time code, the relay's key, the push
     token (rotation, revocation) and the delivery mode it is told to use."""
 
-    _inherit = "zk.relay"
+    _inherit = "zk.relay"  # pylint: disable=consider-merging-classes-inherited
 
     def action_enrolment_code(self):
         """A one-time code (shown once, stored hashed) for `zk-relay enrol` on the Pi."""
