@@ -236,8 +236,8 @@ class ZkDailyRecord(models.Model):
     @api.model
     def _engine_inputs(self, employees, dates):
         """The Part D inputs (calendars, holidays, approved leave, punches) of these
-        employees and dates: one reader, shared with the payroll export, so both see the
-        same facts."""
+        employees and dates: one reader; the payroll export reads the same facts through
+        holiday_kinds and approved_leave_minutes below."""
         return _RangeInputs(self.env, employees, dates)
 
     # ------------------------------------------------------------------ for other modules
