@@ -9,7 +9,7 @@
     "maintainers": ["zk-odoo"],
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["hr_zk_attendance", "hr_cto_bank", "mail"],
+    "depends": ["hr_zk_attendance", "mail"],
     "external_dependencies": {"python": ["zk_rules"]},
     "data": [
         "security/hr_payroll_export_security.xml",

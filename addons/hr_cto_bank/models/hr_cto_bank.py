@@ -62,6 +62,28 @@ class HrCtoBank(models.AbstractModel):
                 "was changed; run the ledger integrity check and tell your administrator.",
                 employee=employee.name, error=without_spec_codes(str(error)))) from error
 
+    @api.model
+    @api.private
+    def use_entries(self, company, date_from, date_to):
+        """{employee id: [entry]}: the ledger's C9 uses and C10 cancellations of every CTO
+        request of `company` that used minutes on a date in [date_from, date_to] (a
+        cancellation is dated the day it happens, so all of each request is given). Each
+        entry is a dict: seq, type, date, lot, minutes, ref. For the payroll export."""
+        Entry = self.env["hr.cto.ledger.entry"]
+        in_period = Entry.search([("company_id", "=", company.id), ("type", "=", "use"),
+                                  ("date", ">=", date_from), ("date", "<=", date_to)])
+        if not in_period:
+            return {}
+        entries = Entry.search([("company_id", "=", company.id),
+                                ("type", "in", ("use", "use_cancel")),
+                                ("ref", "in", list(set(in_period.mapped("ref"))))])
+        result = {}
+        for entry in entries:
+            result.setdefault(entry.employee_id.id, []).append({
+                "seq": entry.seq, "type": entry.type, "date": entry.date, "lot": entry.lot,
+                "minutes": entry.minutes, "ref": entry.ref})
+        return result
+
     # ------------------------------------------------------------------ writing
     @api.model
     def _meta(self, reason=None):

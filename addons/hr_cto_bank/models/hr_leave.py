@@ -28,19 +28,9 @@ class HrLeave(models.Model):
     def _cto_request(self):
         """(dates, minutes_per_day) of this leave (see the class docstring)."""
         self.ensure_one()
-        employee = self.employee_id
-        calendar = self.resource_calendar_id or employee.resource_calendar_id
-        per_day = {}
-        if calendar and self.date_from and self.date_to:
-            domain = [("time_type", "=", "leave"),
-                      ("company_id", "in", [employee.company_id.id, False]),
-                      "|", ("holiday_id", "=", False), ("holiday_id", "!=", self.id)]
-            work = employee._list_work_time_per_day(self.date_from, self.date_to,
-                                                    calendar=calendar, domain=domain)
-            for day, hours in work.get(employee.id, []):
-                minutes = round(hours * 60)
-                if minutes > 0:
-                    per_day[day] = minutes
+        # The leave's minutes per date as the daily records and the payroll export count
+        # them (one rule, zk_rules.leave_time).
+        per_day = self.env["zk.daily.record"].leave_minutes_per_date(self)
         if not per_day:  # no schedule: every day of the request, the leave's hours spread
             first, last = self.request_date_from, self.request_date_to or self.request_date_from
             days = [first + timedelta(days=n) for n in range((last - first).days + 1)]

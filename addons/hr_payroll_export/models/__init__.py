@@ -2,6 +2,8 @@ from . import (
     ir_attachment,
     ir_binary,
     payroll_export_batch,
+    payroll_export_batch_inputs,
+    payroll_export_batch_people,
     payroll_export_download,
     res_company,
     res_config_settings,

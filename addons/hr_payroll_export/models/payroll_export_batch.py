@@ -1,27 +1,12 @@
 import base64
-import json
 import re
 import unicodedata
-from collections import defaultdict
-from datetime import UTC, date, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from zk_rules.payroll import (
-    BlockingDay,
-    LayoutConfig,
-    PayrollInputError,
-    Period,
-    active_cto_uses,
-    apply_correction,
-    blocking_days,
-    build_batch,
-    canonical_json,
-    correction_batch,
-    split_leave_minutes,
-)
+from zk_rules.payroll import apply_correction, canonical_json, correction_batch
 
 # Set only by this model's own methods: the one path that may write an issued batch.
 _INTERNAL = "payroll_export_internal"
@@ -177,167 +162,6 @@ class PayrollExportBatch(models.Model):
 
     def _internal(self):
         return self.with_context(**{_INTERNAL: True})
-
-    # ------------------------------------------------------------------ inputs
-    def _period(self):
-        self.ensure_one()
-        return Period(self.period_start, self.period_end)
-
-    def _layout(self):
-        """The issued layout for a correction (stored), else the company's current one."""
-        self.ensure_one()
-        root = self._root()
-        if root.config_json:
-            return LayoutConfig.from_mapping(json.loads(root.config_json))
-        return self.company_id._payroll_layout()
-
-    def _root(self):
-        batch = self
-        while batch.supersedes_id:
-            batch = batch.supersedes_id
-        return batch
-
-    def _inputs(self):
-        """(employee bundles for zk_rules.payroll, their daily records, CTO uses on dates
-        without a record as blocking days)."""
-        self.ensure_one()
-        company = self.company_id
-        # sudo: a payroll officer exports everyone's days of the company; access to the batch
-        # itself is what is checked.
-        records = self.env["zk.daily.record"].sudo().search(
-            [("company_id", "=", company.id), ("work_date", ">=", self.period_start),
-             ("work_date", "<=", self.period_end)], order="employee_id, work_date")
-        uses = self._cto_uses()
-        employees = records.employee_id | self.env["hr.employee"].sudo().browse(sorted(uses))
-        if not employees:
-            return [], records, []
-        dates = list(self._period().dates())
-        context = self.env["zk.daily.record"].sudo()._engine_inputs(employees, dates)
-        by_employee = defaultdict(list)
-        for record in records:
-            by_employee[record.employee_id].append(record)
-        bundles, orphans = [], []
-        for employee in employees:
-            tz = ZoneInfo(employee._get_tz() or "UTC")
-            holidays = {h["date"]: h["kind"] for h in context.holidays(employee, tz)}
-            leaves = self._leave_weights(employee, context.leaves.get(employee.id, []), dates)
-            days = [self._day(r, holidays, leaves) for r in by_employee[employee]]
-            dated = {d["work_date"] for d in days}
-            code = employee_code(employee)
-            bundles.append({
-                "code": code, "name": employee.name, "company": company.name, "days": days,
-                "cto_uses": [u for u in uses.get(employee.id, []) if u["date"] in dated],
-            })
-            undated = defaultdict(int)
-            for use in uses.get(employee.id, []):
-                if use["date"] not in dated:
-                    undated[use["date"]] += use["minutes"]
-            orphans.extend(BlockingDay(
-                employee_code=code, employee_name=employee.name, company=company.name,
-                work_date=date.fromisoformat(day), codes=("cto_without_record",),
-                reasons=(f"CTO leave of {minutes // 60}:{minutes % 60:02d} h on a day without a "
-                         "daily record: compute the day so that the leave is counted.",))
-                for day, minutes in sorted(undated.items()))
-        return bundles, records, orphans
-
-    @staticmethod
-    def _leave_weights(employee, leaves, dates):
-        """{date: {kind: minutes}}: each approved leave's working time on each date as Odoo
-        counts it (the schedule's hours it covers, public holidays and the employee's other
-        leaves excluded; hr_cto_bank debits CTO the same way). They weigh the kinds when the
-        day's leave minutes are split (zk_rules.payroll.split_leave_minutes)."""
-        weights = defaultdict(lambda: defaultdict(int))
-        calendar = employee.resource_calendar_id
-        if not calendar:
-            return weights
-        first, last = dates[0], dates[-1]
-        for leave in leaves:
-            domain = [("time_type", "=", "leave"),
-                      ("company_id", "in", [employee.company_id.id, False]),
-                      "|", ("holiday_id", "=", False), ("holiday_id", "!=", leave.id)]
-            work = employee._list_work_time_per_day(leave.date_from, leave.date_to,
-                                                    calendar=calendar, domain=domain)
-            kind = leave_kind(leave.holiday_status_id.name, leave.holiday_status_id.cto_bank)
-            for day, hours in work.get(employee.id, []):
-                if first <= day <= last:
-                    weights[day.isoformat()][kind] += round(hours * 60)
-        return weights
-
-    def _cto_uses(self):
-        """CTO debits in force on the period's dates, per employee (C9 uses minus the C10
-        cancellations of their request, zk_rules.payroll.active_cto_uses)."""
-        # sudo: the bank's ledger is read for the export; officers may not read it all.
-        Entry = self.env["hr.cto.ledger.entry"].sudo()
-        in_period = Entry.search([("company_id", "=", self.company_id.id), ("type", "=", "use"),
-                                  ("date", ">=", self.period_start),
-                                  ("date", "<=", self.period_end)])
-        if not in_period:
-            return defaultdict(list)
-        # A cancellation is dated the day it happens: read every entry of those requests.
-        entries = Entry.search([("company_id", "=", self.company_id.id),
-                                ("type", "in", ("use", "use_cancel")),
-                                ("ref", "in", list(set(in_period.mapped("ref"))))])
-        by_employee = defaultdict(list)
-        for entry in entries:
-            by_employee[entry.employee_id.id].append({
-                "seq": entry.seq, "type": entry.type, "date": entry.date, "lot": entry.lot,
-                "minutes": entry.minutes, "ref": entry.ref})
-        start, end = self.period_start.isoformat(), self.period_end.isoformat()
-        result = defaultdict(list)
-        for employee_id in sorted(by_employee):
-            try:
-                uses = active_cto_uses(by_employee[employee_id])
-            except PayrollInputError as error:
-                raise UserError(self.env._("The CTO ledger cannot be read: %s", error)) \
-                    from error
-            kept = [use for use in uses if start <= use["date"] <= end]
-            if kept:
-                result[employee_id] = kept
-        return result
-
-    @staticmethod
-    def _day(record, holidays, leaves):
-        """The B4 record (result_json, else the stored fields) plus the payroll extras."""
-        key = record.work_date.isoformat()
-        if record.result_json:
-            day = json.loads(record.result_json)
-        else:
-            day = {
-                "day_type": record.day_type or "workday", "status": record.status or "off",
-                "provisional": bool(record.provisional),
-                "regular_minutes": record.regular_minutes,
-                "night_minutes": record.night_minutes,
-                "late_in_minutes": None if record.missing_check_in else record.late_in_minutes,
-                "early_out_minutes": None if record.missing_check_out
-                else record.early_out_minutes,
-                "undertime_minutes": record.undertime_minutes,
-                "leave_minutes": record.leave_minutes,
-                "exceptions": sorted(record.exception_ids.mapped("code")),
-                "missing": {"check_in": record.missing_check_in,
-                            "check_out": record.missing_check_out},
-            }
-        day["work_date"] = key
-        day["overtime_lines"] = [
-            {"kind": line.kind, "minutes": line.minutes, "status": line.status,
-             "approved_minutes": line.approved_minutes} for line in record.line_ids]
-        day["holiday_kind"] = (holidays.get(key) or "regular") \
-            if day.get("day_type") == "holiday" else None
-        day["leaves"] = split_leave_minutes(day.get("leave_minutes") or 0,
-                                            leaves.get(key, {}))
-        return day
-
-    def _build(self):
-        """(full zk_rules Batch of today's data, blocking days, daily records)."""
-        self.ensure_one()
-        bundles, records, orphans = self._inputs()
-        try:
-            blocked = sorted([*blocking_days(bundles), *orphans],
-                             key=lambda b: (b.employee_code, b.work_date))
-            full = build_batch(self._period(), bundles, self._layout())
-        except PayrollInputError as error:
-            raise UserError(self.env._("The payroll file cannot be built: %s", error)) \
-                from error
-        return full, blocked, records
 
     def _content(self):
         """The stored bytes of this batch, for the addon's own code (never handed out here)."""
@@ -503,40 +327,6 @@ class PayrollExportBatch(models.Model):
                 if batch.state == "draft":
                     batch._schedule_officer_activities()
         return True
-
-    # ------------------------------------------------------------------ people
-    def _payroll_officers(self):
-        """The payroll officers of the batch's company (internal, active users)."""
-        self.ensure_one()
-        group = self.env.ref("hr_payroll_export.group_payroll_officer")
-        return group.users.filtered(lambda user: not user.share and user.active
-                                    and self.company_id in user.company_ids
-                                    and user != self.env.ref("base.user_root"))
-
-    def _schedule_officer_activities(self):
-        """The period closed and the batch waits for a person: a to-do for each payroll
-        officer (once), saying what is in the way."""
-        todo = self.env.ref("mail.mail_activity_data_todo")
-        for batch in self:
-            waiting = batch.activity_ids.filtered(
-                lambda activity: activity.activity_type_id == todo).user_id
-            if batch.blocked_count:
-                note = self.env._("%(count)s days block this payroll file: resolve them (or a "
-                                  "payroll manager forces the export with a reason), then "
-                                  "issue it.", count=batch.blocked_count)
-            else:
-                note = self.env._("The pay period is closed: issue the payroll file.")
-            for user in batch._payroll_officers() - waiting:
-                batch.activity_schedule(
-                    "mail.mail_activity_data_todo", user_id=user.id, note=note,
-                    summary=self.env._("Issue the payroll file"))
-
-    def _close_officer_activities(self):
-        """The batch was issued: the officers' to-dos are done."""
-        for batch in self:
-            if batch.activity_ids:
-                batch.activity_ids.action_feedback(feedback=self.env._(
-                    "Issued by %(user)s.", user=self.env.user.name))
 
 
 def _config_dict(config):

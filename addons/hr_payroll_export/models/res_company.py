@@ -75,12 +75,6 @@ class ResCompany(models.Model):
             raise ValidationError(self.env._("Pay periods of %(company)s: %(error)s",
                                              company=self.name, error=error)) from error
 
-    def _cto_period_start(self, day):
-        """The CTO bank reaches back to the start of this company's pay period (not the
-        calendar month) for overtime worked before an employee joined it."""
-        self.ensure_one()
-        return self._payroll_period_policy().period_containing(day).start
-
     def _payroll_layout_dict(self):
         self.ensure_one()
         kinds = [k.strip() for k in (self.payroll_leave_kinds or "").split(",") if k.strip()]

@@ -2,9 +2,7 @@ from . import (
     test_activity,
     test_batch,
     test_cron_access,
-    test_cto_joining,
     test_download_route,
-    test_engine_inputs,
-    test_reliability,
+    test_leave_columns,
     test_tour_payroll_issue,
 )

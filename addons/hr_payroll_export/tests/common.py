@@ -1,18 +1,24 @@
 import base64
-from datetime import date
+from datetime import date, timedelta
 
 from odoo.tests import new_test_user
 
-from odoo.addons.hr_cto_bank.tests.common import CtoCase
+from odoo.addons.hr_zk_attendance.tests.common import ZkCase
 
 
-class PayrollCase(CtoCase):
-    """CtoCase's company, calendar and employees (Ana E001, Ben E002), semi-monthly periods,
-    payroll users, and days of 2025-03-01..15 written as the engine stores them."""
+def next_weekday(weekday, after):
+    """The first date with this weekday (0 = Monday) strictly after `after`."""
+    return after + timedelta(days=(weekday - after.weekday()) % 7 or 7)
+
+
+class PayrollFixtures:
+    """Semi-monthly periods, payroll users, and days of 2025-03-01..15 written as the
+    engine stores them, for Ana (E001) and Ben (E002). Mixed into a case that gives
+    cls.company, cls.employee and cls.other (PayrollCase here; with the CTO bank,
+    hr_payroll_export_cto's case)."""
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def _payroll_fixtures(cls):
         cls.company.write({"payroll_period_kind": "semi_monthly", "payroll_separator": ";",
                            "payroll_unit": "hours", "payroll_granularity": "day",
                            "payroll_correction_mode": "diff",
@@ -44,6 +50,32 @@ class PayrollCase(CtoCase):
                                                         status="non_compliant")
                 | self.day(date(2025, 3, 3), employee=self.other, night_minutes=61))
 
+    def sick_leave(self, day, hours, type_name="Sick Leave"):
+        """An approved leave of hours on one day, of a leave type needing no allocation."""
+        kind = self.env["hr.leave.type"].search([("name", "=", type_name)], limit=1) \
+            or self.env["hr.leave.type"].create({
+                "name": type_name, "requires_allocation": "no", "request_unit": "hour",
+                "leave_validation_type": "hr"})
+        leave = self.env["hr.leave"].create({
+            "name": "Sick", "employee_id": self.employee.id, "holiday_status_id": kind.id,
+            "request_date_from": day, "request_date_to": day, "request_unit_hours": True,
+            "request_hour_from": hours[0], "request_hour_to": hours[1]})
+        leave.action_approve()
+        self.assertEqual(leave.state, "validate")
+        return leave
+
+    def export_row(self, day):
+        """The day computed by the engine, then its row in the period's issued file."""
+        self.company.payroll_leave_kinds = "cto,sick_leave"
+        record = self.env["zk.daily.record"].sudo()._compute_range(self.employee, day, day)
+        period = self.company._payroll_period_policy().period_containing(day)
+        batch = self.Batch.create({"company_id": self.company.id,
+                                   "period_start": period.start, "period_end": period.end})
+        batch.action_generate()
+        header, row, *_rest = self.content(batch).decode().split("\r\n")
+        return record, dict(zip(header.split(";"), row.split(";"), strict=True))
+
+
     def batch(self, user=None):
         env = self.env(user=user) if user else self.env
         return env["payroll.export.batch"].create({
@@ -53,3 +85,26 @@ class PayrollCase(CtoCase):
     def content(batch):
         # sudo: the file field is readable by no group (downloads go through the logged route)
         return base64.b64decode(batch.sudo().file)
+
+
+class PayrollCase(PayrollFixtures, ZkCase):
+    """hr_zk_attendance's fixtures (relay, terminal, Ana mapped to PIN 0042) plus an office
+    calendar 08-17 for the company, Ana and a second employee, Ben, and the payroll fixtures.
+    No CTO bank: hr_payroll_export installs without it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.calendar = cls.env["resource.calendar"].create({
+            "name": "Office 08-17", "tz": "Asia/Manila", "attendance_ids": [(5, 0, 0)] + [
+                (0, 0, {"name": f"d{d} {p}", "dayofweek": str(d), "hour_from": f, "hour_to": t,
+                        "day_period": p})
+                for d in range(5)
+                for f, t, p in ((8, 12, "morning"), (12, 13, "lunch"), (13, 17, "afternoon"))],
+        })
+        cls.company.resource_calendar_id = cls.calendar
+        cls.employee.resource_calendar_id = cls.calendar
+        cls.other = cls.env["hr.employee"].create({
+            "name": "Ben Cruz", "tz": "Asia/Manila", "resource_calendar_id": cls.calendar.id})
+        cls._payroll_fixtures()

@@ -1,6 +1,7 @@
 from . import (
     hr_attendance,
     hr_employee,
+    odoo_speedups,
     res_company,
     res_config_settings,
     resource_calendar_leaves,
@@ -14,5 +15,7 @@ from . import (
     zk_overtime_line,
     zk_punch,
     zk_relay,
+    zk_relay_delivery,
+    zk_relay_enrolment,
     zk_relay_page,
 )

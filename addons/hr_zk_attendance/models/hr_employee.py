@@ -3,7 +3,6 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from .hr_attendance import lunch_intervals_in_build
 from .zk_day_exception import zones_differ
 
 
@@ -113,13 +112,6 @@ class HrEmployee(models.Model):
         punches.write({"pairing_pending": True, "record_pending": True})
         self.env.ref("hr_zk_attendance.ir_cron_zk_build_attendances").sudo()._trigger()
         self.env.ref("hr_zk_attendance.ir_cron_zk_compute_daily").sudo()._trigger()
-
-    def _employee_attendance_intervals(self, start, stop, lunch=False):
-        # During an attendance build: one lunch computation per employee (hr_attendance.py).
-        intervals = lunch_intervals_in_build(self, start, stop) if lunch else None
-        if intervals is None:
-            intervals = super()._employee_attendance_intervals(start, stop, lunch=lunch)
-        return intervals
 
 
 def _notify(title, message, kind="success"):

@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_datetime
 
-from .hr_attendance import _to_local
+from .zk_time_tools import _to_local
 
 
 class ZkAdjustment(models.Model):

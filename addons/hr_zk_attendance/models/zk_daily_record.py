@@ -1,26 +1,22 @@
-import hashlib
 import json
 import logging
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date
 
-import zk_rules
-from zk_rules.calendar import schedule_for_dates
-from zk_rules.engine import compute_days, parse_policy, reconcile_lines
+from zk_rules.engine import compute_days, reconcile_lines
 from zk_rules.hashchain import canonical_json
 
-from .hr_attendance import _calendar_lines, _to_local, _to_utc
-from .zk_day_exception import TIMEZONE_MISMATCH, zones_differ
+from .zk_day_inputs import RULE_VERSION, _RangeInputs, leave_work_minutes
 from .zk_day_view import day_intervals_text, day_punches_html
+from .zk_time_tools import _to_local
 
 _logger = logging.getLogger(__name__)
 
-RULE_VERSION = f"E0-E10 zk-rules {zk_rules.__version__}"
 MINUTE_FIELDS = [
     "scheduled_minutes", "leave_minutes", "expected_minutes", "presence_minutes",
     "worked_minutes", "regular_minutes", "late_in_minutes", "early_out_minutes",
@@ -240,9 +236,39 @@ class ZkDailyRecord(models.Model):
     @api.model
     def _engine_inputs(self, employees, dates):
         """The Part D inputs (calendars, holidays, approved leave, punches) of these
-        employees and dates: one reader, shared with the payroll export, so both see the
-        same facts."""
+        employees and dates: one reader; the payroll export reads the same facts through
+        holiday_kinds and approved_leave_minutes below."""
         return _RangeInputs(self.env, employees, dates)
+
+    # ------------------------------------------------------------------ for other modules
+    @api.model
+    @api.private
+    def holiday_kinds(self, employees, dates):
+        """{employee id: {ISO date: 'regular' or 'special'}}: the public holidays these
+        employees have on these dates, as their daily records read them."""
+        if not employees or not dates:
+            return {}
+        inputs = self._engine_inputs(employees, sorted(dates))
+        return {employee.id: {h["date"]: h["kind"] for h in inputs.holidays(
+            employee, ZoneInfo(employee._get_tz() or "UTC"))} for employee in employees}
+
+    @api.model
+    @api.private
+    def approved_leave_minutes(self, employees, dates):
+        """{employee id: [(hr.leave, {date: minutes})]}: the approved leaves of these
+        employees touching these dates, with their working minutes on each of those dates,
+        counted as the daily records count them (zk_rules.leave_time)."""
+        if not employees or not dates:
+            return {}
+        inputs = self._engine_inputs(employees, sorted(dates))
+        return {employee.id: inputs.leave_minutes_by_leave(employee) for employee in employees}
+
+    @api.model
+    @api.private
+    def leave_minutes_per_date(self, leave):
+        """{date: minutes} of one leave (hr.leave) as the daily records count them: the CTO
+        bank debits these minutes."""
+        return leave_work_minutes(leave)
 
     @api.model
     def _plan_range(self, employees, date_from, date_to, force_locked=False):
@@ -317,159 +343,6 @@ class ZkDailyRecord(models.Model):
         """Hook (E9.3 -> C10): approved overtime of `kinds` on this day (at self.version, the
         version being replaced) changed or vanished. The CTO bank reverses its credit here."""
         return None
-
-
-class _RangeInputs:
-    """Engine inputs (B1) for a range of dates, fetched once for many employees (Part D)."""
-
-    def __init__(self, env, employees, dates):
-        self.env, self.dates = env, dates
-        self.first, self.last = dates[0], dates[-1]
-        self.pad = [self.first - timedelta(days=1), *dates, self.last + timedelta(days=1)]
-        low = datetime.combine(self.first - timedelta(days=2), time.min)
-        high = datetime.combine(self.last + timedelta(days=3), time.min)
-        self.punches = defaultdict(list)
-        self._by_id = {}
-        for punch in env["zk.punch"].search_fetch(
-                [("employee_id", "in", employees.ids), ("state", "=", "done"),
-                 ("timestamp_utc", ">=", low), ("timestamp_utc", "<", high)],
-                ["employee_id", "timestamp_utc", "status", "timezone", "source"],
-                order="timestamp_utc, id"):
-            self.punches[punch.employee_id.id].append(punch)
-            self._by_id[punch.id] = punch
-        self.leaves = defaultdict(list)
-        if "hr.leave" in env:
-            for leave in env["hr.leave"].search_fetch(
-                    [("employee_id", "in", employees.ids), ("state", "=", "validate"),
-                     ("date_from", "<", high), ("date_to", ">", low)],
-                    ["employee_id", "date_from", "date_to", "holiday_status_id"]):
-                self.leaves[leave.employee_id.id].append(leave)
-        self._schedules, self._holidays, self._policies = {}, {}, {}
-
-    def approval(self, employee):
-        return employee.company_id.zk_overtime_approval or "manager"
-
-    def policy(self, employee):
-        company = employee.company_id
-        if company.id not in self._policies:
-            self._policies[company.id] = parse_policy(
-                {"overtime_approval": self.approval(employee)})
-        return self._policies[company.id]
-
-    def schedule(self, employee):
-        calendar = employee.resource_calendar_id
-        if calendar.id not in self._schedules:
-            self._schedules[calendar.id] = schedule_for_dates(
-                _calendar_lines(calendar), self.pad, two_weeks=calendar.two_weeks_calendar
-            ) if calendar else {}
-        return self._schedules[calendar.id]
-
-    def holidays(self, employee, tz):
-        calendar = employee.resource_calendar_id
-        key = (calendar.id, employee.company_id.id, tz.key)
-        if key not in self._holidays:
-            found = {}
-            domain = [("resource_id", "=", False),
-                      ("date_from", "<", datetime.combine(self.last + timedelta(days=2),
-                                                          time.min)),
-                      ("date_to", ">", datetime.combine(self.first - timedelta(days=2),
-                                                        time.min)),
-                      "|", ("calendar_id", "=", False), ("calendar_id", "=", calendar.id),
-                      ("company_id", "in", [employee.company_id.id, False])]
-            for leave in self.env["resource.calendar.leaves"].search(domain):
-                day = _to_local(leave.date_from, tz).date()
-                end = _to_local(leave.date_to, tz).date()
-                while day <= end:
-                    if self.pad[0] <= day <= self.pad[-1]:
-                        found[day.isoformat()] = {"date": day.isoformat(),
-                                                  "name": leave.name or "",
-                                                  "kind": leave.zk_holiday_kind or "regular"}
-                    day += timedelta(days=1)
-            self._holidays[key] = [found[k] for k in sorted(found)]
-        return self._holidays[key]
-
-    def leave_minutes(self, employee, tz, schedule):
-        """E4.3 input: minutes of approved leave on each date, clipped to the schedule.
-
-        Part D: "from the leave's hours on that date", i.e. as Odoo counts them: the
-        overlap with the calendar's working lines, so a lunch line inside the leave is not
-        leave (08:00-13:00 on 08-12 / lunch / 13-17 is 4 h, as hr.leave and the CTO bank say).
-        """
-        result = []
-        calendar = employee.resource_calendar_id
-        for leave in self.leaves.get(employee.id, []):
-            for day in self.dates:
-                entry = schedule.get(day.isoformat())
-                if not entry:
-                    continue
-                minutes = 0
-                for start, end in entry["segments"]:
-                    seg_start = _to_utc(datetime.combine(day, time.fromisoformat(start)), tz)
-                    end_day = day + timedelta(days=1) if end <= start else day
-                    end_time = time.max if end == "24:00" else time.fromisoformat(end)
-                    seg_end = _to_utc(datetime.combine(end_day, end_time), tz)
-                    low, high = max(seg_start, leave.date_from), min(seg_end, leave.date_to)
-                    if high <= low:
-                        continue
-                    hours = calendar.get_work_hours_count(
-                        low.replace(tzinfo=UTC), high.replace(tzinfo=UTC),
-                        compute_leaves=False)
-                    minutes += round(hours * 60)
-                if minutes:
-                    result.append({"date": day.isoformat(), "minutes": minutes,
-                                   "kind": leave.holiday_status_id.name or "leave"})
-        return result
-
-    def zone_exceptions(self, zone, result):
-        """Exception codes of a day decided here, not by the engine (which reads every punch
-        in the employee's one zone): `timezone_mismatch` when a terminal punch of the day was
-        taken on a terminal whose zone gives another wall-clock time than the employee's.
-
-        Then every time of the day is shifted (check-outs paired with the next morning,
-        lateness and overtime that never happened): the fix is the employee's zone (Employee
-        form ▸ Work Information ▸ Timezone) or the terminal's. Adjustment punches are entered
-        in the employee's zone and never differ. This could move to zk_rules.engine if the
-        engine's punches carried their terminal's zone.
-        """
-        ids = [*result.get("punch_ids", ()), *result.get("collapsed_punch_ids", ()),
-               *result.get("ignored_punch_ids", ())]
-        for punch_id in ids:
-            punch = self._by_id.get(punch_id)
-            if punch and punch.source != "adjustment" and punch.timezone and zones_differ(
-                    zone, punch.timezone, [punch.timestamp_utc]):
-                return (TIMEZONE_MISMATCH,)
-        return ()
-
-    def document(self, employee):
-        tz = ZoneInfo(employee._get_tz() or "UTC")
-        schedule = self.schedule(employee)
-        return {
-            "timezone": tz.key,
-            "evaluate_dates": self.dates,
-            "punches": [{"id": p.id, "local_time": _to_local(p.timestamp_utc, tz).strftime(
-                "%Y-%m-%d %H:%M:%S"), "status": p.status}
-                for p in self.punches.get(employee.id, [])],
-            "schedule": schedule,
-            "holidays": self.holidays(employee, tz),
-            "leaves": self.leave_minutes(employee, tz, schedule),
-            "policy": self.policy(employee),
-        }
-
-    @staticmethod
-    def fingerprint(document, key):
-        """SHA-256 of the inputs that can change this date's record (its window of days)."""
-        day = date.fromisoformat(key)
-        near = {(day + timedelta(days=n)).isoformat() for n in (-1, 0, 1)}
-        subset = {
-            "date": key, "timezone": document["timezone"],
-            "punches": [p for p in document["punches"] if p["local_time"][:10] in near],
-            "schedule": {d: v for d, v in document["schedule"].items() if d in near},
-            "holidays": [h for h in document["holidays"] if h["date"] in near],
-            "leaves": [lv for lv in document["leaves"] if lv["date"] == key],
-            "policy": document["policy"].overtime_approval,
-            "rules": RULE_VERSION,
-        }
-        return hashlib.sha256(canonical_json(subset).encode()).hexdigest()
 
 
 def _codes(result, extra, exceptions):

@@ -8,6 +8,8 @@ from odoo.tools import SQL
 from zk_rules import admission
 from zk_rules.fingerprint import punch_fingerprint
 
+from .zk_time_tools import _naive_utc
+
 _logger = logging.getLogger(__name__)
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -302,15 +304,6 @@ def _code_label(code, names, unknown):
         return False
     name = names.get(code)
     return f"{name} ({code})" if name else f"{unknown} {code}"
-
-
-def _naive_utc(text):
-    if not text:
-        return None
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if value.tzinfo:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value
 
 
 def _provisional_utc(local_time, zone):

@@ -7,14 +7,17 @@ plain Odoo create on twin employees and compare every stored figure exactly.
 """
 
 import random
+from contextlib import nullcontext
 from datetime import date, datetime, timedelta
+from unittest.mock import patch
 
 from pytz import timezone, utc
 
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from odoo.addons.hr_zk_attendance.models.hr_attendance import _BUILD, _build_scope
+from odoo.addons.hr_zk_attendance.models import hr_attendance as attendance_module
+from odoo.addons.hr_zk_attendance.models.odoo_speedups import _BUILD, _build_scope
 
 from .common import ZkCase
 
@@ -178,6 +181,79 @@ class TestAttendanceBuildSameAsOdoo(ZkCase):
         self.assertTrue(attendances.filtered("overtime_hours"))
         self.assertEqual(set(self.env["zk.punch"].search(
             [("employee_id", "in", everyone.ids)]).mapped("state")), {"done"})
+
+    def test_same_punches_built_with_and_without_the_speedups_give_the_same_records(self):
+        """Twin employees, the same punches: one built through the stock ORM path (the
+        speed-ups of odoo_speedups.py switched off, Odoo answers every question itself),
+        the other through the fast path. Attendances, Odoo's extra hours and what became
+        of each punch (its attendance, its state and reason) must match exactly, a
+        conflict with a hand-made attendance included."""
+        days = self.working_week()
+        profiles = [("Manila", "Asia/Manila", self.calendars["standard"], self.device),
+                    ("Brussels", "Europe/Brussels", self.calendars["brussels"],
+                     self.brussels_device),
+                    ("Two weeks", "Asia/Manila", self.calendars["two_weeks"], self.device),
+                    ("Flexible", "Asia/Manila", self.calendars["flexible"], self.device),
+                    ("Clash", "Asia/Manila", self.calendars["standard"], self.device)]
+        rng = random.Random(20)
+        shapes = [[(7.75 + rng.random() * 0.6, 0), (12 + rng.random() * 0.2, 2),
+                   (12.8 + rng.random() * 0.3, 3), (16.9 + rng.random() * 1.6, 1)]
+                  for _day in days]
+        stock, fast = [], []
+        for number, (name, tz, calendar, device) in enumerate(profiles):
+            employee, twin = self.employee_pair(name, tz, calendar)
+            stock.append(twin)
+            fast.append(employee)
+            for side, person in (("1", twin), ("2", employee)):
+                self.env["zk.device.user"].create({"device_id": device.id,
+                                                   "pin": f"{side}{number:03d}",
+                                                   "employee_id": person.id})
+            if name == "Clash":
+                # A hand-made attendance over Tuesday's terminal punches: refused, to review.
+                start = datetime.combine(days[1], datetime.min.time()) + timedelta(hours=2)
+                for person in (twin, employee):
+                    self.env["hr.attendance"].create({"employee_id": person.id,
+                                                      "check_in": start,
+                                                      "check_out": start + timedelta(hours=3)})
+
+        def events(side, devices):
+            found = []
+            for number, device in enumerate(devices):
+                for day, times in zip(days, shapes, strict=True):
+                    base = datetime.combine(day, datetime.min.time())
+                    for hours, status in times:
+                        local = (base + timedelta(hours=hours)).replace(microsecond=0)
+                        found.append(self.event(
+                            int(side) * 10000 + len(found), f"{side}{number:03d}",
+                            local.strftime("%Y-%m-%d %H:%M:%S"), status,
+                            serial=device.serial))
+            return found
+
+        devices = [profile[3] for profile in profiles]
+        self.env["zk.punch"]._import_relay_events(self.relay, events("1", devices))
+        with patch.object(attendance_module, "_build_scope", lambda *_args: nullcontext()):
+            while self.env["hr.attendance"]._zk_build_pending(limit=2):
+                pass
+        self.env["zk.punch"]._import_relay_events(self.relay, events("2", devices))
+        while self.env["hr.attendance"]._zk_build_pending(limit=2):
+            pass
+
+        def punches(employee):
+            # Odoo's refusal names the employee: the twins' names differ.
+            return [(p.local_time, p.state, (p.state_reason or "").replace(employee.name, "X"),
+                     p.attendance_id.check_in,
+                     p.attendance_id.check_out) for p in self.env["zk.punch"].search(
+                         [("employee_id", "=", employee.id)], order="timestamp_utc, id")]
+
+        for employee, twin in zip(fast, stock, strict=True):
+            self.assertEqual(self.snapshot(employee), self.snapshot(twin), employee.name)
+            self.assertEqual(punches(employee), punches(twin), employee.name)
+        # Not vacuous: attendances with extra hours were written, and the clash went to review.
+        built = self.env["hr.attendance"].search([("employee_id", "in", [e.id for e in fast]),
+                                                  ("in_mode", "=", "zk")])
+        self.assertGreater(len(built), 4 * len(days))
+        self.assertTrue(built.filtered("overtime_hours"))
+        self.assertIn("review", [state for _t, state, *_rest in punches(fast[-1])])
 
     def test_lunch_intervals_in_a_build_are_odoos(self):
         """Inside a build an employee's lunch intervals come from one computation over the

@@ -64,6 +64,34 @@ class TestDailyRecord(ZkCase):
         self.assertEqual((record.scheduled_minutes, record.leave_minutes), (480, 240))
         self.assertEqual(record.expected_minutes, 240)
 
+    def test_e4_3_one_count_of_leave_minutes_for_days_bank_and_payroll(self):
+        """A leave Monday to Wednesday with a public holiday on Tuesday: the minutes per date
+        the daily records store are those the public methods give the CTO bank and the
+        payroll export (one rule, zk_rules.leave_time): Tuesday is a holiday, not leave."""
+        kind = self.env["hr.leave.type"].create({
+            "name": "Personal", "requires_allocation": "no", "leave_validation_type": "hr"})
+        tuesday, wednesday = self.monday + timedelta(days=1), self.monday + timedelta(days=2)
+        self.env["resource.calendar.leaves"].create({
+            "name": "Holiday", "calendar_id": False, "resource_id": False,
+            "date_from": f"{self.monday} 16:00:00", "date_to": f"{tuesday} 15:59:59"})
+        leave = self.env["hr.leave"].create({
+            "name": "Three days", "employee_id": self.employee.id,
+            "holiday_status_id": kind.id, "request_date_from": self.monday,
+            "request_date_to": wednesday})
+        leave.action_approve()
+        Days = self.env["zk.daily.record"]
+        self.assertEqual(Days.leave_minutes_per_date(leave), {self.monday: 480, wednesday: 480})
+        dates = [self.monday, tuesday, wednesday]
+        self.assertEqual(Days.approved_leave_minutes(self.employee, dates),
+                         {self.employee.id: [(leave, {self.monday: 480, wednesday: 480})]})
+        self.assertEqual(Days.holiday_kinds(self.employee, dates),
+                         {self.employee.id: {tuesday.isoformat(): "regular"}})
+        Days.sudo()._compute_range(self.employee, self.monday, wednesday)
+        stored = {r.work_date: (r.day_type, r.leave_minutes) for r in Days.search(
+            [("employee_id", "=", self.employee.id), ("work_date", "in", dates)])}
+        self.assertEqual(stored, {self.monday: ("workday", 480), tuesday: ("holiday", 0),
+                                  wednesday: ("workday", 480)})
+
     def test_b5_worked_example_in_odoo(self):
         """B5: 07:58:12/12:01:05/12:59:40/17:02:30 on 08:00-17:00 with a 60-min lunch line."""
         self.punch(self.monday, ("07:58:12", 0), ("12:01:05", 2), ("12:59:40", 3),

@@ -2,11 +2,11 @@ from datetime import date
 
 from odoo.tests import tagged
 
-from .common import PayrollCase
+from .common import PayrollCtoCase
 
 
 @tagged("post_install", "-at_install")
-class TestCtoJoiningPayPeriod(PayrollCase):
+class TestCtoJoiningPayPeriod(PayrollCtoCase):
     """Issue 23 with payroll export installed: "back to the start of the pay period" is the
     company's pay period (here semi-monthly: 16th to the end of the month), not the month."""
 

@@ -5,11 +5,11 @@ from odoo.tests import tagged
 
 from odoo.addons.hr_cto_bank.tests.common import next_weekday
 
-from .common import PayrollCase
+from .common import PayrollCtoCase
 
 
 @tagged("post_install", "-at_install")
-class TestEngineInputs(PayrollCase):
+class TestEngineInputs(PayrollCtoCase):
     """The real path: a day computed by the engine (result_json) on approved CTO leave,
     the bank's `use` entries and the leave kind column."""
 
@@ -42,29 +42,6 @@ class TestEngineInputs(PayrollCase):
         self.assertEqual(batch._rebuilt_content(), self.content(batch))
 
     # ------------------------------------------------------------------ mixed leave kinds
-    def sick_leave(self, day, hours):
-        kind = self.env["hr.leave.type"].search([("name", "=", "Sick Leave")], limit=1) \
-            or self.env["hr.leave.type"].create({
-                "name": "Sick Leave", "requires_allocation": "no", "request_unit": "hour",
-                "leave_validation_type": "hr"})
-        leave = self.env["hr.leave"].create({
-            "name": "Sick", "employee_id": self.employee.id, "holiday_status_id": kind.id,
-            "request_date_from": day, "request_date_to": day, "request_unit_hours": True,
-            "request_hour_from": hours[0], "request_hour_to": hours[1]})
-        leave.action_approve()
-        self.assertEqual(leave.state, "validate")
-        return leave
-
-    def export_row(self, day):
-        self.company.payroll_leave_kinds = "cto,sick_leave"
-        record = self.env["zk.daily.record"].sudo()._compute_range(self.employee, day, day)
-        period = self.company._payroll_period_policy().period_containing(day)
-        batch = self.Batch.create({"company_id": self.company.id,
-                                   "period_start": period.start, "period_end": period.end})
-        batch.action_generate()
-        header, row, *_rest = self.content(batch).decode().split("\r\n")
-        return record, dict(zip(header.split(";"), row.split(";"), strict=True))
-
     def test_e4_3_half_day_sick_and_half_day_cto_each_in_its_column(self):
         """A morning of sick leave and an afternoon of CTO on one day: 4 h in each leave
         column, the CTO debit of 4 h beside them, and the columns add up to the day."""
@@ -97,20 +74,6 @@ class TestEngineInputs(PayrollCase):
         self.assertEqual((cells["leave_cto_hours"], cells["leave_sick_leave_hours"]),
                          ("4.00", "4.00"))
         self.assertEqual(cells["cto_used_hours"], cells["leave_cto_hours"])
-
-    def test_e4_3_half_day_leave_and_half_day_worked(self):
-        """Sick leave in the morning, punches in the afternoon: the leave column has the
-        morning, regular time the afternoon, no undertime (E4.3: expected = 8 h - 4 h)."""
-        monday = next_weekday(0, self.today - timedelta(days=14))
-        self.sick_leave(monday, (8.0, 12.0))
-        self.import_events([self.event(1, "0042", f"{monday} 13:00:00", 0),
-                            self.event(2, "0042", f"{monday} 17:00:00", 1)])
-        record, cells = self.export_row(monday)
-        self.assertEqual((record.leave_minutes, record.regular_minutes), (240, 240))
-        self.assertEqual(cells["leave_sick_leave_hours"], "4.00")
-        self.assertEqual(cells["regular_hours"], "4.00")
-        self.assertEqual(cells["undertime_hours"], "0.00")
-        self.assertEqual(cells["leave_cto_hours"], "0.00")
 
     def test_c10_cto_leave_cancelled_later_is_not_exported_as_used(self):
         """C10 dates the give-back on the day of the cancellation, not the leave date: the

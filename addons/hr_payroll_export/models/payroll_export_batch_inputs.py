@@ -1,0 +1,155 @@
+import json
+from collections import defaultdict
+from datetime import date
+
+from odoo import models
+from odoo.exceptions import UserError
+
+from zk_rules.payroll import (
+    BlockingDay,
+    LayoutConfig,
+    PayrollInputError,
+    Period,
+    blocking_days,
+    build_batch,
+    split_leave_minutes,
+)
+
+from .payroll_export_batch import employee_code, leave_kind
+
+
+class PayrollExportBatchInputs(models.Model):
+    """What a batch is built from: the company's daily records of the period, the public
+    holidays and approved leaves as the daily records read them, and (with the CTO bank)
+    the CTO used; zk_rules.payroll turns them into the file."""
+
+    _inherit = "payroll.export.batch"  # pylint: disable=consider-merging-classes-inherited
+
+    def _period(self):
+        self.ensure_one()
+        return Period(self.period_start, self.period_end)
+
+    def _layout(self):
+        """The issued layout for a correction (stored), else the company's current one."""
+        self.ensure_one()
+        root = self._root()
+        if root.config_json:
+            return LayoutConfig.from_mapping(json.loads(root.config_json))
+        return self.company_id._payroll_layout()
+
+    def _root(self):
+        batch = self
+        while batch.supersedes_id:
+            batch = batch.supersedes_id
+        return batch
+
+    def _inputs(self):
+        """(employee bundles for zk_rules.payroll, their daily records, CTO uses on dates
+        without a record as blocking days)."""
+        self.ensure_one()
+        company = self.company_id
+        # sudo: a payroll officer exports everyone's days of the company; access to the batch
+        # itself is what is checked.
+        records = self.env["zk.daily.record"].sudo().search(
+            [("company_id", "=", company.id), ("work_date", ">=", self.period_start),
+             ("work_date", "<=", self.period_end)], order="employee_id, work_date")
+        uses = self._cto_uses()
+        employees = records.employee_id | self.env["hr.employee"].sudo().browse(sorted(uses))
+        if not employees:
+            return [], records, []
+        dates = list(self._period().dates())
+        # sudo: as above; the holidays and leaves are read as the daily records read them.
+        Days = self.env["zk.daily.record"].sudo()
+        holiday_kinds = Days.holiday_kinds(employees, dates)
+        leave_minutes = Days.approved_leave_minutes(employees, dates)
+        by_employee = defaultdict(list)
+        for record in records:
+            by_employee[record.employee_id].append(record)
+        bundles, orphans = [], []
+        for employee in employees:
+            holidays = holiday_kinds.get(employee.id, {})
+            leaves = self._leave_weights(leave_minutes.get(employee.id, []))
+            days = [self._day(r, holidays, leaves) for r in by_employee[employee]]
+            dated = {d["work_date"] for d in days}
+            code = employee_code(employee)
+            bundles.append({
+                "code": code, "name": employee.name, "company": company.name, "days": days,
+                "cto_uses": [u for u in uses.get(employee.id, []) if u["date"] in dated],
+            })
+            undated = defaultdict(int)
+            for use in uses.get(employee.id, []):
+                if use["date"] not in dated:
+                    undated[use["date"]] += use["minutes"]
+            orphans.extend(BlockingDay(
+                employee_code=code, employee_name=employee.name, company=company.name,
+                work_date=date.fromisoformat(day), codes=("cto_without_record",),
+                reasons=(f"CTO leave of {minutes // 60}:{minutes % 60:02d} h on a day without a "
+                         "daily record: compute the day so that the leave is counted.",))
+                for day, minutes in sorted(undated.items()))
+        return bundles, records, orphans
+
+    def _leave_weights(self, leaves):
+        """{date: {kind: minutes}}: each approved leave's working time on each date, as the
+        daily records count it (zk.daily.record.approved_leave_minutes; the CTO bank debits
+        the same minutes). They weigh the kinds when the day's leave minutes are split
+        (zk_rules.payroll.split_leave_minutes)."""
+        weights = defaultdict(lambda: defaultdict(int))
+        for leave, minutes in leaves:
+            kind = self._leave_kind(leave.holiday_status_id)
+            for day, value in minutes.items():
+                weights[day.isoformat()][kind] += value
+        return weights
+
+    def _leave_kind(self, leave_type):
+        """The payroll leave kind of an Odoo leave type (its name as [a-z][a-z0-9_]*);
+        hr_payroll_export_cto makes the CTO leave type `cto`."""
+        return leave_kind(leave_type.name)
+
+    def _cto_uses(self):
+        """CTO debits in force on the period's dates, per employee: {employee id: [use]}.
+        None without the CTO bank; hr_payroll_export_cto reads them from the bank."""
+        return defaultdict(list)
+
+    @staticmethod
+    def _day(record, holidays, leaves):
+        """The B4 record (result_json, else the stored fields) plus the payroll extras."""
+        key = record.work_date.isoformat()
+        if record.result_json:
+            day = json.loads(record.result_json)
+        else:
+            day = {
+                "day_type": record.day_type or "workday", "status": record.status or "off",
+                "provisional": bool(record.provisional),
+                "regular_minutes": record.regular_minutes,
+                "night_minutes": record.night_minutes,
+                "late_in_minutes": None if record.missing_check_in else record.late_in_minutes,
+                "early_out_minutes": None if record.missing_check_out
+                else record.early_out_minutes,
+                "undertime_minutes": record.undertime_minutes,
+                "leave_minutes": record.leave_minutes,
+                "exceptions": sorted(record.exception_ids.mapped("code")),
+                "missing": {"check_in": record.missing_check_in,
+                            "check_out": record.missing_check_out},
+            }
+        day["work_date"] = key
+        day["overtime_lines"] = [
+            {"kind": line.kind, "minutes": line.minutes, "status": line.status,
+             "approved_minutes": line.approved_minutes} for line in record.line_ids]
+        day["holiday_kind"] = (holidays.get(key) or "regular") \
+            if day.get("day_type") == "holiday" else None
+        day["leaves"] = split_leave_minutes(day.get("leave_minutes") or 0,
+                                            leaves.get(key, {}))
+        return day
+
+    def _build(self):
+        """(full zk_rules Batch of today's data, blocking days, daily records)."""
+        self.ensure_one()
+        bundles, records, orphans = self._inputs()
+        try:
+            blocked = sorted([*blocking_days(bundles), *orphans],
+                             key=lambda b: (b.employee_code, b.work_date))
+            full = build_batch(self._period(), bundles, self._layout())
+        except PayrollInputError as error:
+            raise UserError(self.env._("The payroll file cannot be built: %s", error)) \
+                from error
+        return full, blocked, records

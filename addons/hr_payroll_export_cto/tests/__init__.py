@@ -1,0 +1,1 @@
+from . import test_cto_joining, test_engine_inputs, test_reliability
