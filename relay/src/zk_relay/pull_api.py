@@ -33,6 +33,7 @@ from zk_relay.keys import RelayKey, load_or_create
 from zk_relay.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from zk_relay.metrics import Metrics
 from zk_relay.store import COMMAND_STATES, Store, link_status
+from zk_relay.terminal_health import relay_health
 
 log = logging.getLogger("zk_relay.api")
 
@@ -56,7 +57,7 @@ class ApiError(Exception):
         self.status, self.error, self.message = status, error, message
 
 
-def _int_param(name: str, default: int, lo: int, hi: int) -> int:
+def int_param(name: str, default: int, lo: int, hi: int) -> int:
     raw = request.query.get(name)
     if raw is None or raw == "":
         return default
@@ -69,7 +70,7 @@ def _int_param(name: str, default: int, lo: int, hi: int) -> int:
     return value
 
 
-def _json_body() -> dict[str, Any]:
+def json_body() -> dict[str, Any]:
     try:
         length = int(request.environ.get("CONTENT_LENGTH") or 0)
         raw = request.environ["wsgi.input"].read(length) if length > 0 else b""
@@ -163,8 +164,8 @@ class Api:
     # -- pages
     def _page(self, fetch: Callable[[int, int], tuple[list[dict[str, Any]], bool]],
               key: str, *, signed: bool = False) -> HTTPResponse:
-        after = _int_param("after", 0, 0, 2**63 - 1)
-        limit = _int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        after = int_param("after", 0, 0, 2**63 - 1)
+        limit = int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         rows, more = fetch(after, limit)
         page = {
             "store_id": self.store.store_id,
@@ -191,7 +192,7 @@ class Api:
         return self._page(self.store.quarantine_page, "quarantine")
 
     def ack(self) -> HTTPResponse:
-        payload = _json_body()
+        payload = json_body()
         store_id = payload.get("store_id")
         up_to = payload.get("up_to")
         if not isinstance(store_id, str):
@@ -209,7 +210,7 @@ class Api:
     # -- link to Odoo
     def put_odoo_mode(self) -> HTTPResponse:
         """Odoo (pulling, so it can reach us) switches the relay to push or back to pull."""
-        mode = _json_body().get("mode")
+        mode = json_body().get("mode")
         if mode not in ("push", "pull"):
             raise ApiError(400, "bad_request", "mode must be 'push' or 'pull'")
         link = self.store.odoo_link()
@@ -264,7 +265,7 @@ class Api:
     def put_device(self, serial: str) -> HTTPResponse:
         if not adms.valid_serial(serial):
             raise ApiError(400, "bad_request", "serial: 1-64 letters, digits, '-' or '_'")
-        payload = _json_body()
+        payload = json_body()
         timezone = payload.get("timezone")
         name = payload.get("name")
         enabled = payload.get("enabled")
@@ -306,7 +307,7 @@ class Api:
     def post_command(self, serial: str) -> HTTPResponse:
         """Every 400 here names the refused field (``body`` when it is not a JSON object)."""
         try:
-            payload = _json_body()
+            payload = json_body()
         except ApiError as exc:
             return json_response({"error": "bad_request", "field": "body",
                                   "message": exc.message}, 400)
@@ -369,12 +370,14 @@ class Api:
             disk_free = None
         acked = self.store.acked_up_to()
         backlog = self.store.backlog_by_device()
+        saved = self.store.saved_health()
         devices = [{"serial": d["serial"], "enabled": d["enabled"], "last_seen": d["last_seen"],
                     "last_event_at": d["last_event_at"],
                     "events_waiting_for_ack": backlog.get(d["serial"], 0),
                     "mode": "poll" if d["address"] else "push",
                     **({"last_poll_ok": d["last_poll_ok"], "poll_failures": d["poll_failures"],
-                        "last_poll_error": d["last_poll_error"]} if d["address"] else {})}
+                        "last_poll_error": d["last_poll_error"]} if d["address"] else {}),
+                    "health": saved.get(d["serial"])}
                    for d in self.store.devices()]
         waiting = sum(backlog.values())
         clock = clock_synchronised()
@@ -396,5 +399,6 @@ class Api:
             "pending_dropped": self.store.pending_dropped(),
             "knocks_refused": self.knocks_refused(),
             "delivery": delivery,
+            "relay": relay_health(self.store),
             "key_id": self.key.key_id,
         }, 200 if writable else 503)

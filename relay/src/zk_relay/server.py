@@ -74,6 +74,29 @@ class Retention(threading.Thread):
                 log.exception("retention failed; will retry")
 
 
+class Monitor(threading.Thread):
+    """Every second: reconciliation runs (``reconciler.py``) and terminal health with clock
+    repairs (``terminal_health.py``); each recovers from its own failures."""
+
+    def __init__(self, store: Store, config: Config, *,
+                 now: Callable[[], datetime] | None = None) -> None:
+        super().__init__(name="zk-relay-monitor", daemon=True)
+        from zk_relay.reconciler import Reconciler
+        from zk_relay.terminal_health import HealthMonitor
+
+        self.reconciler = Reconciler(store, config, now=now)
+        self.health = HealthMonitor(store, config, now=now)
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.5):
+            for part in (self.reconciler, self.health):
+                try:
+                    part.tick()
+                except Exception:
+                    log.exception("%s pass failed; will retry", type(part).__name__)
+
+
 class RelayServer:
     """Store (with group commit) + WSGI app + Waitress + background tasks.
 
@@ -107,6 +130,7 @@ class RelayServer:
 
             self.tasks.append(DelivererThread(self.store, config, self.key,
                                               metrics=self.metrics))
+            self.tasks.append(Monitor(self.store, config, now=now))
 
     def run(self) -> None:
         for task in self.tasks:
