@@ -80,7 +80,7 @@ class Config:
     recon_answer_timeout_seconds: float = 900.0  # no acknowledgement by then: not answered
     recon_settle_seconds: float = 30.0  # uploads still counted after the acknowledgement
     offline_after_seconds: float = 600.0  # not seen for this long: the terminal is offline
-    health_interval_seconds: float = 60.0  # how often terminal health is recomputed
+    health_interval_seconds: float = 60.0  # health recomputed, schedule looked at, this often
     clock_repair_after_seconds: float = 120.0  # drift that triggers a repair (0: never)
 
     @property

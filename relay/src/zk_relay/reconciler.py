@@ -2,10 +2,11 @@
 
 Each tick (about a second):
 
-* **schedule** (``recon_schedule``, at most once a minute): every closed day of the look-back
-  window gets a row (*not checked* until asked); inside the terminal-local ``recon_window``,
-  at the terminal's own offset (``zk_rules.reconciliation.spread_offset``), the days never
-  checked, not answered or with the terminal offline are asked again, once a night;
+* **schedule** (``recon_schedule``, every ``health_interval_seconds``): every closed day of
+  the look-back window gets a row (*not checked* until asked); inside the terminal-local
+  ``recon_window``, at the terminal's own offset (``zk_rules.reconciliation.spread_offset``),
+  the days never checked, not answered or with the terminal offline are asked again, once a
+  night;
 * **start** the oldest queued run of each terminal that has none under way: a push terminal
   gets ``DATA QUERY ATTLOG StartTime=..<TAB>EndTime=..`` (and ``INFO``, for its capacity); a
   polled terminal is read with pyzk at once; a push terminal not seen for
@@ -34,7 +35,6 @@ from zk_rules import reconciliation as rules
 
 log = logging.getLogger("zk_relay.recon")
 LIVE_MARGIN = timedelta(hours=1)  # records this recent are live punches, not another day
-SCHEDULE_EVERY = 60.0  # seconds between two passes of the schedule
 
 
 def local_now(device: dict[str, Any], now: datetime) -> datetime:
@@ -89,7 +89,8 @@ class Reconciler:
         now = self.now()
         if self.config.recon_schedule and (
                 self._last_schedule is None
-                or (now - self._last_schedule).total_seconds() >= SCHEDULE_EVERY):
+                or (now - self._last_schedule).total_seconds()
+                >= self.config.health_interval_seconds):
             self._last_schedule = now
             for device in devices.values():
                 if device["enabled"]:
@@ -111,6 +112,10 @@ class Reconciler:
         here = local_now(device, now)
         created = _parse(device["created_at"])
         first = local_now(device, created).date() if created else None
+        oldest = self.store.read().execute(  # a backlog from before the registration counts
+            "SELECT min(local_time) FROM events WHERE serial = ?", (serial,)).fetchone()[0]
+        if oldest and (first is None or oldest[:10] < first.isoformat()):
+            first = datetime.strptime(oldest[:10], "%Y-%m-%d").date()
         candidates = rules.closed_days(here.date(), self.config.recon_lookback_days, first)
         if not candidates:
             return []
