@@ -10,9 +10,9 @@ Contract (keep it: Odoo's client is written against it):
 * ``POST /api/v1/devices/<serial>/commands`` ``{kind, ...fields}`` → 201 ``{store_id, command}``
 * ``GET  /api/v1/commands?after=&limit=[&serial=&state=]`` (same page shape, key ``commands``)
 * ``GET  /api/v1/commands/<id>`` → ``{store_id, command}``
-* ``PUT  /api/v1/odoo/mode`` ``{mode: push|pull}`` → ``{store_id, mode}`` (Odoo switches an
-  enrolled relay's delivery mode; 409 when not enrolled, revoked, or no delivery URL for push)
-* ``GET  /health``, ``GET /metrics`` (no token)
+* ``PUT  /api/v1/odoo/mode`` ``{mode: push|pull}`` → ``{store_id, mode}`` (409: not enrolled,
+  revoked, no delivery URL for push)
+* ``GET  /health``, ``GET /metrics`` (no token); reconciliation and health: ``recon_api.py``
 """
 
 from __future__ import annotations
@@ -379,8 +379,7 @@ class Api:
                         "last_poll_error": d["last_poll_error"]} if d["address"] else {}),
                     "health": saved.get(d["serial"])}
                    for d in self.store.devices()]
-        waiting = sum(backlog.values())
-        clock = clock_synchronised()
+        waiting, clock = sum(backlog.values()), clock_synchronised()
         delivery = link_status(self.store)
         revoked = bool(delivery["odoo"] and delivery["odoo"]["state"] == "revoked")
         ok = writable and clock is not False and not revoked

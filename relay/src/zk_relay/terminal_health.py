@@ -232,6 +232,10 @@ class HealthMonitor:
             self.store.update_clock_repair(rid, method="check", state="sent",
                                            drift_before=before, command_id=queued["id"])
             return
+        if repair["state"] == "done" and now - datetime.fromisoformat(repair["done_at"]) > \
+                timedelta(days=1):  # no realtime punch for a day: the drift after is unknown
+            self.store.update_clock_repair(rid, state="unmeasured")
+            return
         if repair["state"] == "sent":
             command = self.store.command(repair["command_id"])
             if command is None or command["state"] in ("failed", "timed_out"):
