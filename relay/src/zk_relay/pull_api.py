@@ -95,22 +95,12 @@ def clock_synchronised() -> bool | None:
     return state != 5  # TIME_ERROR
 
 
+COMMAND_KEYS = ("id", "serial", "kind", "params", "command", "state", "return_code", "result",
+                "result_fields", "created_at", "sent_at", "done_at", "retries")
+
+
 def command_json(c: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": c["id"],
-        "serial": c["serial"],
-        "kind": c["kind"] or None,
-        "params": c["params"],
-        "command": c["command"],
-        "state": c["state"],
-        "return_code": c["return_code"],
-        "result": c["result"],
-        "result_fields": c["result_fields"],
-        "created_at": c["created_at"],
-        "sent_at": c["sent_at"],
-        "done_at": c["done_at"],
-        "retries": c["retries"],
-    }
+    return {key: (c[key] or None) if key == "kind" else c[key] for key in COMMAND_KEYS}
 
 
 class Api:
