@@ -172,3 +172,18 @@ def test_health_metrics_and_status_show_the_new_figures(relay_factory):
         assert f"# TYPE {name.removesuffix('_total')}" in metrics, name
     status = relay.cli("status").stdout
     assert "DRIFT_S" in status and "pages_refused: 0" in status
+
+
+def test_operation_log_events_reach_the_health_feed(relay_factory):
+    relay = start_relay(relay_factory)
+    sim = push_terminal(relay, "HLOPS1", [])
+    assert sim.sync()
+    sim.operation(21)  # time set at the keypad
+    sim.operation(9, "0003")  # user 0003 deleted
+    sim.operation(4)  # entered the menu: not worth telling anyone
+    assert sim.sync()
+    events = relay.api("GET", "/api/v1/health/events?serial=HLOPS1").json()["events"]
+    assert [e["kind"] for e in events] == ["clock_set", "user_deleted"]
+    assert all(e["local_time"] for e in events)
+    metrics = relay.get("/metrics").text
+    assert 'zk_relay_device_events_total{kind="user_deleted",serial="HLOPS1"} 1.0' in metrics
