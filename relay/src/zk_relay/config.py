@@ -79,6 +79,7 @@ class Config:
     recon_lookback_days: int = 7  # unconfirmed days this far back are asked again each night
     recon_answer_timeout_seconds: float = 900.0  # no acknowledgement by then: not answered
     recon_settle_seconds: float = 30.0  # uploads still counted after the acknowledgement
+    recon_concurrency: int = 2  # terminals re-uploading a day at the same time
     offline_after_seconds: float = 600.0  # not seen for this long: the terminal is offline
     health_interval_seconds: float = 60.0  # health recomputed, schedule looked at, this often
     clock_repair_after_seconds: float = 120.0  # drift that triggers a repair (0: never)
@@ -246,6 +247,7 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "recon_lookback_days": ("recon", _int_in(1, 60)),
     "recon_answer_timeout_seconds": ("recon", _float_in(0.05, 7 * 86400)),
     "recon_settle_seconds": ("recon", _float_in(0, 3600)),
+    "recon_concurrency": ("recon", _int_in(1, 64)),
     "offline_after_seconds": ("recon", _float_in(1, 7 * 86400)),
     "health_interval_seconds": ("recon", _float_in(0.05, 86400)),
     "clock_repair_after_seconds": ("recon", _float_in(0, 86400)),

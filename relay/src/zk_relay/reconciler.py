@@ -7,7 +7,8 @@ Each tick (about a second):
   ``recon_window``, at the terminal's own offset (``zk_rules.reconciliation.spread_offset``),
   the days never checked, not answered or with the terminal offline are asked again, once a
   night;
-* **start** the oldest queued run of each terminal that has none under way: a push terminal
+* **start** the oldest queued run of each terminal that has none under way, at most
+  ``recon_concurrency`` terminals answering (waiting) at once: a push terminal
   gets ``DATA QUERY ATTLOG StartTime=..<TAB>EndTime=..`` (and ``INFO``, for its capacity); a
   polled terminal is read with pyzk at once; a push terminal not seen for
   ``offline_after_seconds`` makes the day *terminal offline* without asking;
@@ -101,10 +102,16 @@ class Reconciler:
             if run["state"] in ("waiting", "settling"):
                 busy.add(run["serial"])
                 self._follow(run, devices.get(run["serial"]), now)
+        # terminals re-uploading at the same time: the rest wait, so live ingest keeps its pace
+        slots = self.config.recon_concurrency - sum(
+            1 for r in self.store.open_runs() if r["state"] == "waiting")
         for run in runs:
+            if slots <= 0:
+                break
             if run["state"] == "queued" and run["serial"] not in busy:
                 busy.add(run["serial"])
                 self._start(run, devices.get(run["serial"]), now)
+                slots -= 1
 
     def schedule(self, device: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
         """Rows for the closed days; tonight's questions when the terminal's turn came."""
