@@ -16,6 +16,7 @@ a new ``revision`` (a store-wide counter) each time it changes, so Odoo pages th
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -117,8 +118,6 @@ class Reconciliation(StoreBase):
                   ) -> dict[str, Any]:
         """``queued`` → ``waiting``: the relay's count before, the range end (today: now), and
         the command (None for a pyzk read), all in one transaction."""
-        import json
-
         def job(conn: sqlite3.Connection) -> None:
             start, day_end, serial = conn.execute(
                 "SELECT range_start, range_end, serial FROM recon_runs WHERE id = ?",
