@@ -31,6 +31,17 @@ DAY = local_today() - timedelta(days=1)
 EARLIER = local_today() - timedelta(days=2)
 
 
+def pull(relay, after: int) -> tuple[list[dict], int]:
+    """Every event page after ``after``, as Odoo's import pulls them (signed pages)."""
+    events = []
+    while True:
+        page = relay.api("GET", f"/api/v1/events?after={after}&limit=7").json()
+        events += page["events"]
+        after = page["next_after"]
+        if not page["has_more"]:
+            return events, after
+
+
 def test_gaps_filled_then_confirmed_each_punch_once(relay_factory):
     """Issue 17: records lost on the way are found by re-upload, stored once, the day becomes
     gaps filled; asked again, the same day is confirmed."""
@@ -40,9 +51,14 @@ def test_gaps_filled_then_confirmed_each_punch_once(relay_factory):
     sim = push_terminal(relay, "RCGAP1", records, faults=Faults(drop=set(lost)))
     assert sim.sync()
     assert len(stored(relay, "RCGAP1")) == len(records) - 5
+    imported, cursor = pull(relay, 0)  # what Odoo's import had before the check
+    assert len(imported) == len(records) - 5
 
     [run] = ask(relay, "RCGAP1", DAY.isoformat())
     row = settle(relay, "RCGAP1", DAY.isoformat(), sim)
+    filled, cursor = pull(relay, cursor)  # the gaps reach Odoo as punches, once each
+    assert sorted((e["pin"], e["local_time"]) for e in filled) == sorted(lost)
+    assert len({e["fingerprint"] for e in imported + filled}) == len(records)
 
     assert row["state"] == "gaps_filled"
     assert (row["at_terminal"], row["on_relay"], row["gaps_filled"]) == (len(records),
