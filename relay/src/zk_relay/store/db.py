@@ -195,7 +195,8 @@ CREATE TABLE IF NOT EXISTS odoo_link (
     next_attempt_at TEXT,
     last_error TEXT,
     last_error_at TEXT,
-    token_rotated_at TEXT
+    token_rotated_at TEXT,
+    status_url TEXT
 );
 CREATE TABLE IF NOT EXISTS recon_runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -327,6 +328,7 @@ _ADDED_COLUMNS = (
     ("devices", "clock_drift", "REAL"),
     ("devices", "clock_drift_at", "TEXT"),
     ("devices", "clock_drift_source", "TEXT"),
+    ("odoo_link", "status_url", "TEXT"),
     ("commands", "kind", "TEXT NOT NULL DEFAULT ''"),
     ("commands", "params", "TEXT NOT NULL DEFAULT '{}'"),
     ("commands", "result", "TEXT"),
