@@ -158,7 +158,11 @@ class Reconciler:
         query = commands.build("attlog_query", {"start": run["range_start"], "end": end})
         started = self.store.start_run(run["id"], end, query.text)
         self._listen(started, device)
-        self.store.queue_command(device["serial"], commands.build("info", {}))
+        day_ago = (now - timedelta(days=1)).isoformat(timespec="milliseconds")
+        if not self.store.read().execute(  # capacity and counts, at most once a day
+                "SELECT 1 FROM commands WHERE serial = ? AND kind = 'info' AND created_at > ?",
+                (device["serial"], day_ago)).fetchone():
+            self.store.queue_command(device["serial"], commands.build("info", {}))
         log.info("%s: asked for %s again (reconciliation %d, command %d)", device["serial"],
                  run["day"], run["id"], started["command_id"],
                  extra={"serial": device["serial"], "reconciliation": run["id"]})
