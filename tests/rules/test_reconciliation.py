@@ -18,6 +18,8 @@ from zk_rules import reconciliation as r
     ((0, 0, 0, 0, False), (r.CONFIRMED, None)),  # an empty day both sides agree on
     ((4, 10, 0, 0, False), (r.INCOMPLETE, r.TERMINAL_HOLDS_FEWER)),
     ((0, 10, 0, 0, True), (r.INCOMPLETE, r.LOG_CLEARED)),
+    ((0, 0, 0, 0, True), (r.INCOMPLETE, r.LOG_CLEARED)),  # cleared: an empty day proves nothing
+    ((5, 5, 0, 0, True), (r.CONFIRMED, None)),  # cleared later: the day still came back whole
     ((10, 10, 0, 2, False), (r.INCOMPLETE, r.OTHER_DAYS)),
     ((10, 10, 4, 2, False), (r.INCOMPLETE, r.OTHER_DAYS)),
 ])
@@ -33,6 +35,7 @@ def test_never_confirmed_unless_everything_came_back(at, on, gaps, other, cleare
         assert other == 0 and at >= on
     if state == r.CONFIRMED:
         assert gaps == 0
+        assert not (cleared and at == 0)
 
 
 def test_negative_counts_are_refused():

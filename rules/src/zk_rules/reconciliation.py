@@ -37,14 +37,17 @@ def answered_state(at_terminal: int, on_relay: int, gaps_filled: int, other_days
     """State and reason of a day whose terminal acknowledged the query.
 
     Never *confirmed* unless every record the relay holds for the day came back: a terminal
-    that holds fewer (its log was cleared, or it sent only part) or that answered with
-    records of other days (its filter cannot be trusted) makes the day *incomplete*."""
+    that holds fewer (its log was cleared, or it sent only part), that answered with records
+    of other days (its filter cannot be trusted), or that answered nothing after reporting its
+    log cleared makes the day *incomplete*."""
     if min(at_terminal, on_relay, gaps_filled, other_days) < 0:
         raise ValueError("counts are never negative")
     if other_days:
         return INCOMPLETE, OTHER_DAYS
     if on_relay > at_terminal:
         return INCOMPLETE, LOG_CLEARED if log_cleared else TERMINAL_HOLDS_FEWER
+    if log_cleared and at_terminal == 0:  # an empty answer after a clear proves nothing
+        return INCOMPLETE, LOG_CLEARED
     if gaps_filled:
         return GAPS_FILLED, None
     return CONFIRMED, None
