@@ -31,6 +31,7 @@ from typing import Any
 from zk_relay import commands
 from zk_relay.adms_handshake import zone
 from zk_relay.config import Config
+from zk_relay.poller import Poller
 from zk_relay.store import Store
 from zk_rules import reconciliation as rules
 
@@ -52,11 +53,11 @@ class Reconciler:
 
     def __init__(self, store: Store, config: Config, *,
                  now: Callable[[], datetime] | None = None,
-                 poller: Any = None) -> None:
+                 poller: Poller | None = None) -> None:
         self.store = store
         self.config = config
         self.now = now or (lambda: datetime.now(UTC))
-        self._poller = poller
+        self.poller = poller or Poller(store, config)  # reads polled terminals' days
         self._last_schedule: datetime | None = None
         self._restore()
 
@@ -75,14 +76,6 @@ class Reconciler:
             if other_days else ""
         self.store.recon_active[run["serial"]] = (run["id"], run["range_start"],
                                                   run["range_end"], stale)
-
-    @property
-    def poller(self) -> Any:
-        if self._poller is None:
-            from zk_relay.poller import Poller
-
-            self._poller = Poller(self.store, self.config)
-        return self._poller
 
     # -- one pass
     def tick(self) -> None:

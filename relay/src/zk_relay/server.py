@@ -83,11 +83,13 @@ class Monitor(threading.Thread):
                  now: Callable[[], datetime] | None = None) -> None:
         super().__init__(name="zk-relay-monitor", daemon=True)
         from zk_relay.odoo_status import StatusPusher
+        from zk_relay.poller import Poller
         from zk_relay.reconciler import Reconciler
         from zk_relay.terminal_health import HealthMonitor
 
-        self.reconciler = Reconciler(store, config, now=now)
-        self.health = HealthMonitor(store, config, now=now)
+        poller = Poller(store, config)  # pyzk reads of days and clocks, one pool for both
+        self.reconciler = Reconciler(store, config, now=now, poller=poller)
+        self.health = HealthMonitor(store, config, now=now, poller=poller)
         self.status = StatusPusher(store, config, key)  # push mode: the same to Odoo
         self.stopped = threading.Event()
 

@@ -37,6 +37,7 @@ from typing import Any
 from zk_relay import commands
 from zk_relay.adms_handshake import zone
 from zk_relay.config import Config
+from zk_relay.poller import Poller
 from zk_relay.reconciler import local_now
 from zk_relay.store import Store, link_status
 
@@ -95,21 +96,14 @@ class HealthMonitor:
     """Computes terminal health and carries out clock repairs (module docstring)."""
 
     def __init__(self, store: Store, config: Config, *,
-                 now: Callable[[], datetime] | None = None, poller: Any = None) -> None:
+                 now: Callable[[], datetime] | None = None, poller: Poller | None = None
+                 ) -> None:
         self.store = store
         self.config = config
         self.now = now or (lambda: datetime.now(UTC))
-        self._poller = poller
+        self.poller = poller or Poller(store, config)  # clock of polled terminals
         self._last: datetime | None = None
         self.rows: dict[str, dict[str, Any]] = {}
-
-    @property
-    def poller(self) -> Any:
-        if self._poller is None:
-            from zk_relay.poller import Poller
-
-            self._poller = Poller(self.store, self.config)
-        return self._poller
 
     def tick(self) -> None:
         now = self.now()
@@ -157,12 +151,15 @@ class HealthMonitor:
         repair = self.store.last_clock_repair(device["serial"])
         if repair is not None and repair["done_at"]:
             since = max(since, datetime.fromisoformat(repair["done_at"]))
-        rows = self.store.read().execute(
-            "SELECT local_time, received_at FROM events WHERE serial = ? ORDER BY local_time"
-            " DESC LIMIT 50", (device["serial"],)).fetchall()
-        drift = drift_from_punches(rows, device["timezone"], since)
+        drift = drift_from_punches(self._latest(device["serial"]), device["timezone"], since)
         if drift is not None:
             self.store.record_drift(device["serial"], drift, "punches")
+
+    def _latest(self, serial: str) -> list[tuple[str, str]]:
+        """(local time, received at) of the terminal's 50 latest punches by its clock."""
+        return self.store.read().execute(
+            "SELECT local_time, received_at FROM events WHERE serial = ? ORDER BY local_time"
+            " DESC LIMIT 50", (serial,)).fetchall()
 
     def _count(self, serial: str, start: datetime, end: datetime) -> int:
         return int(self.store.read().execute(
@@ -244,10 +241,7 @@ class HealthMonitor:
                 self.store.update_clock_repair(rid, state="done", done_at=stamp)
             return
         done = datetime.fromisoformat(repair["done_at"])
-        rows = self.store.read().execute(
-            "SELECT local_time, received_at FROM events WHERE serial = ? ORDER BY local_time"
-            " DESC LIMIT 50", (serial,)).fetchall()
-        after = drift_from_punches(rows, device["timezone"], done)
+        after = drift_from_punches(self._latest(serial), device["timezone"], done)
         if after is not None:
             self.store.record_drift(serial, after, "punches")
             self.store.update_clock_repair(rid, state="measured", drift_after=after,
