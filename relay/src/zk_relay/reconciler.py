@@ -227,6 +227,7 @@ class Reconciler:
     def _log_cleared(self, run: dict[str, Any]) -> bool:
         """Did the terminal say its log was cleared (operation log or a count that dropped)
         since the day began?"""
-        rows, _ = self.store.health_events_page(0, 1000, run["serial"])
-        return any(r["kind"] in ("log_cleared", "count_dropped", "factory_reset")
-                   and r["received_at"] >= run["day"] for r in rows)
+        return self.store.read().execute(
+            "SELECT 1 FROM health_events WHERE serial = ? AND kind IN ('log_cleared',"
+            " 'count_dropped', 'factory_reset') AND received_at >= ? LIMIT 1",
+            (run["serial"], run["day"])).fetchone() is not None
