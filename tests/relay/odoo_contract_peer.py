@@ -36,6 +36,7 @@ from zk_rules import signing
 from zk_rules.fingerprint import punch_fingerprint
 
 DELIVERY_PATH = "/zk/relay/push"
+STATUS_PATH = "/zk/relay/status"  # issue 17: reconciliation and health in push mode
 MAX_BODY = 4 * 1024 * 1024
 
 
@@ -81,6 +82,11 @@ class OdooContractPeer:
     deliveries: list[Delivery] = field(default_factory=list)
     enrolments: list[dict[str, Any]] = field(default_factory=list)
     plan: list[str] = field(default_factory=list)
+    status_plan: list[str] = field(default_factory=list)  # ok | status:<n> for status pages
+    status_pages: list[dict[str, Any]] = field(default_factory=list)  # verified, as received
+    recon_days: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    health_events: dict[int, dict[str, Any]] = field(default_factory=dict)
+    status_cursor: dict[str, int] = field(default_factory=lambda: {"days": 0, "events": 0})
 
     def __post_init__(self) -> None:
         self.lock = threading.RLock()
@@ -104,6 +110,8 @@ class OdooContractPeer:
                     status, payload = peer.handle_enrol(body)
                 elif self.path == DELIVERY_PATH:
                     status, payload = peer.handle_delivery(token, body)
+                elif self.path == STATUS_PATH:
+                    status, payload = peer.handle_status(token, body)
                 else:
                     status, payload = 404, {"error": "not_found", "message": self.path}
                 if status is None:  # the link is cut: close without answering
@@ -186,7 +194,35 @@ class OdooContractPeer:
                 secrets.token_urlsafe(24))
             return 200, {"relay_id": self.relay.relay_id, "odoo_token": self.relay.odoo_token,
                          "mode": self.mode, "delivery_url": self.url + DELIVERY_PATH,
+                         "status_url": STATUS_PATH,  # relative: resolved against Odoo's URL
                          "devices": self.devices}
+
+    # -- push mode, reconciliation and health (issue 17)
+    def handle_status(self, token: str | None, body: bytes) -> tuple[int, dict[str, Any]]:
+        """Check the token, verify the signature, keep the rows by their keys (so a page sent
+        again changes nothing), answer the cursors committed."""
+        with self.lock:
+            relay = self.relay
+            action = self.status_plan.pop(0) if self.status_plan else "ok"
+            if relay is None or relay.revoked or token != relay.odoo_token:
+                return 401, {"error": "unauthorized", "message": "unknown or revoked relay"}
+            if action.startswith("status:"):
+                return int(action[7:]), {"error": "unavailable", "message": "try later"}
+            try:
+                page = json.loads(body)
+                signing.verify_page(page, relay.public_key)
+            except (ValueError, KeyError, TypeError) as exc:
+                return 400, {"error": "bad_signature", "message": str(exc)}
+            self.status_pages.append(page)
+            if page["after"] == self.status_cursor or all(
+                    page["after"][k] <= self.status_cursor[k] for k in ("days", "events")):
+                for day in page["days"]:
+                    self.recon_days[day["serial"], day["day"]] = day
+                for event in page["events"]:
+                    self.health_events[event["id"]] = event
+                self.status_cursor = {k: max(self.status_cursor[k], page["next_after"][k])
+                                      for k in ("days", "events")}
+            return 200, {"committed": dict(self.status_cursor)}
 
     # -- push delivery
     def handle_delivery(self, token: str | None, body: bytes

@@ -373,3 +373,19 @@ def test_switched_to_pull_in_odoo_stops_push_without_a_failure(rig: Rig) -> None
     rig.clock.t += 100
     rig.deliverer.tick()
     assert len(rig.peer.deliveries) == sent  # nothing pushed in pull mode
+
+
+def test_a_page_odoo_refuses_is_counted_in_the_relay_health(rig: Rig) -> None:
+    """Issue 17: pages refused (400/422: Odoo read the page and refused it) are counted for
+    /health, the metrics and the health API; other failures are not refusals."""
+    from zk_relay.terminal_health import relay_health
+
+    rig.punch(3)
+    rig.peer.then("status:503", "status:400")
+    rig.attempt()
+    assert rig.store.pages_refused() == (0, None)
+    rig.attempt()
+    refused, last = rig.store.pages_refused()
+    assert refused == 1 and last["detail"].startswith("HTTP 400")
+    health = relay_health(rig.store)
+    assert health["pages_refused"] == 1 and health["unacked_events"] == 3

@@ -18,6 +18,7 @@ from zk_relay.config import Config
 from zk_relay.keys import RelayKey
 from zk_relay.metrics import Metrics, route_of
 from zk_relay.pull_api import Api, clock_synchronised, json_error
+from zk_relay.recon_api import ReconApi
 from zk_relay.store import Store
 
 log = logging.getLogger("zk_relay.app")
@@ -105,7 +106,8 @@ def create_app(store: Store, config: Config, *, metrics: Metrics | None = None,
 
     app.route("/iclock/<endpoint>", ["GET", "POST"], iclock)
     api = Api(store, config, metrics, key, knocks_refused=lambda: push.knocks.refused)
-    for method, path, handler, needs_token in api.routes():
+    recon = ReconApi(store, api.key)
+    for method, path, handler, needs_token in api.routes() + recon.routes():
         app.route(path, method, api.wrap(handler, needs_token))
     if metrics is not None:
         metrics.attach_store(store, clock_synchronised)

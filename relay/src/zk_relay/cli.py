@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from zk_relay import __version__, adms
-from zk_relay.cli_status import emit, print_odoo_status, print_status
+from zk_relay.cli_status import emit, print_odoo_status, print_reconciliation, print_status
 from zk_relay.config import Config, ConfigError, describe_keys, load_config
 from zk_relay.store import Store
 
@@ -96,6 +96,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", parents=[common], help="per-terminal status and store")
     status.add_argument("--json", action="store_true")
+
+    recon = sub.add_parser("reconcile", parents=[common],
+                           help="ask a terminal for days again and compare with the relay")
+    recon.add_argument("serial")
+    recon.add_argument("first", metavar="DAY", help="YYYY-MM-DD (terminal-local)")
+    recon.add_argument("last", metavar="LAST_DAY", nargs="?", help="YYYY-MM-DD (a range)")
+    days = sub.add_parser("reconciliation", parents=[common],
+                          help="terminal-days: state, punches at the terminal and on the relay")
+    days.add_argument("--serial")
+    days.add_argument("--json", action="store_true")
+    clock = sub.add_parser("clock", parents=[common], help="terminal clocks")
+    csub = clock.add_subparsers(dest="action", required=True, metavar="ACTION")
+    repair = csub.add_parser("repair", parents=[common],
+                             help="set a terminal's clock again (drift before/after is kept)")
+    repair.add_argument("serial")
+    crepairs = csub.add_parser("list", parents=[common], help="clock repairs")
+    crepairs.add_argument("--json", action="store_true")
 
     token = sub.add_parser("token", parents=[common], help="API tokens")
     tsub = token.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -229,6 +246,27 @@ def _run(args: argparse.Namespace, store: Store, config: Config) -> int:  # noqa
         return 0
     if cmd == "status":
         return print_status(store, args.json)
+    if cmd == "reconcile":
+        from zk_relay.recon_api import request_range
+
+        runs = request_range(store, args.serial, args.first, args.last, "demand")
+        for run in runs:
+            print(f"reconciliation {run['id']}: {run['serial']} {run['day']} {run['state']}")
+        print("the running relay asks the terminal within seconds; see `zk-relay"
+              " reconciliation`")
+        return 0
+    if cmd == "reconciliation":
+        return print_reconciliation(store, args.serial, args.json)
+    if cmd == "clock":
+        if args.action == "repair":
+            repair = store.request_clock_repair(args.serial, "demand", None)
+            print(f"clock repair {repair['id']} of {repair['serial']}: {repair['state']}; the"
+                  " running relay carries it out (see `zk-relay clock list`)")
+            return 0
+        rows, _ = store.clock_repairs_page(0, 1000)
+        emit(rows, ("id", "serial", "method", "origin", "state", "drift_before", "drift_after",
+                    "requested_at", "measured_at"), args.json)
+        return 0
     if cmd == "token":
         if args.action == "create":
             token = store.create_token(args.name)

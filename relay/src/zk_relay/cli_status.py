@@ -60,10 +60,29 @@ def print_odoo_status(store: Store, as_json: bool) -> int:
     return 0
 
 
+def print_reconciliation(store: Store, serial: str | None, as_json: bool) -> int:
+    rows, _ = store.recon_days_page(0, 100_000, serial)
+    rows.sort(key=lambda r: (r["serial"], r["day"]))
+    emit(rows, ("serial", "day", "state", "reason", "at_terminal", "on_relay", "gaps_filled",
+                "checked_at", "checking"), as_json)
+    return 0
+
+
+def _fill(health: dict[str, Any]) -> str:
+    parts = [f"{kind} {m['percent']:.0f}%" for kind, m in (health.get("memory") or {}).items()
+             if m.get("percent") is not None]
+    return ", ".join(parts)
+
+
 def print_status(store: Store, as_json: bool) -> int:
+    from zk_relay.terminal_health import relay_health
+
     devices = store.devices()
+    saved = store.saved_health()
     rows = []
     for d in devices:
+        health = saved.get(d["serial"], {})
+        punches = health.get("punches") or {}
         rows.append({
             "serial": d["serial"], "name": d["name"], "timezone": d["timezone"],
             "enabled": d["enabled"], "last_seen": d["last_seen"], "last_addr": d["last_addr"],
@@ -73,11 +92,18 @@ def print_status(store: Store, as_json: bool) -> int:
             "attlog_stamp": d["attlog_stamp"], "operlog_stamp": d["operlog_stamp"],
             "attphoto_stamp": d["attphoto_stamp"],
             "firmware": (d["info"] or {}).get("firmware"),
+            "drift_s": health.get("clock_drift_seconds"),
+            "memory": _fill(health),
+            "today": (f"{punches['today']} (usual {punches['usual_by_now']:g})"
+                      if punches else None),
+            "alerts_7d": ", ".join(f"{k} {n}" for k, n in
+                                   sorted((health.get("events_7d") or {}).items())),
         })
     summary = {"store_id": store.store_id, "database": str(store.path),
                "acked_up_to": store.acked_up_to(), "last_event_id": store.last_event_id(),
                "waiting_for_ack": store.waiting_for_ack(), "pending": len(store.pending()),
-               "pending_dropped": store.pending_dropped(), **store.table_counts()}
+               "pending_dropped": store.pending_dropped(), **store.table_counts(),
+               **relay_health(store)}
     if as_json:
         print(json.dumps({"store": summary, "devices": rows}, sort_keys=True))
         return 0
@@ -86,4 +112,6 @@ def print_status(store: Store, as_json: bool) -> int:
     print()
     emit(rows, ("serial", "name", "timezone", "enabled", "last_seen", "events", "duplicates",
                  "quarantined", "attlog_stamp", "operlog_stamp", "attphoto_stamp"), False)
+    print()
+    emit(rows, ("serial", "firmware", "drift_s", "memory", "today", "alerts_7d"), False)
     return 0

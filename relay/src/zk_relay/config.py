@@ -73,6 +73,16 @@ class Config:
     push_backoff_base_seconds: float = 5.0
     push_backoff_cap_seconds: float = 600.0
     push_timeout_seconds: float = 30.0
+    # [recon]  (reconciliation per terminal and day, health, clock repair: issue 17)
+    recon_schedule: bool = True  # re-read closed days on a schedule (on demand works always)
+    recon_window: str = "01:00-05:00"  # terminal-local hours for scheduled queries
+    recon_lookback_days: int = 7  # unconfirmed days this far back are asked again each night
+    recon_answer_timeout_seconds: float = 900.0  # no acknowledgement by then: not answered
+    recon_settle_seconds: float = 30.0  # uploads still counted after the acknowledgement
+    recon_concurrency: int = 2  # terminals re-uploading a day at the same time
+    offline_after_seconds: float = 600.0  # not seen for this long: the terminal is offline
+    health_interval_seconds: float = 60.0  # health recomputed, schedule looked at, this often
+    clock_repair_after_seconds: float = 120.0  # drift that triggers a repair (0: never)
 
     @property
     def db_path(self) -> Path:
@@ -148,6 +158,20 @@ def _trans_times(value: Any) -> str:
     return text
 
 
+def _hour_window(value: Any) -> str:
+    """``HH:MM-HH:MM`` (terminal-local; may cross midnight; ``00:00-24:00`` is all day)."""
+    text = _text()(value).strip()
+    start, sep, end = text.partition("-")
+    for part in (start, end):
+        hh, colon, mm = part.partition(":")
+        if not (sep and colon and hh.isdigit() and mm.isdigit() and int(mm) < 60
+                and (int(hh) < 24 or (part is end and part == "24:00"))):
+            raise ValueError(f"must be HH:MM-HH:MM, e.g. 01:00-05:00, got {text!r}")
+    if start == end:
+        raise ValueError(f"start and end are the same ({text!r}): use 00:00-24:00 for all day")
+    return text
+
+
 def _version(value: Any) -> str:
     text = _text()(value)
     if not all(p.isdigit() for p in text.split(".")):
@@ -218,8 +242,17 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "push_backoff_base_seconds": ("odoo", _float_in(0.01, 86400)),
     "push_backoff_cap_seconds": ("odoo", _float_in(0.01, 7 * 86400)),
     "push_timeout_seconds": ("odoo", _float_in(0.1, 600)),
+    "recon_schedule": ("recon", _bool),
+    "recon_window": ("recon", _hour_window),
+    "recon_lookback_days": ("recon", _int_in(1, 60)),
+    "recon_answer_timeout_seconds": ("recon", _float_in(0.05, 7 * 86400)),
+    "recon_settle_seconds": ("recon", _float_in(0, 3600)),
+    "recon_concurrency": ("recon", _int_in(1, 64)),
+    "offline_after_seconds": ("recon", _float_in(1, 7 * 86400)),
+    "health_interval_seconds": ("recon", _float_in(0.05, 86400)),
+    "clock_repair_after_seconds": ("recon", _float_in(0, 86400)),
 }
-SECTIONS = ("server", "store", "adms", "poll", "odoo")
+SECTIONS = ("server", "store", "adms", "poll", "odoo", "recon")
 assert set(_KEYS) == {f.name for f in fields(Config)}
 
 ENV_PREFIX = "ZK_RELAY_"

@@ -10,7 +10,7 @@ by state; the host clock's synchronisation.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -36,6 +36,12 @@ def route_of(path: str) -> str:
             return "api_device_commands"
         if parts[0] == "commands" and len(parts) >= 2:
             return "api_command"
+        if parts[0] == "devices" and len(parts) >= 3 and parts[2] == "clock":
+            return "api_device_clock"
+        if parts[0] in {"reconciliation", "health", "clock-repairs"}:
+            return "api_" + "_".join(p.replace("-", "_") for p in parts[:2]
+                                     if p in {"reconciliation", "runs", "health", "terminals",
+                                              "events", "clock-repairs"})
         if parts[0] in {"events", "devices", "users", "oplog", "quarantine", "commands"}:
             return "api_" + "_".join(p for p in parts[:2] if p in {"events", "ack", "devices",
                                                                    "users", "oplog",
@@ -97,12 +103,56 @@ class StoreCollector(Collector):
             commands.add_metric([state], counts.get(state, 0))
         yield commands
         yield from self._delivery()
+        yield from self._health()
         clock = self.clock_ok()
         if clock is not None:
             yield GaugeMetricFamily("zk_relay_clock_synchronised",
                                     "1 when the kernel reports the host clock synchronised",
                                     value=1 if clock else 0)
 
+
+    def _health(self) -> Iterator[Metric]:
+        """Terminal health and reconciliation (issue 17), as the relay last computed them."""
+        store = self.store
+        drift = GaugeMetricFamily("zk_relay_device_clock_drift_seconds",
+                                  "Terminal clock minus the relay's clock", labels=["serial"])
+        memory = GaugeMetricFamily("zk_relay_device_memory_used_ratio",
+                                   "Records held against the model's capacity (0-1)",
+                                   labels=["serial", "kind"])
+        punches = {key: GaugeMetricFamily(f"zk_relay_device_punches_{key}", text,
+                                          labels=["serial"])
+                   for key, text in (("today", "Punches stored for today (terminal-local)"),
+                                     ("usual_by_now", "Median punches by this time of day on"
+                                      " the same weekday of the four previous weeks"),
+                                     ("last_hour", "Punches stored for the last hour"),
+                                     ("usual_last_hour", "Median punches in the same hour on"
+                                      " the same weekday of the four previous weeks"))}
+        for serial, row in store.saved_health().items():
+            if row.get("clock_drift_seconds") is not None:
+                drift.add_metric([serial], row["clock_drift_seconds"])
+            for kind, fill in (row.get("memory") or {}).items():
+                if fill.get("percent") is not None:
+                    memory.add_metric([serial, kind], fill["percent"] / 100)
+            for key, family in punches.items():
+                family.add_metric([serial], (row.get("punches") or {}).get(key) or 0)
+        yield from (drift, memory, *punches.values())
+        events = CounterMetricFamily("zk_relay_device_events",
+                                     "What a terminal reported or was done to it (log cleared,"
+                                     " clock set, user deleted, factory reset, count dropped,"
+                                     " clock repaired)", labels=["serial", "kind"])
+        for (serial, kind), n in sorted(store.health_event_totals().items()):
+            events.add_metric([serial, kind], n)
+        yield events
+        since = (datetime.now(UTC) - timedelta(days=8)).date().isoformat()
+        days = GaugeMetricFamily("zk_relay_reconciliation_days",
+                                 "Terminal-days of the last week by reconciliation state",
+                                 labels=["serial", "state"])
+        for (serial, state), n in sorted(store.recon_state_counts(since).items()):
+            days.add_metric([serial, state], n)
+        yield days
+        yield CounterMetricFamily("zk_relay_pages_refused",
+                                  "Pages Odoo read and refused (push mode)",
+                                  value=store.pages_refused()[0])
 
     def _delivery(self) -> Iterator[Metric]:
         """Delivery lag and the push destination's backoff state (issue 10)."""

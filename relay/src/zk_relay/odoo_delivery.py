@@ -154,6 +154,8 @@ class Deliverer:
                 return 0.0
             return self._fail(link, dest, f"Odoo refuses store {self.store.store_id} (HTTP 409,"
                               f" it knows {theirs}){': ' + detail if detail else ''}")
+        if status in (400, 422):  # Odoo read the page and refused it (signature, contract)
+            self.store.note_page_refused(f"HTTP {status}{': ' + detail if detail else ''}")
         if status == 413 and size > 1:
             dest.page_size = max(1, size // 2)
             log.warning("Odoo refused a page of %d events as too large; trying %d", size,

@@ -114,6 +114,19 @@ def _parse_enrol_reply(payload: Any, odoo_url: str) -> tuple[int, str, str, str 
     return relay_id, token.strip(), mode, delivery, devices
 
 
+def _status_url(payload: Any, odoo_url: str) -> str | None:
+    """Optional ``status_url`` (issue 17): where a push-mode relay sends reconciliation and
+    health (``odoo_status.py``); an unusable one is ignored with a warning, nothing else."""
+    value = payload.get("status_url") if isinstance(payload, dict) else None
+    if not value:
+        return None
+    url = urljoin(odoo_url + "/", value) if isinstance(value, str) else ""
+    if urlsplit(url).scheme not in {"http", "https"}:
+        log.warning("Odoo's status_url %r is not an http(s) address: ignored", value)
+        return None
+    return url
+
+
 def enrol(store: Store, config: Config, key: RelayKey, *, odoo_url: str, code: str,
           relay_url: str | None = None, post: Post = http_post_json) -> Enrolment:
     """Enrol this relay with Odoo; raise :class:`EnrolError` with a clear message."""
@@ -149,7 +162,8 @@ def enrol(store: Store, config: Config, key: RelayKey, *, odoo_url: str, code: s
     result = Enrolment(relay_id, mode, delivery, odoo_url, token_name)
     result.revoked_previous = store.save_enrolment(
         odoo_url=odoo_url, relay_id=relay_id, odoo_token=odoo_token, mode=mode,
-        delivery_url=delivery, token_name=token_name)
+        delivery_url=delivery, token_name=token_name,
+        status_url=_status_url(reply.json(), odoo_url))
     if result.revoked_previous:
         store.revoke_token(result.revoked_previous)
     for item in devices:

@@ -34,9 +34,11 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from zk_relay import adms, adms_operlog
+from zk_relay.adms_handshake import zone
 from zk_relay.config import Config
 from zk_relay.metrics import Metrics
 from zk_relay.store import Store
@@ -176,6 +178,7 @@ class Poller:
                 conn = zk.connect()
                 box["users"] = conn.get_users()
                 box["attendance"] = conn.get_attendance()
+                box["drift"] = self._drift(conn, device)
             except BaseException as exc:  # noqa: BLE001 - handed to the poller
                 box["error"] = exc
             finally:
@@ -200,7 +203,37 @@ class Poller:
             raise TimeoutError("watchdog: the terminal stopped answering mid-transfer")
         if "error" in box:
             raise box["error"]
+        if box.get("drift") is not None:
+            self.store.record_drift(device["serial"], box["drift"], "pyzk")
         return self.store_polled(device, box.get("users") or [], box.get("attendance") or [])
+
+    @staticmethod
+    def _drift(conn: Any, device: dict[str, Any]) -> float | None:
+        """The terminal's clock minus the relay's, read in the terminal's zone (seconds)."""
+        try:
+            theirs = conn.get_time()
+        except Exception:  # noqa: BLE001 - the drift is extra; the poll is what counts
+            return None
+        ours = datetime.now(UTC).astimezone(zone(device["timezone"])).replace(tzinfo=None)
+        return (theirs - ours).total_seconds()
+
+    def set_clock(self, device: dict[str, Any]) -> tuple[float | None, float]:
+        """Clock repair of a polled terminal: drift before, ``set_time`` to the relay's clock
+        in the terminal's zone, drift after (seconds)."""
+        zk = self.zk_factory(device["address"], int(device["port"] or 4370),
+                             int(device["comm_password"] or 0),
+                             self.config.poll_timeout_seconds)
+        conn = zk.connect()
+        try:
+            before = self._drift(conn, device)
+            conn.set_time(datetime.now(UTC).astimezone(zone(device["timezone"]))
+                          .replace(tzinfo=None, microsecond=0))
+            after = self._drift(conn, device)
+        finally:
+            conn.disconnect()
+        if after is None:
+            raise RuntimeError("the terminal did not tell its time after set_time")
+        return before, after
 
     def store_polled(self, device: dict[str, Any], users: list[Any],
                      attendance: list[Any]) -> PollResult:

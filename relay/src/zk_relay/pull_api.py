@@ -10,9 +10,9 @@ Contract (keep it: Odoo's client is written against it):
 * ``POST /api/v1/devices/<serial>/commands`` ``{kind, ...fields}`` → 201 ``{store_id, command}``
 * ``GET  /api/v1/commands?after=&limit=[&serial=&state=]`` (same page shape, key ``commands``)
 * ``GET  /api/v1/commands/<id>`` → ``{store_id, command}``
-* ``PUT  /api/v1/odoo/mode`` ``{mode: push|pull}`` → ``{store_id, mode}`` (Odoo switches an
-  enrolled relay's delivery mode; 409 when not enrolled, revoked, or no delivery URL for push)
-* ``GET  /health``, ``GET /metrics`` (no token)
+* ``PUT  /api/v1/odoo/mode`` ``{mode: push|pull}`` → ``{store_id, mode}`` (409: not enrolled,
+  revoked, no delivery URL for push)
+* ``GET  /health``, ``GET /metrics`` (no token); reconciliation and health: ``recon_api.py``
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from zk_relay.keys import RelayKey, load_or_create
 from zk_relay.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from zk_relay.metrics import Metrics
 from zk_relay.store import COMMAND_STATES, Store, link_status
+from zk_relay.terminal_health import relay_health
 
 log = logging.getLogger("zk_relay.api")
 
@@ -56,7 +57,7 @@ class ApiError(Exception):
         self.status, self.error, self.message = status, error, message
 
 
-def _int_param(name: str, default: int, lo: int, hi: int) -> int:
+def int_param(name: str, default: int, lo: int, hi: int) -> int:
     raw = request.query.get(name)
     if raw is None or raw == "":
         return default
@@ -69,7 +70,7 @@ def _int_param(name: str, default: int, lo: int, hi: int) -> int:
     return value
 
 
-def _json_body() -> dict[str, Any]:
+def json_body() -> dict[str, Any]:
     try:
         length = int(request.environ.get("CONTENT_LENGTH") or 0)
         raw = request.environ["wsgi.input"].read(length) if length > 0 else b""
@@ -94,22 +95,12 @@ def clock_synchronised() -> bool | None:
     return state != 5  # TIME_ERROR
 
 
+COMMAND_KEYS = ("id", "serial", "kind", "params", "command", "state", "return_code", "result",
+                "result_fields", "created_at", "sent_at", "done_at", "retries")
+
+
 def command_json(c: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": c["id"],
-        "serial": c["serial"],
-        "kind": c["kind"] or None,
-        "params": c["params"],
-        "command": c["command"],
-        "state": c["state"],
-        "return_code": c["return_code"],
-        "result": c["result"],
-        "result_fields": c["result_fields"],
-        "created_at": c["created_at"],
-        "sent_at": c["sent_at"],
-        "done_at": c["done_at"],
-        "retries": c["retries"],
-    }
+    return {key: (c[key] or None) if key == "kind" else c[key] for key in COMMAND_KEYS}
 
 
 class Api:
@@ -163,8 +154,8 @@ class Api:
     # -- pages
     def _page(self, fetch: Callable[[int, int], tuple[list[dict[str, Any]], bool]],
               key: str, *, signed: bool = False) -> HTTPResponse:
-        after = _int_param("after", 0, 0, 2**63 - 1)
-        limit = _int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        after = int_param("after", 0, 0, 2**63 - 1)
+        limit = int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         rows, more = fetch(after, limit)
         page = {
             "store_id": self.store.store_id,
@@ -191,7 +182,7 @@ class Api:
         return self._page(self.store.quarantine_page, "quarantine")
 
     def ack(self) -> HTTPResponse:
-        payload = _json_body()
+        payload = json_body()
         store_id = payload.get("store_id")
         up_to = payload.get("up_to")
         if not isinstance(store_id, str):
@@ -209,7 +200,7 @@ class Api:
     # -- link to Odoo
     def put_odoo_mode(self) -> HTTPResponse:
         """Odoo (pulling, so it can reach us) switches the relay to push or back to pull."""
-        mode = _json_body().get("mode")
+        mode = json_body().get("mode")
         if mode not in ("push", "pull"):
             raise ApiError(400, "bad_request", "mode must be 'push' or 'pull'")
         link = self.store.odoo_link()
@@ -264,7 +255,7 @@ class Api:
     def put_device(self, serial: str) -> HTTPResponse:
         if not adms.valid_serial(serial):
             raise ApiError(400, "bad_request", "serial: 1-64 letters, digits, '-' or '_'")
-        payload = _json_body()
+        payload = json_body()
         timezone = payload.get("timezone")
         name = payload.get("name")
         enabled = payload.get("enabled")
@@ -306,7 +297,7 @@ class Api:
     def post_command(self, serial: str) -> HTTPResponse:
         """Every 400 here names the refused field (``body`` when it is not a JSON object)."""
         try:
-            payload = _json_body()
+            payload = json_body()
         except ApiError as exc:
             return json_response({"error": "bad_request", "field": "body",
                                   "message": exc.message}, 400)
@@ -369,15 +360,16 @@ class Api:
             disk_free = None
         acked = self.store.acked_up_to()
         backlog = self.store.backlog_by_device()
+        saved = self.store.saved_health()
         devices = [{"serial": d["serial"], "enabled": d["enabled"], "last_seen": d["last_seen"],
                     "last_event_at": d["last_event_at"],
                     "events_waiting_for_ack": backlog.get(d["serial"], 0),
                     "mode": "poll" if d["address"] else "push",
                     **({"last_poll_ok": d["last_poll_ok"], "poll_failures": d["poll_failures"],
-                        "last_poll_error": d["last_poll_error"]} if d["address"] else {})}
+                        "last_poll_error": d["last_poll_error"]} if d["address"] else {}),
+                    "health": saved.get(d["serial"])}
                    for d in self.store.devices()]
-        waiting = sum(backlog.values())
-        clock = clock_synchronised()
+        waiting, clock = sum(backlog.values()), clock_synchronised()
         delivery = link_status(self.store)
         revoked = bool(delivery["odoo"] and delivery["odoo"]["state"] == "revoked")
         ok = writable and clock is not False and not revoked
@@ -396,5 +388,6 @@ class Api:
             "pending_dropped": self.store.pending_dropped(),
             "knocks_refused": self.knocks_refused(),
             "delivery": delivery,
+            "relay": relay_health(self.store),
             "key_id": self.key.key_id,
         }, 200 if writable else 503)

@@ -20,7 +20,7 @@ from waitress import create_server
 from zk_relay import __version__
 from zk_relay.app import create_app
 from zk_relay.config import Config
-from zk_relay.keys import load_or_create
+from zk_relay.keys import RelayKey, load_or_create
 from zk_relay.logs import setup_logging
 from zk_relay.metrics import Metrics
 from zk_relay.store import Store
@@ -74,6 +74,34 @@ class Retention(threading.Thread):
                 log.exception("retention failed; will retry")
 
 
+class Monitor(threading.Thread):
+    """Every half second: reconciliation runs (``reconciler.py``), terminal health with clock
+    repairs (``terminal_health.py``), and in push mode their delivery to Odoo
+    (``odoo_status.py``); each recovers from its own failures."""
+
+    def __init__(self, store: Store, config: Config, key: RelayKey, *,
+                 now: Callable[[], datetime] | None = None) -> None:
+        super().__init__(name="zk-relay-monitor", daemon=True)
+        from zk_relay.odoo_status import StatusPusher
+        from zk_relay.poller import Poller
+        from zk_relay.reconciler import Reconciler
+        from zk_relay.terminal_health import HealthMonitor
+
+        poller = Poller(store, config)  # pyzk reads of days and clocks, one pool for both
+        self.reconciler = Reconciler(store, config, now=now, poller=poller)
+        self.health = HealthMonitor(store, config, now=now, poller=poller)
+        self.status = StatusPusher(store, config, key)  # push mode: the same to Odoo
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.5):
+            for part in (self.reconciler, self.health, self.status):
+                try:
+                    part.tick()
+                except Exception:
+                    log.exception("%s pass failed; will retry", type(part).__name__)
+
+
 class RelayServer:
     """Store (with group commit) + WSGI app + Waitress + background tasks.
 
@@ -107,6 +135,7 @@ class RelayServer:
 
             self.tasks.append(DelivererThread(self.store, config, self.key,
                                               metrics=self.metrics))
+            self.tasks.append(Monitor(self.store, config, self.key, now=now))
 
     def run(self) -> None:
         for task in self.tasks:

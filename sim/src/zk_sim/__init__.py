@@ -8,8 +8,8 @@
 """
 
 from .model import TerminalRecord, TerminalUser
-from .push_terminal import BatchPolicy, Ledger, PushTerminal
+from .push_terminal import BatchPolicy, Faults, Ledger, PushTerminal
 from .tcp_terminal import TcpTerminal
 
-__all__ = ["BatchPolicy", "Ledger", "PushTerminal", "TcpTerminal", "TerminalRecord",
+__all__ = ["BatchPolicy", "Faults", "Ledger", "PushTerminal", "TcpTerminal", "TerminalRecord",
            "TerminalUser"]

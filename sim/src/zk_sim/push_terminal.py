@@ -147,6 +147,7 @@ class Ledger:
     sent: Counter[Key] = field(default_factory=Counter)  # per attempt, acknowledged or not
     acknowledged: Counter[Key] = field(default_factory=Counter)  # per acknowledged batch
     malformed_sent: list[str] = field(default_factory=list)
+    dropped: list[Key] = field(default_factory=list)  # lost on the way (fault), never sent
     attempts: list[Attempt] = field(default_factory=list)
     pauses: list[float] = field(default_factory=list)  # requested, before time_scale
     handshakes: int = 0
@@ -161,6 +162,31 @@ class Ledger:
 
     def latencies(self, kind: str | None = None) -> list[float]:
         return [a.seconds for a in self.attempts if a.ok and (kind is None or a.kind == kind)]
+
+
+@dataclass(slots=True)
+class Faults:
+    """Switches for what goes wrong (issue 17); all off by default.
+
+    * ``drop``: keys of records lost on the way: the terminal believes them delivered, the
+      server never sees them (only a ``DATA QUERY ATTLOG`` answer sends them);
+      ``drop_rate``: the same for a random share of live uploads;
+    * ``ignore_query``: ``DATA QUERY ATTLOG`` is not executed and never acknowledged;
+    * ``answer_twice``: the range is uploaded twice and the result posted twice;
+    * ``other_days``: the answer also carries the records of the day before and after;
+    * ``refuse_query``: the query is answered ``Return=-1002`` (unsupported).
+
+    A cleared log, a drifting clock and a full memory are methods and settings of the
+    terminal: :meth:`PushTerminal.clear_log`, ``clock_offset`` with ``clock_sync=False``,
+    ``capacity``.
+    """
+
+    drop: set[Key] = field(default_factory=set)
+    drop_rate: float = 0.0
+    ignore_query: bool = False
+    answer_twice: bool = False
+    other_days: bool = False
+    refuse_query: bool = False
 
 
 class PushTerminal:
@@ -195,6 +221,8 @@ class PushTerminal:
         max_offline_cycles: int | None = None,
         expect_continue_over: int | None = None,
         ledger: Ledger | None = None,
+        faults: Faults | None = None,
+        capacity: dict[str, int] | None = None,
     ) -> None:
         parts = urlsplit(url if "://" in url else f"http://{url}")
         if parts.scheme != "http" or not parts.hostname:
@@ -230,6 +258,12 @@ class PushTerminal:
         self.delay = 10.0
         self.realtime = True
         self._keys: set[Key] = set()
+        self.faults = faults or Faults()
+        # the model's capacity, reported by the INFO command (~Max...Count)
+        self.capacity = {"users": 3000, "fingerprints": 3000, "faces": 0, "attlogs": 100_000,
+                         **(capacity or {})}
+        self.fingerprints = 0
+        self.oplog_pending: list[str] = []  # OPLOG rows not yet uploaded (§4.3)
         self.add_records(records)
 
     # ------------------------------------------------------------------ flash
@@ -403,8 +437,27 @@ class PushTerminal:
             lines.insert(self.rng.randrange(len(lines) + 1), bad[0])
         return ("\n".join(lines) + "\n").encode("utf-8"), bad
 
-    def post_batch(self, batch: list[TerminalRecord]) -> bool:
-        """One batch with up to len(pauses) attempts (§6.3); True when acknowledged."""
+    def _lost(self, batch: list[TerminalRecord]) -> list[TerminalRecord]:
+        """Fault: records lost on the way (live uploads only)."""
+        kept = []
+        for record in batch:
+            key = record_key(record)
+            if key in self.faults.drop or (self.faults.drop_rate
+                                           and self.rng.random() < self.faults.drop_rate):
+                self.faults.drop.add(key)
+                with self.ledger.lock:
+                    self.ledger.dropped.append(key)
+            else:
+                kept.append(record)
+        return kept
+
+    def post_batch(self, batch: list[TerminalRecord], *, answer: bool = False) -> bool:
+        """One batch with up to len(pauses) attempts (§6.3); True when acknowledged.
+        ``answer``: part of a ``DATA QUERY ATTLOG`` answer (nothing is lost on the way)."""
+        if not answer and (self.faults.drop or self.faults.drop_rate):
+            batch = self._lost(batch)
+            if not batch:
+                return True  # the terminal believes it delivered them
         body, bad = self._body(batch)
         target = self._attlog_target(batch)
         keys = [record_key(r) for r in batch]
@@ -456,6 +509,41 @@ class PushTerminal:
         self.connected = False
         return False
 
+    def upload_oplog(self) -> bool:
+        """OPLOG rows (§4.3, §5.4) waiting, as one OPERLOG upload."""
+        if not self.oplog_pending or not self.connected or not self.wants("OpLog"):
+            return self.connected
+        rows = list(self.oplog_pending)
+        body = ("\n".join(rows) + "\n").encode("utf-8")
+        stamp_key = "OpStamp" if self.profile.encoded_stamps else "Stamp"
+        reply = self._exchange("OPERLOG", "POST",
+                               self._target("cdata", f"&table=OPERLOG&{stamp_key}=9999"), body,
+                               len(rows))
+        if reply is not None and reply.ok:
+            del self.oplog_pending[:len(rows)]
+            return True
+        self.connected = False
+        return False
+
+    def operation(self, op_type: int, *objects: str, operator: str = "0") -> None:
+        """An operation at the terminal's keypad, logged as an OPLOG row (§5.4)."""
+        fields = [*objects, "0", "0", "0", "0"][:4]
+        self.oplog_pending.append(
+            f"OPLOG {op_type}\t{operator}\t{self.device_now():%Y-%m-%d %H:%M:%S}\t"
+            + "\t".join(fields))
+
+    def clear_log(self) -> int:
+        """Fault: someone deletes the attendance records at the terminal (OPLOG 23); the
+        count the terminal reports drops. Returns how many were deleted."""
+        with self.ledger.lock:
+            deleted = len(self.records)
+            self.records.clear()
+            self._keys.clear()
+        self.marker = 0
+        self.info_sent = False  # firmware reports INFO again after data changes (§4.6)
+        self.operation(23)
+        return deleted
+
     # ------------------------------------------------------------------ connection loop
     def connect(self, deadline: float | None = None) -> bool:
         """Handshake, retrying every ErrorDelay (bounded by ``max_offline_cycles``)."""
@@ -480,7 +568,8 @@ class PushTerminal:
         while deadline is None or time.monotonic() < deadline:
             if not self.connected and not self.connect(deadline):
                 return False
-            if self.upload_users() and self.upload(deadline) and self.poll():
+            if self.upload_users() and self.upload_oplog() and self.upload(deadline) \
+                    and self.poll():
                 if self.marker >= len(self.records):
                     return True
                 continue  # more work: new punches, or a command left the marker behind
@@ -498,7 +587,8 @@ class PushTerminal:
 
     # ------------------------------------------------------------------ §4.6 commands
     def info_query(self) -> str:
-        fields = [self.profile.firmware, str(len(self.users)), "0", str(len(self.records)),
+        fields = [self.profile.firmware, str(len(self.users)), str(self.fingerprints),
+                  str(len(self.records)),
                   "192.168.1.201", "10", "0", "0", "0", "1"]
         return quote(",".join(fields), safe=",")
 
@@ -521,10 +611,14 @@ class PushTerminal:
             if not line.startswith("C:"):
                 continue  # firmware only executes lines starting with C
             _, cmd_id, command = (line.split(":", 2) + ["", ""])[:3]
+            if self.faults.ignore_query and command.startswith("DATA QUERY ATTLOG"):
+                continue  # fault: never executed, never acknowledged
             code, result, action = self.execute(cmd_id[:16], command)
             with self.ledger.lock:
                 self.ledger.commands.append((cmd_id, command, code))
             self.pending_results.append(result)
+            if self.faults.answer_twice and command.startswith("DATA QUERY ATTLOG"):
+                self.pending_results.append(result)
             recheck = recheck or action == "check"
         ok = self.post_results()
         if recheck:
@@ -541,7 +635,12 @@ class PushTerminal:
             lines = [f"ID={cmd_id}&Return=0&CMD=INFO", f"~DeviceName=SIM {self.profile.name}",
                      "MAC=00:17:61:12:34:56", f"TransactionCount={len(self.records)}",
                      f"UserCount={len(self.users)}", f"FWVersion={self.profile.firmware}",
-                     f"PushVersion={self.profile.pushver or ''}", "IPAddress=192.168.1.201"]
+                     f"PushVersion={self.profile.pushver or ''}", "IPAddress=192.168.1.201",
+                     f"FPCount={self.fingerprints}",
+                     f"~MaxUserCount={self.capacity['users']}",
+                     f"~MaxFingerCount={self.capacity['fingerprints']}",
+                     f"~MaxAttLogCount={self.capacity['attlogs']}",
+                     f"~MaxFaceCount={self.capacity['faces']}"]
             return 0, "\n".join(lines), None
         if command == "LOG":
             return 0, f"ID={cmd_id}&Return=0&CMD=LOG", None
@@ -575,10 +674,16 @@ class PushTerminal:
             end = datetime.strptime(values["EndTime"], "%Y-%m-%d %H:%M:%S")
         except (KeyError, ValueError):
             return -1, f"ID={cmd_id}&Return=-1&CMD=DATA", None
+        if self.faults.refuse_query:
+            return -1002, f"ID={cmd_id}&Return=-1002&CMD=DATA", None
+        if self.faults.other_days:  # fault: a filter that also lets the next days through
+            start -= timedelta(days=1)
+            end += timedelta(days=1)
         chosen = [r for r in self.records if start <= r.local_time <= end]
-        for i in range(0, len(chosen), self.batch_size):
-            if not self.post_batch(chosen[i:i + self.batch_size]):
-                return -3, f"ID={cmd_id}&Return=-3&CMD=DATA", None
+        for _ in range(2 if self.faults.answer_twice else 1):
+            for i in range(0, len(chosen), self.batch_size):
+                if not self.post_batch(chosen[i:i + self.batch_size], answer=True):
+                    return -3, f"ID={cmd_id}&Return=-3&CMD=DATA", None
         return 0, f"ID={cmd_id}&Return=0&CMD=DATA", None
 
     def post_results(self) -> bool:

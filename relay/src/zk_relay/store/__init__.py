@@ -5,7 +5,9 @@ One module per table family; :class:`Store` puts them together, so callers see o
 * ``db`` — connections, schema, migrations;   * ``writer`` — group commit;
 * ``base`` — opening, reads, writes;           * ``devices`` — terminals, pending serials;
 * ``events`` — punches and other uploads, pages, acknowledgement, retention;
-* ``commands`` — device commands;  * ``tokens`` — API tokens;  * ``odoo_link`` — the Odoo link.
+* ``commands`` — device commands;  * ``tokens`` — API tokens;  * ``odoo_link`` — the Odoo link;
+* ``recon`` — reconciliation runs and terminal-days;  * ``health`` — health events, computed
+  terminal health, clock repairs.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from zk_relay.store.db import INSERT_EVENT, StoreError, connect, utc_now
 from zk_relay.store.device_cache import DeviceGeneration
 from zk_relay.store.devices import Devices, session_token
 from zk_relay.store.events import Events
+from zk_relay.store.health import Health
 from zk_relay.store.odoo_link import OdooLink, link_status
+from zk_relay.store.recon import Reconciliation
 from zk_relay.store.tokens import Tokens
 from zk_relay.store.writer import AttlogResult, Writer
 
@@ -23,5 +27,5 @@ __all__ = ["COMMAND_STATES", "INSERT_EVENT", "REQUEUE_KINDS", "AttlogResult", "D
            "Store", "StoreError", "Writer", "connect", "link_status", "session_token", "utc_now"]
 
 
-class Store(Devices, Events, Commands, Tokens, OdooLink):
+class Store(Devices, Events, Commands, Tokens, OdooLink, Reconciliation, Health):
     """The relay's database (see the modules of this package)."""

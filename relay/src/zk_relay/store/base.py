@@ -25,6 +25,8 @@ class StoreBase:
         self._direct: sqlite3.Connection | None = None
         self._direct_lock = threading.Lock()
         self._device_cache = DeviceCache(self.path)
+        # serial -> the reconciliation waiting for its answer (this process; store/recon.py)
+        self.recon_active: dict[str, tuple[int, str, str, str]] = {}
         self._init_db()
         self.store_id = self.meta("store_id") or ""
 
@@ -42,7 +44,8 @@ class StoreBase:
                     conn.execute(statement)
             now = utc_now()
             for key, value in (("store_id", uuid.uuid4().hex), ("created_at", now),
-                               ("schema_version", str(SCHEMA_VERSION)), ("acked_up_to", "0")):
+                               ("schema_version", str(SCHEMA_VERSION)), ("acked_up_to", "0"),
+                               ("recon_revision", "0")):
                 conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
                              (key, value))
             _migrate(conn)

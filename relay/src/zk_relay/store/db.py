@@ -12,7 +12,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 log = logging.getLogger("zk_relay.store")
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -53,7 +53,10 @@ CREATE TABLE IF NOT EXISTS devices (
     poll_failures INTEGER NOT NULL DEFAULT 0,
     last_poll_at TEXT,
     last_poll_ok TEXT,
-    last_poll_error TEXT
+    last_poll_error TEXT,
+    clock_drift REAL,
+    clock_drift_at TEXT,
+    clock_drift_source TEXT
 );
 CREATE TABLE IF NOT EXISTS pending (
     serial TEXT PRIMARY KEY,
@@ -192,7 +195,79 @@ CREATE TABLE IF NOT EXISTS odoo_link (
     next_attempt_at TEXT,
     last_error TEXT,
     last_error_at TEXT,
-    token_rotated_at TEXT
+    token_rotated_at TEXT,
+    status_url TEXT
+);
+CREATE TABLE IF NOT EXISTS recon_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    serial TEXT NOT NULL,
+    day TEXT NOT NULL,
+    range_start TEXT NOT NULL,
+    range_end TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT,
+    command_id INTEGER,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    answered_at TEXT,
+    closed_at TEXT,
+    on_relay_before INTEGER,
+    at_terminal INTEGER,
+    on_relay INTEGER,
+    gaps_filled INTEGER,
+    other_days INTEGER NOT NULL DEFAULT 0,
+    uploads INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS recon_runs_open ON recon_runs (state, serial, id);
+CREATE INDEX IF NOT EXISTS recon_runs_day ON recon_runs (serial, day, id);
+CREATE TABLE IF NOT EXISTS recon_seen (
+    run_id INTEGER NOT NULL,
+    local_time TEXT NOT NULL,
+    pin TEXT NOT NULL,
+    was_new INTEGER NOT NULL,
+    PRIMARY KEY (run_id, local_time, pin)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS recon_days (
+    serial TEXT NOT NULL,
+    day TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT,
+    run_id INTEGER,
+    at_terminal INTEGER,
+    on_relay INTEGER,
+    gaps_filled INTEGER,
+    checked_at TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    revision INTEGER NOT NULL,
+    PRIMARY KEY (serial, day)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS recon_days_revision ON recon_days (revision);
+CREATE TABLE IF NOT EXISTS health_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    serial TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    local_time TEXT,
+    received_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS terminal_health (
+    serial TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    computed_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS clock_repairs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    serial TEXT NOT NULL,
+    method TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    state TEXT NOT NULL,
+    drift_before REAL,
+    drift_after REAL,
+    command_id INTEGER,
+    requested_at TEXT NOT NULL,
+    done_at TEXT,
+    measured_at TEXT
 );
 """
 
@@ -250,6 +325,10 @@ _ADDED_COLUMNS = (
     ("devices", "last_poll_at", "TEXT"),
     ("devices", "last_poll_ok", "TEXT"),
     ("devices", "last_poll_error", "TEXT"),
+    ("devices", "clock_drift", "REAL"),
+    ("devices", "clock_drift_at", "TEXT"),
+    ("devices", "clock_drift_source", "TEXT"),
+    ("odoo_link", "status_url", "TEXT"),
     ("commands", "kind", "TEXT NOT NULL DEFAULT ''"),
     ("commands", "params", "TEXT NOT NULL DEFAULT '{}'"),
     ("commands", "result", "TEXT"),

@@ -16,6 +16,7 @@ from zk_relay.adms_handshake import zone
 from zk_relay.store.base import StoreBase
 from zk_relay.store.db import utc_now
 from zk_relay.store.device_cache import Brief
+from zk_relay.store.health import note_count_drop
 
 log = logging.getLogger("zk_relay.store")
 
@@ -26,7 +27,7 @@ DEVICE_COLUMNS = (
     "session_id", "events_stored", "events_duplicate", "quarantined", "oplog_stored",
     "users_stored", "bio_stored", "photos_stored", "last_event_at", "handshake_tz",
     "tz_check_for", "address", "port", "comm_password", "poll_failures", "last_poll_at",
-    "last_poll_ok", "last_poll_error",
+    "last_poll_ok", "last_poll_error", "clock_drift", "clock_drift_at", "clock_drift_source",
 )
 _DEVICE_SELECT = "SELECT " + ", ".join(DEVICE_COLUMNS) + " FROM devices"  # noqa: S608
 
@@ -210,6 +211,10 @@ class Devices(StoreBase):
         info_json = json.dumps(info, sort_keys=True) if info else None
 
         def job(conn: sqlite3.Connection) -> None:
+            if info:
+                old = conn.execute("SELECT info FROM devices WHERE serial = ?",
+                                   (serial,)).fetchone()
+                note_count_drop(conn, serial, old[0] if old else None, info, now)
             conn.execute(
                 "UPDATE devices SET last_seen = ?, last_addr = ?, info = coalesce(?, info),"
                 " last_handshake = CASE WHEN ? THEN ? ELSE last_handshake END,"
@@ -231,6 +236,12 @@ class Devices(StoreBase):
             " last_poll_ok = CASE WHEN ? THEN ? ELSE last_poll_ok END,"
             " last_seen = CASE WHEN ? THEN ? ELSE last_seen END WHERE serial = ?",
             (now, failures, error, ok, now, ok, now, serial)))
+
+    def record_drift(self, serial: str, seconds: float, source: str) -> None:
+        """The terminal's clock minus the relay's (seconds; ``source``: punches | pyzk)."""
+        self.write(lambda c: c.execute(
+            "UPDATE devices SET clock_drift = ?, clock_drift_at = ?, clock_drift_source = ?"
+            " WHERE serial = ?", (round(seconds, 1), utc_now(), source, serial)))
 
     # -- PUSH 3.x registry (§4.10)
     def register_push3(self, serial: str, capabilities: str) -> str:

@@ -11,6 +11,7 @@ from zk_relay.adms import BadLine, Photo, Punch
 from zk_relay.adms_operlog import Operlog
 from zk_relay.store.base import StoreBase
 from zk_relay.store.db import EVENT_COLUMNS, INSERT_QUARANTINE, _digest, utc_now
+from zk_relay.store.health import note_oplog_events
 from zk_relay.store.writer import AttlogResult, PunchWrite, write_punches
 
 
@@ -28,7 +29,7 @@ class Events(StoreBase):
         if stamp_column not in ("attlog_stamp", None):
             raise ValueError(f"stamp_column: {stamp_column!r}")
         write = PunchWrite(serial, timezone, addr, source, punches, bad,
-                           stamp if stamp_column else None)
+                           stamp if stamp_column else None, self.recon_hook(serial))
         if self._writer is not None:
             return self._writer.submit_punches(write)
         return self.write(lambda conn: write_punches(conn, [write], utc_now())[0])
@@ -37,6 +38,7 @@ class Events(StoreBase):
                       stamp: str | None, source: str = "OPERLOG") -> int:
         def job(conn: sqlite3.Connection) -> int:
             now = utc_now()
+            last_oplog = int(conn.execute("SELECT coalesce(max(id), 0) FROM oplog").fetchone()[0])
             oplog = conn.executemany(
                 "INSERT INTO oplog (serial, op_type, operator, local_time, timezone, obj1, obj2,"
                 " obj3, obj4, raw, received_at, digest) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -44,6 +46,8 @@ class Events(StoreBase):
                 [(serial, r.op_type, r.operator, r.local_time, timezone,
                   *(r.objects + [None] * 4)[:4], r.raw, now, _digest(serial, r.raw))
                  for r in parsed.oplogs]).rowcount if parsed.oplogs else 0
+            if oplog:
+                note_oplog_events(conn, serial, last_oplog, now)
             users = conn.executemany(
                 "INSERT INTO users (serial, pin, name, name_raw, name_encoding, privilege, card,"
                 " grp, verify, raw, received_at, digest) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"

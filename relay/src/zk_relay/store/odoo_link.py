@@ -28,7 +28,8 @@ class OdooLink(StoreBase):
         return dict(zip([c[0] for c in cur.description], row, strict=True))
 
     def save_enrolment(self, *, odoo_url: str, relay_id: int, odoo_token: str, mode: str,
-                       delivery_url: str | None, token_name: str) -> str | None:
+                       delivery_url: str | None, token_name: str,
+                       status_url: str | None = None) -> str | None:
         """Store (or replace) the link after a successful enrolment. The push cursor is kept
         when the relay re-enrols with the same Odoo relay record, else it starts at 0 (Odoo's
         answer moves it to Odoo's own cursor at the first push). Returns the name of the API
@@ -41,10 +42,10 @@ class OdooLink(StoreBase):
             conn.execute("DELETE FROM odoo_link")
             conn.execute(
                 "INSERT INTO odoo_link (id, odoo_url, relay_id, odoo_token, mode, delivery_url,"
-                " token_name, enrolled_at, state, push_cursor) VALUES (1,?,?,?,?,?,?,?,"
-                " 'active',?)",
+                " token_name, enrolled_at, state, push_cursor, status_url) VALUES (1,?,?,?,?,?,"
+                "?,?, 'active',?,?)",
                 (odoo_url, relay_id, odoo_token, mode, delivery_url, token_name, utc_now(),
-                 cursor))
+                 cursor, status_url))
             previous = old[3] if old else None
             return previous if previous and previous != token_name else None
 

@@ -51,6 +51,9 @@ class PunchWrite:
     punches: list[Punch]
     bad: list[BadLine]
     stamp: str | None
+    # a reconciliation waiting for this terminal's answer: (run id, range start, range end,
+    # local times before this are "other days" when outside the range; later ones are live)
+    recon: tuple[int, str, str, str] | None = None
 
 
 _ROWS_PER_INSERT = 200  # 10 variables a row: far below SQLite's limit of 32766
@@ -110,11 +113,15 @@ def write_punches(conn: sqlite3.Connection, writes: list[PunchWrite], now: str
     counters: dict[str, list[Any]] = {}  # serial -> [now, addr, stored, duplicates, bad, stamp]
     for w in writes:
         inserted = 0
+        new_keys: set[tuple[str, str]] = set()
         for p in w.punches:
             key = (w.serial, p.local_time, p.pin)
             if key in new:  # the first of equal records in the batch is the stored one
                 new.discard(key)
                 inserted += 1
+                new_keys.add((p.local_time, p.pin))
+        if w.recon is not None:
+            _note_answer(conn, w, new_keys)
         results.append(AttlogResult(len(w.punches), inserted, len(w.punches) - inserted,
                                     len(w.bad)))
         c = counters.setdefault(w.serial, [now, None, 0, 0, 0, None])
@@ -126,6 +133,27 @@ def write_punches(conn: sqlite3.Connection, writes: list[PunchWrite], now: str
     conn.execute(_many(_COUNT, "(?,?,?,?,?,?,?)", len(counters)),
                  [value for serial, c in counters.items() for value in (serial, *c)])
     return results
+
+
+def _note_answer(conn: sqlite3.Connection, w: PunchWrite, new_keys: set[tuple[str, str]]
+                 ) -> None:
+    """Records of an upload while a reconciliation waits for this terminal: those of its range
+    are noted (was it new?) in the same transaction as the punches; older ones outside the
+    range are counted as "other days" (newer ones are live punches)."""
+    assert w.recon is not None
+    run_id, start, end, stale_before = w.recon
+    seen = []
+    other = 0
+    for p in w.punches:
+        if start <= p.local_time <= end:
+            seen.append((run_id, p.local_time, p.pin, (p.local_time, p.pin) in new_keys))
+        elif p.local_time < stale_before:
+            other += 1
+    if seen:
+        conn.executemany("INSERT INTO recon_seen (run_id, local_time, pin, was_new)"
+                         " VALUES (?,?,?,?) ON CONFLICT DO NOTHING", seen)
+    conn.execute("UPDATE recon_runs SET uploads = uploads + 1, other_days = other_days + ?"
+                 " WHERE id = ?", (other, run_id))
 
 
 class _Job:
