@@ -88,6 +88,8 @@ class ZkAdjustment(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         if self._zk_is_self_service():
+            # Defaults first (a request started from a day comes with them), then the checks.
+            vals_list = [self._add_missing_default_values(vals) for vals in vals_list]
             for vals in vals_list:
                 employee = self._zk_check_request_vals(vals)
                 vals.update(employee_id=employee.id, requested_by=self.env.uid)
@@ -116,7 +118,9 @@ class ZkAdjustment(models.Model):
 
     def action_submit(self):
         if self._zk_is_self_service():
-            self.check_access("write")  # own drafts only (record rules)
+            self.check_access("read")  # own requests only (record rules)
+            if self.employee_id != self.env.user._zk_self_employee():
+                raise AccessError(self.env._("You can send your own requests only."))
             self._zk_subscribe_requester()
             # sudo: the employee sends their own request (checked above); the state is a
             # flow field they may not write themselves.

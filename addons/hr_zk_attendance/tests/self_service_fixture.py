@@ -10,8 +10,6 @@ from zk_rules.fingerprint import punch_fingerprint
 
 from .manager_fixture import last_monday, make_team, punch_day
 
-PASSWORD = "Self-service-1"  # noqa: S105 - a test user's password
-
 
 def grant_portal(env, employee, email):
     """Odoo's own grant flow, as the employee form's button starts it."""
@@ -20,17 +18,16 @@ def grant_portal(env, employee, email):
     wizard = env["portal.wizard"].browse(action["res_id"])
     wizard.user_ids.action_grant_access()
     user = wizard.user_ids.user_id
-    user.password = PASSWORD
+    user.password = user.login  # as new_test_user does: tours log in with the login
     return user
 
 
 def make_self_service(env):
     team = make_team(env, login="zk_ss_manager")
-    team["manager"].password = PASSWORD
     ana = team["employee"]
     team["portal_user"] = grant_portal(env, ana, "ana.reyes@example.com")
     ben_user = new_test_user(env, "zk_ss_ben", groups="base.group_user", name="Ben Cruz",
-                             tz="Asia/Manila", password=PASSWORD)
+                             tz="Asia/Manila")
     ben = env["hr.employee"].create({
         "name": "Ben Cruz", "tz": "Asia/Manila", "department_id": team["department"].id,
         "resource_calendar_id": team["calendar"].id, "user_id": ben_user.id})
