@@ -33,6 +33,7 @@
         "views/resource_calendar_leaves_views.xml",
         "views/hr_zk_attendance_menus.xml",
         "views/zk_my_days_views.xml",
+        "views/zk_day_comment_views.xml",
         "views/self_service_settings_views.xml",
         "views/portal_templates.xml",
     ],

@@ -5,6 +5,7 @@ from . import (
     test_cto_joining,
     test_download_route,
     test_engine_inputs,
+    test_portal_periods,
     test_reliability,
     test_tour_payroll_issue,
 )

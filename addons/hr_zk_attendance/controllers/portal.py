@@ -29,7 +29,8 @@ class ZkAttendancePortal(CustomerPortal):
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
         employee = request.env.user._zk_self_employee()
-        values["zk_attendance_card"] = bool(employee)
+        if not counters:  # the page itself (the counters' answer holds counters only)
+            values["zk_attendance_card"] = bool(employee)
         if "zk_days_to_check" in counters:
             values["zk_days_to_check"] = request.env["zk.daily.record"].search_count(
                 self._zk_days_domain(employee, "to_check")) if employee else 0
@@ -105,6 +106,7 @@ class ZkAttendancePortal(CustomerPortal):
             "page_name": "zk_attendance", "default_url": "/my/attendance",
             "records": records, "pager": pager, "searchbar_filters": filters,
             "filterby": filterby, "zk_requests": requests_, "sent": sent,
+            "zk_attachments": _attachments(requests_),
             # sudo: the employee's own name and zone, for the page header.
             "employee_name": employee.sudo().name,
             "employee_tz": employee.sudo()._get_tz() or "UTC",
@@ -114,7 +116,8 @@ class ZkAttendancePortal(CustomerPortal):
         return request.render("hr_zk_attendance.portal_my_attendance", values)
 
     @route("/my/attendance/day/<int:record_id>", type="http", auth="user", website=True)
-    def portal_my_attendance_day(self, record_id, **kw):
+    def portal_my_attendance_day(self, record_id, commented=None, comment_error=None,
+                                 comment="", **kw):
         record = self._zk_own_record(record_id)
         if record is None:
             return request.not_found()
@@ -129,10 +132,49 @@ class ZkAttendancePortal(CustomerPortal):
             # sudo: the punches of the user's own day (checked above); punches and terminals
             # are not readable by employees otherwise.
             "punches_html": record.sudo().punches_html,
+            "employee_tz": employee.sudo()._get_tz() or "UTC",
             "intervals": record.sudo().intervals_local,
             "flags": record._zk_flag_labels(), "zk_requests": requests_,
+            "comments": record.comment_ids, "commented": commented,
+            "comment_error": comment_error, "comment": comment,
         })
         return request.render("hr_zk_attendance.portal_my_attendance_day", values)
+
+    @route("/my/attendance/day/<int:record_id>/comment", type="http", auth="user",
+           website=True, methods=["POST"])
+    def portal_my_attendance_comment(self, record_id, comment="", **kw):
+        record = self._zk_own_record(record_id)
+        if record is None:
+            return request.not_found()
+        try:
+            with request.env.cr.savepoint():
+                # The user's rights: their own day only (ACLs, rules, zk.day.comment.create).
+                request.env["zk.day.comment"].create({"record_id": record.id,
+                                                      "body": comment})
+        except (ValidationError, AccessError) as exc:
+            return self.portal_my_attendance_day(record_id, comment_error=exc.args[0],
+                                                 comment=comment)
+        return request.redirect(f"/my/attendance/day/{record.id}?commented=1")
+
+    @route("/my/attendance/attachment/<int:attachment_id>", type="http", auth="user")
+    def portal_my_attendance_attachment(self, attachment_id, **kw):
+        """The file attached to one's own request (portal users never reach attachments
+        through /web/content without a token)."""
+        # sudo: reading which record the attachment belongs to; access is checked on it.
+        attachment = request.env["ir.attachment"].sudo().browse(attachment_id).exists()
+        if not attachment or attachment.res_model != "zk.adjustment" or attachment.res_field:
+            return request.not_found()
+        owner = request.env["zk.adjustment"].browse(attachment.res_id)
+        try:
+            owner.check_access("read")
+            if not owner.exists():
+                return request.not_found()
+        except (AccessError, MissingError):
+            return request.not_found()
+        if owner.employee_id != request.env.user._zk_self_employee():
+            return request.not_found()
+        return request.env["ir.binary"]._get_stream_from(attachment).get_response(
+            as_attachment=True)
 
     @route("/my/attendance/request", type="http", auth="user", website=True,
            methods=["GET", "POST"])
@@ -202,6 +244,19 @@ def _local_day(utc_naive, employee):
         return None
     # sudo: the zone of the user's own employee.
     return _to_local(utc_naive, ZoneInfo(employee.sudo()._get_tz() or "UTC")).date()
+
+
+def _attachments(adjustments):
+    """{request id: its attachments}, for the user's own requests (read above under their
+    rights)."""
+    # sudo: portal users cannot read attachments; these belong to their own requests.
+    found = request.env["ir.attachment"].sudo().search([
+        ("res_model", "=", "zk.adjustment"), ("res_id", "in", adjustments.ids),
+        ("res_field", "=", False)])
+    result = {}
+    for attachment in found:
+        result.setdefault(attachment.res_id, []).append(attachment)
+    return result
 
 
 def _totals(records):

@@ -11,6 +11,7 @@ from . import (
     zk_daily_record,
     zk_daily_record_self_service,
     zk_daily_record_version,
+    zk_day_comment,
     zk_day_exception,
     zk_device,
     zk_device_user,

@@ -22,6 +22,8 @@ class ZkDailyRecord(models.Model):
     # A file of its own (not zk_daily_record.py) while that file is being split.
     _inherit = "zk.daily.record"  # pylint: disable=consider-merging-classes-inherited
 
+    comment_ids = fields.One2many("zk.day.comment", "record_id", string="Comments",
+                                  readonly=True)
     nudged_at = fields.Datetime(readonly=True, help="When the employee was told about this "
                                 "flagged day.")
     flagged = fields.Boolean(compute="_compute_flagged", search="_search_flagged",
@@ -80,6 +82,17 @@ class ZkDailyRecord(models.Model):
             "context": {"default_employee_id": self.employee_id.id,
                         "default_direction": defaults["direction"],
                         "default_punch_time": fields.Datetime.to_string(_to_utc(local, tz))},
+        }
+
+    def action_zk_comment(self):
+        """Backend "Comment on this day": a small dialog; the comment goes to the manager."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window", "res_model": "zk.day.comment", "view_mode": "form",
+            "views": [(self.env.ref("hr_zk_attendance.zk_day_comment_view_form_new").id,
+                       "form")],
+            "target": "new", "name": self.env._("Comment on this day"),
+            "context": {"default_record_id": self.id},
         }
 
     # ------------------------------------------------------------------ nudges

@@ -137,6 +137,29 @@ class TestSelfService(HttpCase):
         refused = self.rpc("zk.punch", "search_read", [[]], {"fields": ["pin"]})
         self.assertEqual(refused["error"]["data"]["name"], "odoo.exceptions.AccessError")
 
+    def test_E18_comment_on_a_flagged_day_reaches_the_manager_and_back(self):
+        ana, ben = self.team["ana_record"], self.team["ben_record"]
+        self.authenticate(self.portal.login, self.portal.login)
+        csrf = http.Request.csrf_token(self)
+        empty = self.url_open(f"/my/attendance/day/{ana.id}/comment",
+                              data={"csrf_token": csrf, "comment": " "})
+        self.assertIn("Write a comment of 3 to 2000 characters", empty.text)
+        sent = self.url_open(f"/my/attendance/day/{ana.id}/comment", data={
+            "csrf_token": csrf, "comment": "I was at a client's all afternoon"})
+        self.assertIn("Your comment was sent", sent.text)
+        self.assertIn("at a client", sent.text)
+        other = self.url_open(f"/my/attendance/day/{ben.id}/comment", data={
+            "csrf_token": csrf, "comment": "Not my day"})
+        self.assertEqual(other.status_code, 404)
+        comment = self.env["zk.day.comment"].search([])
+        self.assertEqual((comment.record_id, comment.author_id), (ana, self.portal))
+        self.assertEqual(comment.activity_ids.user_id, self.manager)
+        with self.assertRaises(AccessError):
+            comment.with_user(self.ben_user).read(["body"])
+        reply = comment.with_user(self.manager).message_post(
+            body="Noted, thanks", message_type="comment", subtype_xmlid="mail.mt_comment")
+        self.assertIn(self.portal.partner_id, reply.notification_ids.res_partner_id)
+
     def test_E18_attachments_stay_with_their_owner(self):
         """A request's attachment: the employee reads it back, the other employee gets
         403/404 from /web/content."""
@@ -149,10 +172,16 @@ class TestSelfService(HttpCase):
         attachment = self.env["ir.attachment"].search([("res_model", "=", "zk.adjustment"),
                                                        ("name", "=", "gate.txt")])
         self.assertEqual(attachment.raw, b"gate log 17:05")
-        self.assertEqual(self.url_open(f"/web/content/{attachment.id}").content,
-                         b"gate log 17:05")
+        route = f"/my/attendance/attachment/{attachment.id}"
+        self.assertIn(route, response.text, "the request lists its file")
+        self.assertEqual(self.url_open(route).content, b"gate log 17:05")
+        self.assertIn(self.url_open(f"/web/content/{attachment.id}").status_code, (403, 404),
+                      "portal users get files through the checked route only")
         self.authenticate(self.ben_user.login, self.ben_user.login)
+        self.assertEqual(self.url_open(route).status_code, 404)
         self.assertIn(self.url_open(f"/web/content/{attachment.id}").status_code, (403, 404))
+        with self.assertRaises(AccessError):
+            attachment.with_user(self.ben_user).read(["raw"])
 
     def test_E18_employee_cannot_move_a_request_by_writing_it(self):
         adjustment = self.env["zk.adjustment"].with_user(self.ben_user).create({

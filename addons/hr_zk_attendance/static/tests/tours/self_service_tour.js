@@ -24,9 +24,13 @@ registry.category("web_tour.tours").add("zk_self_service_request", {
             trigger: ".o_zk_request_form input#zk_dir_out:checked",
         },
         {
-            content: "The real time",
+            content: "The real time (a native time picker: set as the picker does)",
             trigger: ".o_zk_request_form input[name='time']",
-            run: "edit 17:05",
+            run() {
+                const input = document.querySelector(".o_zk_request_form input[name='time']");
+                input.value = "17:05";
+                input.dispatchEvent(new Event("change", { bubbles: true }));
+            },
         },
         {
             content: "Why",
