@@ -14,6 +14,8 @@ class CtoBankPortal(ZkAttendancePortal):
         lots = request.env["hr.cto.lot"].search([
             ("employee_id", "=", employee.id), ("remaining", ">", 0),
             "|", ("valid_until", "=", False), ("valid_until", ">=", today)])
-        values.update(cto_lots=lots, cto_balance=sum(lots.mapped("remaining")),
+        # sudo: showing the lots just found under the user's rights (expiry reads the
+        # company's calendar zone, which portal users cannot read).
+        values.update(cto_lots=lots.sudo(), cto_balance=sum(lots.mapped("remaining")),
                       cto_member=bool(lots) or employee.sudo().cto_enabled)
         return values

@@ -35,3 +35,18 @@ class TestPortalBank(HttpCase):
         ana_lot = lots.filtered(lambda lot: lot.employee_id == ana)
         if ana_lot.valid_until:
             self.assertIn(str(ana_lot.valid_until.year), page.text)
+
+    def test_E18_certificate_of_another_employee_is_refused(self):
+        """The COC certificate reads the ledger with SQL: an employee prints their own only,
+        through the report route or the model."""
+        team = make_self_service(self.env)
+        ana, ben_user = team["employee"], team["ben_user"]
+        report = self.env["ir.actions.report"]._get_report(
+            "hr_cto_bank.report_coc_certificate")
+        with self.assertRaises(AccessError):
+            self.env[f"report.{report.report_name}"].with_user(ben_user)._get_report_values(
+                ana.ids)
+        self.authenticate(ben_user.login, ben_user.login)
+        response = self.url_open(f"/report/html/{report.report_name}/{ana.id}")
+        self.assertNotEqual(response.status_code, 200)
+        self.assertNotIn("Certificate of COC Earned", response.text)

@@ -131,7 +131,7 @@ class ZkAttendancePortal(CustomerPortal):
             "page_name": "zk_attendance_day", "record": record,
             # sudo: the punches of the user's own day (checked above); punches and terminals
             # are not readable by employees otherwise.
-            "punches_html": record.sudo().punches_html,
+            "punch_rows": record.sudo()._zk_punch_rows(),
             "employee_tz": employee.sudo()._get_tz() or "UTC",
             "intervals": record.sudo().intervals_local,
             "flags": record._zk_flag_labels(), "zk_requests": requests_,

@@ -1,6 +1,7 @@
 from . import (
     hr_attendance,
     hr_employee,
+    ir_attachment,
     res_company,
     res_config_settings,
     res_users,

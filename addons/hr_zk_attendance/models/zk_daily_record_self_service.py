@@ -1,6 +1,7 @@
 """What an employee reads about their own days, and the morning nudge about flagged days
 (issue 18). Records stay written by the engine only; this adds reading helpers and a cron."""
 
+import json
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -60,6 +61,34 @@ class ZkDailyRecord(models.Model):
         scheduled = (segments[0][0], segments[-1][1]) if segments else None
         return selfservice.suggested_punch(self.missing_check_in, self.missing_check_out,
                                            scheduled)
+
+    def _zk_punch_rows(self):
+        """The day's punches as an employee reads them: local time, terminal and what was
+        pressed, in words (no codes). Read as the system by the caller, who checked the day
+        is the employee's own."""
+        self.ensure_one()
+        result = json.loads(self.result_json or "{}")
+        collapsed = set(result.get("collapsed_punch_ids") or [])
+        ignored = set(result.get("ignored_punch_ids") or [])
+        ids = list(dict.fromkeys([*(result.get("punch_ids") or []), *collapsed, *ignored]))
+        punches = self.env["zk.punch"].browse(ids).exists().sorted(
+            lambda p: (p.timestamp_utc, p.id))
+        kinds = {0: self.env._("Check-in"), 1: self.env._("Check-out"),
+                 2: self.env._("Break out"), 3: self.env._("Break in"),
+                 4: self.env._("Overtime in"), 5: self.env._("Overtime out")}
+        rows = []
+        for punch in punches:
+            when = punch.local_time or ""
+            same_day = when[:10] == str(self.work_date)
+            rows.append({
+                "time": when[11:16] if same_day else f"{when[8:10]}/{when[5:7]} {when[11:16]}",
+                "terminal": self.env._("Approved correction") if punch.source == "adjustment"
+                else punch.device_id.name or self.env._("Terminal"),
+                "kind": kinds.get(punch.status) or self.env._("Punch"),
+                "note": self.env._("Double tap: counted once") if punch.id in collapsed
+                else self.env._("Not counted") if punch.id in ignored else "",
+            })
+        return rows
 
     def _zk_request_defaults(self):
         """The request form's values when started from this day ("I forgot to check out"):

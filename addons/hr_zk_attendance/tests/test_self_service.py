@@ -1,6 +1,7 @@
 """Employee self-service (issue 18) through the real HTTP routes and the ORM as each user."""
 
 import json
+import logging
 from datetime import datetime, timedelta
 
 from odoo import fields, http
@@ -9,6 +10,8 @@ from odoo.tests import HttpCase, tagged
 
 from .manager_fixture import punch_day
 from .self_service_fixture import make_self_service
+
+_logger = logging.getLogger(__name__)
 
 
 @tagged("post_install", "-at_install")
@@ -84,7 +87,7 @@ class TestSelfService(HttpCase):
         action = self.team["ben_record"].with_user(self.ben_user).action_zk_request_correction()
         self.assertEqual(action["context"]["default_direction"], "out")
         Adjustment = self.env["zk.adjustment"].with_user(self.ben_user).with_context(
-            action["context"])
+            **action["context"])
         adjustment = Adjustment.create({"reason": "Forgot to check out"})
         adjustment.action_submit()
         self.assertEqual(adjustment.state, "to_approve")
@@ -96,17 +99,36 @@ class TestSelfService(HttpCase):
 
     # ------------------------------------------------------------------ refusals
     def test_E18_refusal_table_routes_by_role(self):
-        """Every route tried with the other employee's ids answers 404."""
+        """Every route tried with the other employee's ids answers 404 (the same as an id
+        that does not exist); the table is written to the log."""
         ana, ben = self.team["ana_record"], self.team["ben_record"]
-        table = [(self.portal, ben), (self.ben_user, ana)]
-        for user, other in table:
+        rows = []
+        for user, other in ((self.portal, ben), (self.ben_user, ana)):
             self.authenticate(user.login, user.login)
-            for path in (f"/my/attendance/day/{other.id}",
-                         f"/my/attendance/request?record_id={other.id}",
-                         "/my/attendance/day/999999",
-                         "/my/attendance/request?record_id=abc"):
+            csrf = http.Request.csrf_token(self)
+            tries = [
+                ("GET", f"/my/attendance/day/{other.id}", None),
+                ("GET", f"/my/attendance/request?record_id={other.id}", None),
+                ("POST", "/my/attendance/request", {
+                    "csrf_token": csrf, "record_id": other.id, "date": str(other.work_date),
+                    "time": "17:00", "direction": "out", "reason": "Not mine"}),
+                ("POST", f"/my/attendance/day/{other.id}/comment",
+                 {"csrf_token": csrf, "comment": "Not my day"}),
+                ("GET", "/my/attendance/day/999999", None),
+                ("GET", "/my/attendance/request?record_id=abc", None),
+                ("GET", "/my/attendance/attachment/999999", None),
+            ]
+            for method, path, data in tries:
+                response = self.url_open(path, data=data) if method == "POST" \
+                    else self.url_open(path)
+                rows.append((user.login, method, path, response.status_code))
                 with self.subTest(user=user.login, path=path):
-                    self.assertEqual(self.url_open(path).status_code, 404)
+                    self.assertEqual(response.status_code, 404)
+        self.assertFalse(self.env["zk.adjustment"].search([]), "no request for anyone")
+        self.assertFalse(self.env["zk.day.comment"].search([]), "no comment for anyone")
+        _logger.info("self-service refusals (role x route):\n%s", "\n".join(
+            f"{login:<24} {method:<5} {path:<48} {status}"
+            for login, method, path, status in rows))
 
     def test_E18_refusal_table_models_by_role(self):
         """RPC as each employee: someone else's records raise an access error or stay out of
@@ -179,6 +201,9 @@ class TestSelfService(HttpCase):
                       "portal users get files through the checked route only")
         self.authenticate(self.ben_user.login, self.ben_user.login)
         self.assertEqual(self.url_open(route).status_code, 404)
+        # Requests share the test's transaction and its cache: start from the database, as a
+        # real request does (a cached file would be served without any check).
+        self.env.invalidate_all()
         self.assertIn(self.url_open(f"/web/content/{attachment.id}").status_code, (403, 404))
         with self.assertRaises(AccessError):
             attachment.with_user(self.ben_user).read(["raw"])

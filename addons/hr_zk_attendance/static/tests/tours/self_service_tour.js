@@ -81,7 +81,7 @@ registry.category("web_tour.tours").add("zk_self_service_corrected", {
     steps: () => [
         {
             content: "The day shows the approved check-out",
-            trigger: ".o_zk_portal_punches:contains('17:05'):contains('Approved adjustment')",
+            trigger: ".o_zk_portal_punches:contains('17:05'):contains('Approved correction')",
         },
         {
             content: "Nothing is missing any more",
