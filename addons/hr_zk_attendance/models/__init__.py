@@ -2,6 +2,7 @@ from . import (
     hr_attendance,
     hr_employee,
     ir_attachment,
+    ir_binary,
     res_company,
     res_config_settings,
     res_users,

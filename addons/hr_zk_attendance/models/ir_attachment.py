@@ -17,6 +17,11 @@ class IrAttachment(models.Model):
         result = super()._check_access(operation)
         if result or self.env.su or not self._ids:
             return result
+        return self._zk_own_files_refusal(operation)
+
+    def _zk_own_files_refusal(self, operation):
+        """None, or (records, exception factory) for the self-service files among these
+        that the user may not reach (read with SQL: the cache may hold them already)."""
         self.flush_model(["res_model"])
         self.env.cr.execute(
             "SELECT id FROM ir_attachment WHERE id IN %s AND res_model IN %s",

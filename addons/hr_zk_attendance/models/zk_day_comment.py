@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import format_date
@@ -50,6 +52,16 @@ class ZkDayComment(models.Model):
                 record = self.env["zk.daily.record"].sudo().browse(vals.get("record_id"))
                 if not me or record.employee_id != me:
                     raise AccessError(self.env._("You can comment on your own days only."))
+                now = fields.Datetime.now()
+                # sudo: counting this user's own recent comments.
+                sent = self.sudo().search([("author_id", "=", self.env.uid), (
+                    "create_date", ">", now - timedelta(hours=1))]).mapped("create_date")
+                try:
+                    selfservice.check_rate(sent, now)
+                except selfservice.RequestError as error:
+                    raise ValidationError(self.env._(
+                        "You sent %(n)s comments in the last hour. Wait a little before "
+                        "sending another.", n=error.limit)) from None
                 vals["author_id"] = self.env.uid
         comments = super(ZkDayComment, self.with_context(mail_create_nolog=True)).create(
             vals_list)
