@@ -252,8 +252,10 @@ class Demo:
             f"--data-dir={self.folder / 'odoo'}", "--log-level=info",
         ]
         # Odoo re-executes itself as plain "python" on a reload (SIGHUP): let that name be
-        # Odoo's own interpreter.
-        env = {**os.environ, "PATH": f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+        # Odoo's own interpreter. zk_rules/zk_relay/zk_sim come from this checkout, as in
+        # ./run-tests (worktrees share one Odoo venv).
+        env = {**run_tests.checkout_env(),
+               "PATH": f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
         started = time.monotonic()
         install = self.children.start("odoo-install", [
             *common, f"--init={','.join(ADDONS)}", "--stop-after-init",

@@ -11,7 +11,7 @@ class TestPortalBank(HttpCase):
     """Issue 18: My attendance shows the employee's own time-off bank (balance, lots, expiry);
     nobody else's, through the page or RPC."""
 
-    def test_E18_portal_employee_sees_own_lots_only(self):
+    def test_issue18_portal_employee_sees_own_lots_only(self):
         team = make_self_service(self.env)
         ana, ben = team["employee"], team["ben"]
         (ana | ben).write({"cto_enabled": True, "cto_enabled_since": team["day"]
@@ -36,7 +36,7 @@ class TestPortalBank(HttpCase):
         if ana_lot.valid_until:
             self.assertIn(str(ana_lot.valid_until.year), page.text)
 
-    def test_E18_certificate_of_another_employee_is_refused(self):
+    def test_issue18_certificate_of_another_employee_is_refused(self):
         """The COC certificate reads the ledger with SQL: an employee prints their own only,
         through the report route or the model."""
         team = make_self_service(self.env)

@@ -35,7 +35,7 @@ class TestPortalPeriods(HttpCase):
             "period_end": date(2025, 3, 15)})
         cls.batch.action_generate()
 
-    def test_E18_issued_periods_show_own_figures_not_the_file(self):
+    def test_issue18_issued_periods_show_own_figures_not_the_file(self):
         self.assertEqual(self.batch.state, "issued")
         portal = self.team["portal_user"]
         self.authenticate(portal.login, portal.login)
@@ -52,7 +52,7 @@ class TestPortalPeriods(HttpCase):
         download = self.url_open(f"/payroll_export/download/{self.batch.id}")
         self.assertIn(download.status_code, (403, 404))
 
-    def test_E18_corrected_exported_day_asks_for_a_correction_batch(self):
+    def test_issue18_corrected_exported_day_asks_for_a_correction_batch(self):
         record = self.records.filtered(lambda r: r.employee_id == self.team["employee"])
         self.assertTrue(record.locked)
         record.with_user(self.team["manager"])._correct("Approved adjustment")

@@ -38,7 +38,7 @@ class TestSelfService(HttpCase):
         return response.json()
 
     # ------------------------------------------------------------------ journeys
-    def test_E18_portal_user_sees_own_days_requests_and_gets_the_decision(self):
+    def test_issue18_portal_user_sees_own_days_requests_and_gets_the_decision(self):
         """Portal user (Odoo's grant flow): /my card, own days and punches, a request from the
         flagged day, the manager's to-do, approval recomputes the day and writes the audit
         entry, the decision comes back to her."""
@@ -79,7 +79,7 @@ class TestSelfService(HttpCase):
         self.assertIn("17:05", after.text)
         self.assertNotIn("I forgot to check out", after.text)
 
-    def test_E18_internal_employee_requests_from_my_days(self):
+    def test_issue18_internal_employee_requests_from_my_days(self):
         """Internal user without attendance rights: My days lists their own records only, the
         backend button fills the request, submit, approval recomputes the day."""
         Record = self.env["zk.daily.record"].with_user(self.ben_user)
@@ -98,7 +98,7 @@ class TestSelfService(HttpCase):
                       adjustment.message_ids.partner_ids, "the decision is told to Ben")
 
     # ------------------------------------------------------------------ refusals
-    def test_E18_refusal_table_routes_by_role(self):
+    def test_issue18_refusal_table_routes_by_role(self):
         """Every route tried with the other employee's ids answers 404 (the same as an id
         that does not exist); the table is written to the log."""
         ana, ben = self.team["ana_record"], self.team["ben_record"]
@@ -130,7 +130,7 @@ class TestSelfService(HttpCase):
             f"{login:<24} {method:<5} {path:<48} {status}"
             for login, method, path, status in rows))
 
-    def test_E18_refusal_table_models_by_role(self):
+    def test_issue18_refusal_table_models_by_role(self):
         """RPC as each employee: someone else's records raise an access error or stay out of
         searches; models beyond their own days are closed."""
         ana, ben = self.team["ana_record"], self.team["ben_record"]
@@ -159,7 +159,7 @@ class TestSelfService(HttpCase):
         refused = self.rpc("zk.punch", "search_read", [[]], {"fields": ["pin"]})
         self.assertEqual(refused["error"]["data"]["name"], "odoo.exceptions.AccessError")
 
-    def test_E18_comment_on_a_flagged_day_reaches_the_manager_and_back(self):
+    def test_issue18_comment_on_a_flagged_day_reaches_the_manager_and_back(self):
         ana, ben = self.team["ana_record"], self.team["ben_record"]
         self.authenticate(self.portal.login, self.portal.login)
         csrf = http.Request.csrf_token(self)
@@ -182,7 +182,7 @@ class TestSelfService(HttpCase):
             body="Noted, thanks", message_type="comment", subtype_xmlid="mail.mt_comment")
         self.assertIn(self.portal.partner_id, reply.notification_ids.res_partner_id)
 
-    def test_E18_attachments_stay_with_their_owner(self):
+    def test_issue18_attachments_stay_with_their_owner(self):
         """A request's attachment: the employee reads it back, the other employee gets
         403/404 from /web/content."""
         self.authenticate(self.portal.login, self.portal.login)
@@ -207,7 +207,7 @@ class TestSelfService(HttpCase):
         with self.assertRaises(AccessError):
             attachment.with_user(self.ben_user).read(["raw"])
 
-    def test_E18_employee_cannot_move_a_request_by_writing_it(self):
+    def test_issue18_employee_cannot_move_a_request_by_writing_it(self):
         adjustment = self.env["zk.adjustment"].with_user(self.ben_user).create({
             "direction": "out", "reason": "Forgot to check out",
             "punch_time": fields.Datetime.now() - timedelta(hours=1)})
@@ -219,7 +219,7 @@ class TestSelfService(HttpCase):
         self.assertEqual(adjustment.state, "to_approve")
 
     # ------------------------------------------------------------------ validation
-    def test_E18_bad_input_gets_a_clear_error_and_keeps_the_form(self):
+    def test_issue18_bad_input_gets_a_clear_error_and_keeps_the_form(self):
         self.authenticate(self.portal.login, self.portal.login)
         day = str(self.team["day"])
         cases = [
@@ -242,7 +242,7 @@ class TestSelfService(HttpCase):
                 self.assertIn(values["reason"][:50], response.text, "the form keeps its text")
         self.assertFalse(self.env["zk.adjustment"].search([]))
 
-    def test_E18_requests_are_rate_limited(self):
+    def test_issue18_requests_are_rate_limited(self):
         Adjustment = self.env["zk.adjustment"].with_user(self.ben_user)
         when = fields.Datetime.now() - timedelta(hours=3)
         for n in range(10):
@@ -252,14 +252,14 @@ class TestSelfService(HttpCase):
             Adjustment._zk_submit_request({"direction": "in", "reason": "One more",
                                            "punch_time": when})
 
-    def test_E18_comments_are_rate_limited(self):
+    def test_issue18_comments_are_rate_limited(self):
         Comment = self.env["zk.day.comment"].with_user(self.ben_user)
         for n in range(10):
             Comment.create({"record_id": self.team["ben_record"].id, "body": f"Note {n}"})
         with self.assertRaisesRegex(ValidationError, "10 comments in the last hour"):
             Comment.create({"record_id": self.team["ben_record"].id, "body": "One more"})
 
-    def test_E18_days_back_setting_limits_requests(self):
+    def test_issue18_days_back_setting_limits_requests(self):
         self.team["ben"].company_id.zk_request_days_back = 2
         with self.assertRaisesRegex(ValidationError, "go back 2 days"):
             self.env["zk.adjustment"].with_user(self.ben_user).create({
@@ -267,7 +267,7 @@ class TestSelfService(HttpCase):
                 "punch_time": fields.Datetime.now() - timedelta(days=5)})
 
     # ------------------------------------------------------------------ deadlines, nudges
-    def test_E18_request_on_an_exported_day_is_an_audited_correction(self):
+    def test_issue18_request_on_an_exported_day_is_an_audited_correction(self):
         record = self.team["ben_record"]
         record.sudo().locked = True
         adjustment = self.env["zk.adjustment"].with_user(self.ben_user)._zk_submit_request({
@@ -280,7 +280,7 @@ class TestSelfService(HttpCase):
                                                   order="id desc")
         self.assertIn("exported day", entry.reason)
 
-    def test_E18_morning_nudge_once_a_day_when_switched_on(self):
+    def test_issue18_morning_nudge_once_a_day_when_switched_on(self):
         Record = self.env["zk.daily.record"]
         company = self.team["employee"].company_id
         ana, ben = self.team["ana_record"], self.team["ben_record"]
@@ -302,7 +302,7 @@ class TestSelfService(HttpCase):
         self.assertEqual(Record._cron_nudge_flagged_days(), 0)
         self.assertFalse(later.nudged_at)
 
-    def test_E18_grant_portal_from_the_employee_form_opens_odoo_wizard(self):
+    def test_issue18_grant_portal_from_the_employee_form_opens_odoo_wizard(self):
         employee = self.env["hr.employee"].create({"name": "Carla Diaz"})
         with self.assertRaisesRegex(Exception, "work email"):
             employee.action_zk_grant_portal()

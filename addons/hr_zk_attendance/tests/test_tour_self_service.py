@@ -33,7 +33,7 @@ class SelfServiceTourMixin:
 
 @tagged("post_install", "-at_install")
 class TestTourSelfService(SelfServiceTourMixin, HttpCase):
-    def test_E18_self_service_journey_desktop(self):
+    def test_issue18_self_service_journey_desktop(self):
         team = self.journey()
         record = team["ana_record"]
         save_screens(self, team["portal_user"].login, [
@@ -54,7 +54,7 @@ class TestTourSelfServicePhone(SelfServiceTourMixin, HttpCase):
     browser_size = "390x844"
     touch_enabled = True
 
-    def test_E18_self_service_journey_phone(self):
+    def test_issue18_self_service_journey_phone(self):
         # The employee's side on a phone; the manager approves at a desk (the desktop test
         # plays that part in the browser).
         team = self.journey(approve_in_browser=False)
