@@ -14,6 +14,7 @@
     "data": [
         "security/hr_cto_bank_security.xml",
         "security/ir.model.access.csv",
+        "security/self_service_security.xml",
         "data/hr_leave_type_data.xml",
         "data/ir_cron.xml",
         "report/hr_cto_certificate_report.xml",
@@ -28,6 +29,7 @@
         "views/hr_leave_type_views.xml",
         "views/res_config_settings_views.xml",
         "views/hr_cto_bank_menus.xml",
+        "views/portal_templates.xml",
     ],
     "assets": {
         "web.assets_backend": ["hr_cto_bank/static/src/*.xml"],

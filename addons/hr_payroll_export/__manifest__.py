@@ -19,6 +19,7 @@
         "views/payroll_export_download_views.xml",
         "views/res_config_settings_views.xml",
         "views/hr_payroll_export_menus.xml",
+        "views/portal_templates.xml",
     ],
     "assets": {"web.assets_tests": ["hr_payroll_export/static/tests/tours/*.js"]},
 }

@@ -2,6 +2,7 @@ import calendar
 from datetime import date, timedelta
 
 from odoo import api, models
+from odoo.exceptions import AccessError
 
 from zk_rules.cto import certificate_of_coc_earned
 
@@ -43,6 +44,10 @@ class ReportCocCertificate(models.AbstractModel):
             or (data.get("context") or {}).get("active_ids") or []
         employees = self.env["hr.employee"].browse(ids).exists()
         employees.check_access("read")
+        # The ledger is read with SQL below (no record rule): outside HR, one's own only.
+        if not self.env.su and not self.env.user.has_group("hr.group_hr_user") \
+                and employees - self.env.user._zk_self_employee():
+            raise AccessError(self.env._("You can print your own certificate only."))
         month = data.get("month")
         if not month:
             last = self.env.company._cto_today().replace(day=1) - timedelta(days=1)

@@ -6,6 +6,7 @@ from . import (
     test_ledger,
     test_opening,
     test_operations,
+    test_portal_bank,
     test_readable,
     test_report_pdf,
     test_time_off_balance,

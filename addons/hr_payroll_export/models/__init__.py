@@ -7,4 +7,5 @@ from . import (
     payroll_export_download,
     res_company,
     res_config_settings,
+    zk_daily_record,
 )

@@ -4,5 +4,6 @@ from . import (
     test_cron_access,
     test_download_route,
     test_leave_columns,
+    test_portal_periods,
     test_tour_payroll_issue,
 )

@@ -1,1 +1,1 @@
-from . import relay_delivery
+from . import portal, relay_delivery

@@ -101,6 +101,18 @@ class HrEmployee(models.Model):
             self.filtered(lambda e: e.tz != zones[e.id])._zk_reread_punches()
         return result
 
+    def action_zk_grant_portal(self):
+        """Self-service for an employee without an Odoo user: Odoo's own portal grant flow,
+        for the employee's work contact (the partner the portal user gets)."""
+        self.ensure_one()
+        if not self.work_contact_id:
+            self._create_work_contacts()
+        if not self.work_contact_id.email:
+            raise UserError(self.env._("Give %(name)s a work email first: the portal "
+                                       "invitation is sent there.", name=self.name))
+        wizard = self.env["portal.wizard"].create({"partner_ids": self.work_contact_id.ids})
+        return wizard._action_open_modal()
+
     def _zk_reread_punches(self):
         """The zone changed: their punches are paired and their days computed again in the new
         zone (exported days stay as exported; a correction needs a reason)."""

@@ -13,3 +13,11 @@ class ResCompany(models.Model):
         string="Recompute trailing days", default=7,
         help="Each night, the daily records of this many past days are recomputed to absorb "
         "punches that arrived late.")
+    # Employee self-service (issue 18).
+    zk_request_days_back = fields.Integer(
+        string="Correction requests: days back", default=31,
+        help="How many days back an employee may ask for a missing or corrected punch.")
+    zk_nudge_flagged_days = fields.Boolean(
+        string="Tell employees about flagged days",
+        help="The morning after a missing check-in or check-out, or an absence on a scheduled "
+        "day, the employee gets one message with a link to the correction form.")

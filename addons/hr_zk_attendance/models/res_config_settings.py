@@ -10,6 +10,10 @@ class ResConfigSettings(models.TransientModel):
     zk_overtime_approval = fields.Selection(related="company_id.zk_overtime_approval",
                                             readonly=False)
     zk_recompute_days = fields.Integer(related="company_id.zk_recompute_days", readonly=False)
+    zk_request_days_back = fields.Integer(related="company_id.zk_request_days_back",
+                                          readonly=False)
+    zk_nudge_flagged_days = fields.Boolean(related="company_id.zk_nudge_flagged_days",
+                                           readonly=False)
     # Site-wide import checks (system parameters, also under Technical > System Parameters).
     zk_status_codes = fields.Char(
         string="Status codes in use", config_parameter="hr_zk_attendance.status_codes",
@@ -35,3 +39,10 @@ class ResConfigSettings(models.TransientModel):
                 raise ValidationError(self.env._(
                     "Status codes: numbers from 0 to 255 separated by commas, e.g. "
                     "0,1,2,3,4,5,255."))
+
+    @api.constrains("zk_request_days_back")
+    def _check_zk_request_days_back(self):
+        for settings in self:
+            if not 0 <= settings.zk_request_days_back <= 400:
+                raise ValidationError(self.env._(
+                    "Correction requests go back between 0 and 400 days."))

@@ -12,9 +12,11 @@ from . import (
     test_relay_end_to_end,
     test_relay_terminals,
     test_security,
+    test_self_service,
     test_timezone,
     test_tour_admin_setup,
     test_tour_manager_review,
     test_tour_pin_mapping,
+    test_tour_self_service,
     test_tour_settings_menu,
 )

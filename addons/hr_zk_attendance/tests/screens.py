@@ -26,14 +26,14 @@ def screenshot_dir():
     return Path(folder) if folder else None
 
 
-def save_screens(case, login, screens, password=None, settle=0.6):
+def save_screens(case, login, screens, password=None, settle=0.6, size=None):
     """screens: [(url_path, ready_selector, file_name[, scroll_to[, click]])]. Returns the
     files written. `click` (a CSS selector) is clicked first, e.g. a form's tab; `scroll_to`
     is then scrolled into view (a setting far down a long page).
 
     `case` is a running HttpCase; `login` logs in with `password` (default: the login, as
     Odoo's own tests do). A screen that never gets ready is written anyway (named *.failed.png)
-    so the person looking sees why.
+    so the person looking sees why. `size`: (width, height) of the window, e.g. a phone's.
     """
     target = screenshot_dir()
     if target is None:
@@ -46,7 +46,8 @@ def save_screens(case, login, screens, password=None, settle=0.6):
     try:
         case.authenticate(login, password or login, browser=browser)
         browser._websocket_request("Emulation.setDeviceMetricsOverride", params={
-            "width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
+            "width": (size or (WIDTH, HEIGHT))[0], "height": (size or (WIDTH, HEIGHT))[1],
+            "deviceScaleFactor": 1, "mobile": bool(size)})
         for url_path, ready, name, *extra in screens:
             scroll_to, click = (list(extra) + [None, None])[:2]
             browser.navigate_to(url_join(case.base_url(), url_path), wait_stop=True)
