@@ -187,6 +187,14 @@ class HrWorkEntry(models.Model):
             if not contracts:
                 continue
             zone = ZoneInfo(employee._get_tz() or "UTC")
+            # A night shift's entries run into the next day: its range is made again too
+            # (unless that day is exported), which rebuilds that day from its own record.
+            following = {day + timedelta(days=1) for day in dates} - dates
+            if following and not correction:
+                following -= set(self.env["zk.daily.record"].sudo().search(
+                    [("employee_id", "=", employee.id), ("work_date", "in", list(following)),
+                     ("locked", "=", True)]).mapped("work_date"))
+            dates |= following
             if not correction:
                 validated = Entry.search([
                     ("employee_id", "=", employee.id), ("state", "=", "validated"),
@@ -205,8 +213,10 @@ class HrWorkEntry(models.Model):
                     if low < high:
                         contract._generate_work_entries(low, high, force=True)
                     contract._generate_work_entries(start, stop)
-        if correction:
-            Entry.search([("zk_record_id", "in", records.filtered("locked").ids)])._zk_lock()
+            # Exported days made again (the correction) are locked again.
+            Entry.search([("employee_id", "=", employee.id),
+                          ("zk_record_id.work_date", "in", list(dates)),
+                          ("zk_record_id.locked", "=", True)])._zk_lock()
         return True
 
     def _zk_lock(self):
