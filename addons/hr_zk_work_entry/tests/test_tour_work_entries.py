@@ -15,7 +15,7 @@ class TestTourWorkEntries(WorkEntryCase, HttpCase):
         self.start_tour("/odoo", "zk_work_entries_officer", login="payroll_officer")
         contract_url = f"/odoo/action-hr_contract.action_hr_contract/{self.contract.id}"
         save_screens(self, "admin", [
-            ("/odoo/action-hr_zk_work_entry.hr_zk_work_entry_action", ".o_group_header",
+            ("/odoo/action-hr_zk_work_entry.hr_zk_work_entry_action", ".o_data_row",
              "work_entries_list.png"),
             (contract_url, ".o_form_view", "contract_source.png", None,
              "a[name=information]"),

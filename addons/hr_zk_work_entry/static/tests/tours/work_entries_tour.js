@@ -25,19 +25,8 @@ registry.category("web_tour.tours").add("zk_work_entries_officer", {
             run: "click",
         },
         {
-            content: "Keep the entries made from the terminals' days",
-            trigger: ".o_searchview_input",
-            run: "click",
-        },
-        {
-            content: "Filter: From the terminals' days",
-            trigger: ".o_filter_menu .dropdown-item:contains(\"From the terminals' days\")",
-            run: "click",
-        },
-        {
-            content: "Entries are grouped by employee: open Ana's",
-            trigger: ".o_group_header:contains('Ana Reyes')",
-            run: "click",
+            content: "The list keeps the entries made from the terminals' days",
+            trigger: ".o_searchview_facet:contains(\"From the terminals' days\")",
         },
         {
             content: "Approved overtime of a workday is there, with its day",
