@@ -214,3 +214,33 @@ class TestWorkEntriesFromDays(WorkEntryCase):
         self.assertEqual(set(types), set(KIND_CODES.values()))
         self.assertFalse(any(t.is_leave for t in types.values()))
         self.assertEqual(self.leave_type.work_entry_type_id.code, "LEAVE105")
+
+    def test_export_lock_never_fails_on_entries_in_conflict(self):
+        """Time off still to approve over worked hours is Odoo's conflict to resolve; locking
+        the exported day validates what it can and leaves the conflict visible."""
+        self.week_of_stories()
+        tue = self.days[1]
+        self.env["hr.leave"].create({
+            "name": "Doctor", "employee_id": self.employee.id,
+            "holiday_status_id": self.env.ref("hr_holidays.holiday_status_unpaid").id,
+            "request_date_from": tue, "request_date_to": tue})
+        record = self.record(tue)
+        entries = self.env["hr.work.entry"].search([("zk_record_id", "=", record.id)])
+        record.write({"locked": True})
+        states = {(e.work_entry_type_id.code, e.state) for e in entries}
+        self.assertEqual(states, {("WORK100", "conflict"), ("ZKOTWD", "validated")})
+
+    def test_other_company_officer_sees_none_of_these_entries(self):
+        self.week_of_stories()
+        other = self.env["res.company"].create({"name": "Other branch"})
+        officer = self.env["res.users"].create({
+            "name": "Other officer", "login": "other_officer", "company_id": other.id,
+            "company_ids": [(6, 0, other.ids)],
+            "groups_id": [(6, 0, [self.env.ref("base.group_user").id,
+                                  self.env.ref("hr_payroll_export.group_payroll_officer").id])]})
+        ours = self.env["hr.work.entry"].search([("employee_id", "=", self.employee.id)])
+        self.assertTrue(ours)
+        self.assertFalse(self.env["hr.work.entry"].with_user(officer).search(
+            [("id", "in", ours.ids)]))
+        with self.assertRaises(AccessError):
+            ours[:1].with_user(officer).read(["duration"])
