@@ -111,12 +111,15 @@ class HrWorkEntry(models.Model):
         inputs = self.env["zk.daily.record"]._engine_inputs(self.env["hr.employee"], dates)
         types = self._zk_types()
         contract_of = {contract.employee_id.id: contract for contract in contracts}
-        leave_types = {vals["work_entry_type_id"] for vals in vals_list}
+        contract_ids = set(contracts.ids)
+        leave_types = {vals["work_entry_type_id"] for vals in vals_list
+                       if vals.get("work_entry_type_id")}
         leave_types = {t.id for t in self.env["hr.work.entry.type"].browse(list(leave_types))
                        if t.is_leave}
         leave_spans = defaultdict(list)
         for vals in vals_list:
-            if vals["contract_id"] in contracts.ids and vals["work_entry_type_id"] in leave_types:
+            if vals["contract_id"] in contract_ids \
+                    and vals.get("work_entry_type_id") in leave_types:
                 leave_spans[vals["employee_id"]].append(
                     (vals["date_start"].replace(tzinfo=UTC), vals["date_stop"].replace(tzinfo=UTC)))
         lines = defaultdict(list)
@@ -155,7 +158,7 @@ class HrWorkEntry(models.Model):
                     worked[employee.id].append((low, high))
         result = []
         for vals in vals_list:
-            holes = worked.get(vals["employee_id"]) if vals["contract_id"] in contracts.ids \
+            holes = worked.get(vals["employee_id"]) if vals["contract_id"] in contract_ids \
                 else None
             result.extend(_cut(vals, sorted(holes)) if holes else [vals])
         return result + ours
