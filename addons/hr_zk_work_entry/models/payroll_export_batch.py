@@ -101,8 +101,11 @@ class PayrollExportBatch(models.Model):
         return differences, len(employees)
 
     def _zk_work_entry_message(self):
-        """(ok, message for people) of the check."""
+        """(ok, message for people) of the check; no message when no employee of the
+        company takes work entries from the terminals' days."""
         differences, count = self._zk_work_entry_check()
+        if not count:
+            return True, None
         if not differences:
             return True, self.env._(
                 "Work entries agree with this payroll file: %(count)s employee(s) whose work "
@@ -123,10 +126,9 @@ class PayrollExportBatch(models.Model):
 
     def _zk_post_work_entry_check(self):
         for batch in self:
-            if not batch._zk_work_entry_employees():
-                continue
             _ok, message = batch._zk_work_entry_message()
-            batch._internal().message_post(body=message)
+            if message:
+                batch._internal().message_post(body=message)
 
     def _generate(self, force_reason=None, raise_blocked=True):
         issued = super()._generate(force_reason=force_reason, raise_blocked=raise_blocked)
@@ -139,10 +141,15 @@ class PayrollExportBatch(models.Model):
         and to the screen."""
         self.ensure_one()
         ok, message = self._zk_work_entry_message()
-        self._internal().message_post(body=message)
+        if message:
+            self._internal().message_post(body=message)
+            text = self.env._("Work entries agree with the payroll data.") if ok else \
+                self.env._("Work entries differ from the payroll data: the differences are "
+                           "in the chatter.")
+        else:
+            text = self.env._("No running contract of %(company)s takes its work entries "
+                              "from the terminals' days: nothing to compare.",
+                              company=self.company_id.name)
         return {"type": "ir.actions.client", "tag": "display_notification",
-                "params": {"title": self.env._("Work entries"),
-                           "message": self.env._("Work entries agree with the payroll data.")
-                           if ok else self.env._("Work entries differ from the payroll data: "
-                                                 "the differences are in the chatter."),
+                "params": {"title": self.env._("Work entries"), "message": text,
                            "type": "success" if ok else "warning", "sticky": not ok}}

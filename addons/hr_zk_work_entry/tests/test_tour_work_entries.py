@@ -20,6 +20,17 @@ class TestTourWorkEntries(WorkEntryCase, HttpCase):
             (contract_url, ".o_form_view", "contract_source.png", None,
              "a[name=information]"),
         ])
+        period = self.company._payroll_period_policy().period_containing(self.days[0])
+        batch = self.Batch.create({"company_id": self.company.id,
+                                   "period_start": period.start, "period_end": period.end})
+        batch._generate(force_reason="screenshot of a forced batch")
+        save_screens(self, "admin", [
+            (f"/odoo/action-hr_payroll_export.payroll_export_batch_action/{batch.id}",
+             ".o-mail-Message", "batch_work_entry_check.png"),
+            ("/odoo/action-hr_attendance.action_hr_attendance_settings",
+             ".o_field_widget[name=zk_work_entry_deduct_late]", "settings.png",
+             ".o_field_widget[name=zk_work_entry_deduct_undertime]"),
+        ])
         save_screens(self, "payroll_officer", [
             ("/odoo/action-hr_zk_work_entry.hr_zk_work_entry_action?view_type=pivot",
              ".o_pivot", "work_entries_pivot.png"),

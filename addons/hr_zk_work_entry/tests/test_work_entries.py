@@ -244,3 +244,12 @@ class TestWorkEntriesFromDays(WorkEntryCase):
             [("id", "in", ours.ids)]))
         with self.assertRaises(AccessError):
             ours[:1].with_user(officer).read(["duration"])
+
+    def test_company_without_such_contracts_gets_no_check_message(self):
+        self.contract.work_entry_source = "calendar"
+        batch = self.batch()
+        self.assertEqual(batch._zk_work_entry_message(), (True, None))
+        action = batch.action_check_work_entries()
+        self.assertIn("nothing to compare", action["params"]["message"])
+        self.assertFalse(batch.message_ids.filtered(lambda m: "Work entries" in (m.body or "")))
+
