@@ -1,0 +1,10 @@
+from . import (
+    hr_contract,
+    hr_leave,
+    hr_work_entry,
+    payroll_export_batch,
+    res_company,
+    res_config_settings,
+    zk_daily_record,
+    zk_overtime_line,
+)

@@ -1,0 +1,155 @@
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup, escape
+
+from odoo import models
+
+from odoo.addons.hr_payroll_export.models.payroll_export_batch import employee_code
+
+from zk_rules.payroll import LayoutConfig, build_batch, columns
+from zk_rules.work_entries import (
+    CODE_KINDS,
+    EntryRules,
+    disagreements,
+    entry_totals,
+    export_totals,
+)
+
+from .hr_contract import ZK_SOURCE
+
+# The check's quantities as a payroll officer names them.
+LABELS = {
+    "regular": "Regular hours",
+    "ot_workday": "Overtime on workdays",
+    "ot_rest_day": "Overtime on rest days",
+    "ot_holiday_regular": "Overtime on regular holidays",
+    "ot_holiday_special": "Overtime on special holidays",
+    "night": "Night hours",
+    "late_deducted": "Lateness deducted",
+    "undertime_deducted": "Undertime deducted",
+    "absence": "Absence",
+    "leave": "Time off",
+}
+
+
+def _hours(minutes):
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+class PayrollExportBatch(models.Model):
+    """The payroll file and the work entries say the same: per employee and kind, the
+    file's totals (its day rows, in minutes) equal the work entries' durations."""
+
+    _inherit = "payroll.export.batch"
+
+    def _zk_work_entry_employees(self):
+        """Employees of the batch's company whose contract in the period takes its work
+        entries from the daily records."""
+        self.ensure_one()
+        # sudo: payroll officers check the file against entries of every such employee.
+        contracts = self.env["hr.contract"].sudo().search([
+            ("company_id", "=", self.company_id.id), ("work_entry_source", "=", ZK_SOURCE),
+            ("state", "in", ("open", "close")), ("date_start", "<=", self.period_end),
+            "|", ("date_end", "=", False), ("date_end", ">=", self.period_start)])
+        return contracts.employee_id
+
+    def _zk_work_entry_check(self):
+        """[(employee, quantity label, file minutes, work-entry minutes)] that disagree, and
+        the number of employees compared."""
+        self.ensure_one()
+        employees = self._zk_work_entry_employees()
+        if not employees:
+            return [], 0
+        by_code = {employee_code(employee): employee for employee in employees}
+        bundles, _records, _orphans = self._inputs()
+        config = LayoutConfig.from_mapping({"granularity": "day", "unit": "minutes"})
+        batch = build_batch(self._period(), [b for b in bundles if b["code"] in by_code],
+                            config)
+        header = columns(config)
+        rows = [dict(zip(header, row, strict=True)) for row in batch.rows]
+        company = self.company_id
+        rules = EntryRules(deduct_late=company.zk_work_entry_deduct_late,
+                           deduct_undertime=company.zk_work_entry_deduct_undertime)
+        # sudo: see _zk_work_entry_employees.
+        Entry = self.env["hr.work.entry"].sudo()
+        ours = Entry.search([("employee_id", "in", employees.ids),
+                             ("zk_record_id.work_date", ">=", self.period_start),
+                             ("zk_record_id.work_date", "<=", self.period_end)])
+        leaves = Entry.search([
+            ("employee_id", "in", employees.ids), ("leave_id", "!=", False),
+            ("zk_record_id", "=", False),
+            ("date_start", ">=", self.period_start - timedelta(days=1)),
+            ("date_start", "<", self.period_end + timedelta(days=2))])
+        items = []
+        for entry in ours:
+            items.append((employee_code(entry.employee_id),
+                          CODE_KINDS.get(entry.work_entry_type_id.code, "other"),
+                          round(entry.duration * 60)))
+        for entry in leaves:
+            zone = ZoneInfo(entry.employee_id._get_tz() or "UTC")
+            local = entry.date_start.replace(tzinfo=UTC).astimezone(zone).date()
+            if self.period_start <= local <= self.period_end:
+                items.append((employee_code(entry.employee_id), "leave",
+                              round(entry.duration * 60)))
+        differences = [
+            (by_code[code], LABELS[column], in_file, in_entries)
+            for code, column, in_file, in_entries in disagreements(
+                export_totals(rows, rules), entry_totals(items))
+            if code in by_code
+        ]
+        return differences, len(employees)
+
+    def _zk_work_entry_message(self):
+        """(ok, message for people) of the check; no message when no employee of the
+        company takes work entries from the terminals' days."""
+        differences, count = self._zk_work_entry_check()
+        if not count:
+            return True, None
+        if not differences:
+            return True, self.env._(
+                "Work entries agree with this payroll file: %(count)s employee(s) whose work "
+                "entries come from the terminals' days, every kind of hours the same.",
+                count=count)
+        lines = Markup("").join(
+            Markup("<li>%s</li>") % self.env._(
+                "%(employee)s, %(what)s: %(file)s h in the file, %(entries)s h in work "
+                "entries", employee=employee.name, what=label, file=_hours(in_file),
+                entries=_hours(in_entries))
+            for employee, label, in_file, in_entries in differences)
+        return False, Markup("%s<ul>%s</ul>%s") % (
+            escape(self.env._("Work entries differ from this payroll file:")), lines,
+            escape(self.env._(
+                "Check that the days were computed after the last change and that no work "
+                "entry was edited by hand (Employees > Payroll Export > Work Entries); "
+                "regenerate the work entries of those days if needed.")))
+
+    def _zk_post_work_entry_check(self):
+        for batch in self:
+            _ok, message = batch._zk_work_entry_message()
+            if message:
+                batch._internal().message_post(body=message)
+
+    def _generate(self, force_reason=None, raise_blocked=True):
+        issued = super()._generate(force_reason=force_reason, raise_blocked=raise_blocked)
+        if issued:
+            self._zk_post_work_entry_check()
+        return issued
+
+    def action_check_work_entries(self):
+        """Compare the work entries with this batch's data now; the result goes to the chatter
+        and to the screen."""
+        self.ensure_one()
+        ok, message = self._zk_work_entry_message()
+        if message:
+            self._internal().message_post(body=message)
+            text = self.env._("Work entries agree with the payroll data.") if ok else \
+                self.env._("Work entries differ from the payroll data: the differences are "
+                           "in the chatter.")
+        else:
+            text = self.env._("No running contract of %(company)s takes its work entries "
+                              "from the terminals' days: nothing to compare.",
+                              company=self.company_id.name)
+        return {"type": "ir.actions.client", "tag": "display_notification",
+                "params": {"title": self.env._("Work entries"), "message": text,
+                           "type": "success" if ok else "warning", "sticky": not ok}}

@@ -1,0 +1,1 @@
+from . import test_tour_work_entries, test_work_entries
