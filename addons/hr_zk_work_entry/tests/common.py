@@ -3,7 +3,7 @@ from datetime import date, datetime, time, timedelta
 from odoo.tests import new_test_user
 
 from odoo.addons.hr_cto_bank.tests.common import next_weekday
-from odoo.addons.hr_payroll_export.tests.common import PayrollCase
+from odoo.addons.hr_payroll_export_cto.tests.common import PayrollCtoCase
 
 
 def at(day, hhmm):
@@ -12,8 +12,9 @@ def at(day, hhmm):
     return local - timedelta(hours=8)
 
 
-class WorkEntryCase(PayrollCase):
-    """PayrollCase's company (08-17 Manila calendar, semi-monthly periods, payroll users) with
+class WorkEntryCase(PayrollCtoCase):
+    """The payroll and CTO fixtures' company (08-17 Manila calendar, semi-monthly periods,
+    payroll users; the week's story has a CTO leave, so these tests need hr_cto_bank) with
     Ana on a running contract whose work entries come from the daily records, and a week of
     stories starting three weeks ago on a Monday."""
 
