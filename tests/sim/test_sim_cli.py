@@ -23,7 +23,10 @@ def test_cli_serves_generated_users_and_punches_until_interrupted():
         "tcp", "--port", "0", "--users", "5", "--days", "10", "--last-day", "2025-03-07",
         "--seed", "3", "--password", "77", "--serial", "CLI0001",
     ]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C in a terminal: SIGINT at its default, even when the tests themselves were started
+    # in the background (a shell's background job inherits SIGINT ignored).
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         banner = proc.stdout.readline()
         match = re.search(r"listening on 127\.0\.0\.1:(\d+)", banner)
