@@ -1,7 +1,5 @@
 import logging
 
-import psycopg2
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
@@ -216,16 +214,7 @@ class ZkRelay(models.Model):
         self.write({"next_pull_at": False})
         for _page in range(PULL_NOW_PAGES):
             self.write({"last_pull_imported": 0, "last_pull_duplicates": 0})
-            try:
-                with self.env.cr.savepoint():
-                    has_more, ack_to = self._pull_page()
-            except (psycopg2.Error, UserError, ValidationError, ValueError, KeyError) as exc:
-                # As in the scheduled import: the page is rolled back, it comes again.
-                _logger.exception("zk relay %s: import failed", self.name)
-                self._pull_failed(self.env._("Import failed: %s", exc))
-                has_more, ack_to = False, None
-            if ack_to:
-                self._ack_after_commit(self.store_id, ack_to)
+            has_more = self._pull_one_page()
             created += self.last_pull_imported
             duplicates += self.last_pull_duplicates
             if self.last_error or not has_more:

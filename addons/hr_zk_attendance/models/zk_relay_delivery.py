@@ -53,17 +53,7 @@ class ZkRelayDelivery(models.Model):
         for relay in relays:
             if relay.next_pull_at and relay.next_pull_at > now:
                 continue
-            try:
-                with self.env.cr.savepoint():
-                    has_more, ack_to = relay._pull_page()
-            except (psycopg2.Error, UserError, ValidationError, ValueError, KeyError) as exc:
-                # The page is rolled back to the savepoint (cursor unchanged, nothing acked):
-                # it comes again on the next run. Other relays go on.
-                _logger.exception("zk relay %s: import failed", relay.name)
-                relay._pull_failed(self.env._("Import failed: %s", exc))
-                has_more, ack_to = False, None
-            if ack_to:
-                relay._ack_after_commit(relay.store_id, ack_to)
+            has_more = relay._pull_one_page()
             done += 1
             remaining += 1 if has_more else 0
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
@@ -78,6 +68,22 @@ class ZkRelayDelivery(models.Model):
         self._set_error(message)
         self.write({"pull_failures": failures,
                     "next_pull_at": fields.Datetime.now() + timedelta(seconds=delay)})
+
+    def _pull_one_page(self):
+        """One page pulled and imported in a savepoint, acknowledged after commit; True when
+        more wait. A failed page is rolled back to the savepoint (cursor unchanged, nothing
+        acked): it comes again on the next run, and other relays go on."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                has_more, ack_to = self._pull_page()
+        except (psycopg2.Error, UserError, ValidationError, ValueError, KeyError) as exc:
+            _logger.exception("zk relay %s: import failed", self.name)
+            self._pull_failed(self.env._("Import failed: %s", exc))
+            return False
+        if ack_to:
+            self._ack_after_commit(self.store_id, ack_to)
+        return has_more
 
     def _pull_page(self):
         """Import one page from this relay.
