@@ -185,10 +185,10 @@ def naive_import(env, relay, page) -> None:
 
 # (module, class or None, attribute, label): the build's steps and what Odoo runs inside them.
 BREAKDOWN = [
-    ("odoo.addons.hr_zk_attendance.models.hr_attendance", "HrAttendance", "_zk_build_pending",
-     "attendance build, total"),
-    ("odoo.addons.hr_zk_attendance.models.hr_attendance", None, "_pair",
-     "  engine pairing"),
+    ("odoo.addons.hr_zk_attendance.models.zk_daily_record", "ZkDailyRecord",
+     "_cron_compute_pending", "attendances and daily records, total"),
+    ("odoo.addons.hr_zk_attendance.models.zk_daily_record", None, "compute_days",
+     "  engine (one pairing, the day's figures)"),
     ("odoo.addons.hr_zk_attendance.models.hr_attendance", "HrAttendance", "_zk_apply_plans",
      "  writing: unlink, create, flush, link"),
     ("odoo.addons.hr_attendance.models.hr_attendance", "HrAttendance", "create",
@@ -256,6 +256,12 @@ def install_breakdown() -> dict:
     return stats
 
 
+def finish_days(env):
+    """What the scheduled action runs after an import: attendances and daily records of the
+    changed days, from one engine run per employee (returns the employees still waiting)."""
+    return env["zk.daily.record"]._cron_compute_pending()
+
+
 def measure(label, registry, relay_id, pages, importer, total, finisher=None):
     from odoo import SUPERUSER_ID, api
 
@@ -321,7 +327,7 @@ def main() -> int:
         results.append(
             measure("zk-odoo (signed page + engine pairing)", registry, relay_id,
                     relay_pages(ours, 1, args.page_size), take_signed_page,
-                    len(ours), finisher=lambda env: env["hr.attendance"]._zk_build_pending()))
+                    len(ours), finisher=finish_days))
         if profiler:
             import pstats
 

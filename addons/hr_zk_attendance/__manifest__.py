@@ -2,7 +2,7 @@
     "name": "ZKTeco Attendance (zk-odoo)",
     "summary": "Relays, ZKTeco terminals, biometric user registry and scheduled punch import "
     "into Attendances, exactly once and in the right time zone",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Human Resources/Attendances",
     "website": "https://github.com/zk-odoo/zk-odoo",
     "author": "zk-odoo contributors",

@@ -151,3 +151,61 @@ def test_e5_5_open_and_orphan_intervals_add_no_time():
     assert record["presence_minutes"] == 0
     assert record["worked_minutes"] == 0
     assert record["undertime_minutes"] == 480  # expected 480 - regular 0
+
+
+# --------------------------------------------------------------------------- one pairing
+def _record(taps, segments, policy=None, date="2025-03-04"):
+    from zk_rules.engine import compute_days
+
+    return compute_days(
+        timezone="Asia/Manila",
+        evaluate_dates=[date],
+        punches=taps,
+        schedule={date: {"segments": segments, "unpaid_break_minutes": 60}},
+        policy=policy,
+    )[date]
+
+
+def _utc_minute(local: str) -> int:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    aware = datetime.fromisoformat(local).replace(tzinfo=ZoneInfo("Asia/Manila"))
+    return int(aware.timestamp()) // 60
+
+
+def test_e5_paired_are_the_punch_times_before_grace_and_rounding():
+    """E5 + E8.1: the attendances' pairs keep the punches' own minutes while the day's
+    intervals are snapped (E6) and rounded (E7); both come from one engine run."""
+    taps = punches("2025-03-04", "08:03", "12:01", "12:58", "17:02")
+    policy = {"grace_late_minutes": 5, "grace_early_out_minutes": 5,
+              "rounding": {"unit_minutes": 15, "in_mode": "up", "out_mode": "down"}}
+    record = _record(taps, [["08:00", "17:00"]], policy)
+    expected = [(_utc_minute("2025-03-04 08:03"), _utc_minute("2025-03-04 12:01")),
+                (_utc_minute("2025-03-04 12:58"), _utc_minute("2025-03-04 17:02"))]
+    assert list(record.paired) == expected
+    snapped = [(i.start, i.end) for i in record.intervals]
+    assert snapped[0][0] == _utc_minute("2025-03-04 08:00")  # grace moved the day's start
+    assert record.presence_minutes == sum(end - start for start, end in expected)
+
+
+def test_e5_paired_hold_only_closed_pairs_and_stay_out_of_the_g1_output():
+    """E5.3 an odd count leaves an open interval: no attendance for it; the G1 record (and
+    so every replay's bytes) does not carry the pairs."""
+    record = _record(punches("2025-03-04", "08:00", "12:00", "13:00"), [["08:00", "17:00"]])
+    assert record.paired == ((_utc_minute("2025-03-04 08:00"), _utc_minute("2025-03-04 12:00")),)
+    assert any(i.end is None for i in record.intervals)
+    assert "paired" not in record.to_dict()
+
+
+def test_e5_paired_equal_a_run_with_grace_and_rounding_off():
+    """The attendances used to come from a second engine run with grace and rounding off;
+    the pairs of one run with the company's policy are the same intervals."""
+    taps = punches("2025-03-04", "07:52", "12:04", "12:55", "17:11", "18:02", "19:30")
+    policy = {"grace_late_minutes": 10, "grace_early_out_minutes": 10,
+              "rounding": {"unit_minutes": 30, "in_mode": "up", "out_mode": "down"}}
+    off = {"grace_late_minutes": 0, "grace_early_out_minutes": 0,
+           "rounding": {"unit_minutes": 1, "in_mode": "nearest", "out_mode": "nearest"}}
+    with_policy = _record(taps, [["08:00", "17:00"]], policy)
+    plain = _record(taps, [["08:00", "17:00"]], off)
+    assert with_policy.paired == tuple((i.start, i.end) for i in plain.intervals)

@@ -36,7 +36,6 @@ ADDONS = ["hr_zk_attendance", "hr_cto_bank", "hr_payroll_export"]
 DB = "zk_demo"
 ODOO_DEFAULT_PORT = 8069
 CRON_PULL = "hr_zk_attendance.ir_cron_zk_pull_relays"
-CRON_BUILD = "hr_zk_attendance.ir_cron_zk_build_attendances"
 CRON_DAILY = "hr_zk_attendance.ir_cron_zk_compute_daily"
 INSTALL_TIMEOUT = 1200  # seconds: installing on a busy 2-core machine takes a few minutes
 
@@ -355,7 +354,7 @@ class Demo:
 
     def import_and_compute(self, relay_id: int) -> None:
         odoo = self.odoo
-        crons = {x: odoo.ref(x) for x in (CRON_PULL, CRON_BUILD, CRON_DAILY)}
+        crons = {x: odoo.ref(x) for x in (CRON_PULL, CRON_DAILY)}
         total = self.scenario.punch_count
         say("import: running the scheduled action 'import punches from relays'")
         for _run in range(500):
@@ -370,12 +369,11 @@ class Demo:
             raise DemoError("the import did not finish")
         imported = odoo.count("zk.punch", [("relay_id", "=", relay_id)])
         say(f"import: {imported} punches in Odoo's punch log")
-        say("attendances and daily records: running 'build attendances' and 'compute daily "
-            "records'")
+        say("attendances and daily records: running 'attendances and daily records of changed "
+            "days'")
         pending = [("relay_id", "=", relay_id), "|", ("pairing_pending", "=", True),
                    ("record_pending", "=", True)]
         for _run in range(200):
-            self.trigger(CRON_BUILD, crons)
             self.trigger(CRON_DAILY, crons)
             if not odoo.count("zk.punch", pending):
                 break

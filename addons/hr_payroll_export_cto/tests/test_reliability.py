@@ -410,7 +410,7 @@ class TestReliability(HttpCase):
         leaves approved (C9 debits it) and their days recomputed. Returns the CTO minutes
         per (serial, pin, date) as E4.3 counts them."""
         employees = self.env["hr.employee"].browse([e.id for e in self.employees.values()])
-        while self.env["hr.attendance"]._zk_build_pending():
+        while self.env["zk.daily.record"]._cron_compute_pending():
             pass
         while self.env["zk.daily.record"]._cron_compute_pending():
             pass

@@ -18,8 +18,8 @@ from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 from zk_rules import selfservice
 
-from ..models.hr_attendance import _to_local, _to_utc
 from ..models.zk_day_view import hours_minutes
+from ..models.zk_time_tools import _to_local, _to_utc
 
 PAGE_SIZE = 20
 

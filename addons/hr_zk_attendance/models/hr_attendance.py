@@ -1,7 +1,6 @@
 import logging
 from collections import defaultdict
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
 
 from pytz import utc
 
@@ -9,20 +8,12 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from zk_rules.calendar import schedule_for_dates
-from zk_rules.engine import Interval, compute_days, parse_policy
+from zk_rules.engine import Interval
 
 from .odoo_speedups import _build_scope
-from .zk_time_tools import _calendar_lines, _to_local, _to_utc
+from .zk_time_tools import _to_utc
 
 _logger = logging.getLogger(__name__)
-
-# Pairing only: grace and rounding off, so intervals are the raw E8.1 boundaries (Part D).
-PAIRING_POLICY = parse_policy({
-    "grace_late_minutes": 0, "grace_early_out_minutes": 0,
-    "rounding": {"unit_minutes": 1, "in_mode": "nearest", "out_mode": "nearest"},
-})
-
 
 class HrAttendance(models.Model):
     _inherit = "hr.attendance"
@@ -33,64 +24,63 @@ class HrAttendance(models.Model):
     out_mode = fields.Selection(selection_add=[("zk", "ZKTeco terminal")],
                                 ondelete={"zk": "set default"})
     zk_punch_ids = fields.One2many("zk.punch", "attendance_id", string="Terminal punches")
+    zk_work_date = fields.Date(
+        string="Work date", readonly=True, index=True, copy=False,
+        help="The work date whose punches gave this interval (a night shift's belongs to the "
+        "day it started).")
 
     @api.model
-    def _zk_build_pending(self, limit=100):
-        """Turn punches waiting for pairing into closed hr.attendance intervals.
+    def _zk_write_paired(self, paired):
+        """Write the attendances of the work dates the daily records were just computed for.
 
-        Works on at most `limit` employees per call (the cron runs it again while some
-        remain) and returns how many employees are still waiting. Pairing is the engine's
-        (E2-E5, zk_rules.engine). Only closed intervals are written: an open one would block
-        the employee (Part D); it stays visible on the punches.
+        `paired` is {employee id: (employee, zone, first date, last date, {ISO date:
+        DayRecord})}: the engine's own result for the daily records, whose closed pairs
+        (DayRecord.paired, before grace and rounding) are the attendances. One pairing per
+        employee-day: the figures and the intervals cannot disagree. Open intervals are never
+        written (they would block the employee); they stay visible on the punches.
         """
-        # Plain SQL: a grouped scan of the pending flag; the cron runs as the system user.
-        self.env.flush_all()
-        self.env.cr.execute(SQL(
-            "SELECT employee_id, min(timestamp_utc), max(timestamp_utc) FROM zk_punch "
-            "WHERE pairing_pending AND state = 'done' AND employee_id IS NOT NULL "
-            "GROUP BY employee_id ORDER BY employee_id LIMIT %s", limit + 1))
-        rows = self.env.cr.fetchall()
-        remaining = max(len(rows) - limit, 0)
-        rows = rows[:limit]
-        if not rows:
-            return 0
-        employees = self.env["hr.employee"].browse([r[0] for r in rows])
-        zones = {employee.id: ZoneInfo(employee._get_tz() or "UTC") for employee in employees}
-        spans = {}
-        for employee_id, lowest, highest in rows:
-            employee, tz = employees.browse(employee_id), zones[employee_id]
-            first = _to_local(lowest, tz).date() - timedelta(days=1)
-            last = _to_local(highest, tz).date() + timedelta(days=1)
-            spans[employee_id] = (employee, tz, first, last,
-                                  _to_utc(datetime.combine(first, time.min), tz),
-                                  _to_utc(datetime.combine(last + timedelta(days=1), time.min),
-                                          tz))
-        low = min(span[4] for span in spans.values()) - timedelta(days=1)
-        high = max(span[5] for span in spans.values()) + timedelta(days=1)
+        if not paired:
+            return
+        plans = {}
+        bounds = {}
+        for employee_id, (_employee, tz, first, last, days) in paired.items():
+            start = _to_utc(datetime.combine(first, time.min), tz)
+            end = _to_utc(datetime.combine(last + timedelta(days=1), time.min), tz)
+            bounds[employee_id] = (first, last, start, end)
+            plans[employee_id] = sorted(
+                (Interval.utc_datetime(s), Interval.utc_datetime(e), date.fromisoformat(key))
+                for key, record in days.items() for s, e in record.paired)
+        low = min(b[2] for b in bounds.values()) - timedelta(days=1)
+        high = max(b[3] for b in bounds.values()) + timedelta(days=1)
+        for wanted in plans.values():
+            if wanted:
+                low = min(low, wanted[0][0] - timedelta(days=1))
+                high = max(high, max(iv[1] for iv in wanted) + timedelta(days=1))
+        employee_ids = list(paired)
         punches = self.env["zk.punch"].search_fetch(
-            [("employee_id", "in", employees.ids), ("state", "=", "done"),
+            [("employee_id", "in", employee_ids), ("state", "=", "done"),
              ("timestamp_utc", ">=", low), ("timestamp_utc", "<", high)],
-            ["employee_id", "timestamp_utc", "status", "attendance_id", "pairing_pending"],
+            ["employee_id", "timestamp_utc", "attendance_id", "pairing_pending"],
             order="timestamp_utc, id")
         existing = self.search_fetch(
-            [("employee_id", "in", employees.ids), ("in_mode", "=", "zk"),
+            [("employee_id", "in", employee_ids), ("in_mode", "=", "zk"),
              ("check_in", ">=", low), ("check_in", "<", high)],
-            ["employee_id", "check_in", "check_out"])
-        by_employee = defaultdict(list)
+            ["employee_id", "check_in", "check_out", "zk_work_date"])
+        own = defaultdict(list)
         for punch in punches:
-            by_employee[punch.employee_id.id].append(punch)
+            own[punch.employee_id.id].append(punch)
         current = defaultdict(list)
         for attendance in existing:
             current[attendance.employee_id.id].append(attendance)
-        plans = {}
-        for employee_id, (employee, tz, first, last, start, end) in spans.items():
-            own = [p for p in by_employee[employee_id]
-                   if start - timedelta(days=1) <= p.timestamp_utc < end + timedelta(days=1)]
-            wanted = [iv for iv in _pair(employee, own, tz, first, last) if start <= iv[0] < end]
-            olds = [a for a in current[employee_id] if start <= a.check_in < end]
-            plans[employee_id] = (own, wanted, olds)
-        self._zk_apply_plans(plans)
-        return remaining
+        result = {}
+        for employee_id, wanted in plans.items():
+            first, last, start, end = bounds[employee_id]
+            # Those of these work dates; one written before work dates were kept, by its start.
+            olds = [a for a in current[employee_id]
+                    if (first <= a.zk_work_date <= last if a.zk_work_date
+                        else start <= a.check_in < end)]
+            result[employee_id] = (own[employee_id], wanted, olds)
+        self._zk_apply_plans(result)
 
     def _zk_apply_plans(self, plans):
         """Write the planned intervals: drop stale ones, create new ones, link punches."""
@@ -99,16 +89,22 @@ class HrAttendance(models.Model):
         to_unlink = self.browse()
         to_create = {}
         for employee_id, (_own, wanted, olds) in plans.items():
+            dates = {iv[:2]: iv[2] for iv in wanted}
             keep = {(a.check_in, a.check_out) for a in olds if (a.check_in, a.check_out)
-                    in wanted}
+                    in dates}
             to_unlink |= self.browse([a.id for a in olds
-                                      if (a.check_in, a.check_out) not in wanted])
-            to_create[employee_id] = [iv for iv in wanted if iv not in keep]
-        vals = [{"employee_id": emp, "check_in": s, "check_out": e, "in_mode": "zk",
-                 "out_mode": "zk"} for emp, intervals in to_create.items() for s, e in intervals]
+                                      if (a.check_in, a.check_out) not in dates])
+            to_create[employee_id] = [iv for iv in wanted if iv[:2] not in keep]
+            for attendance in olds:
+                work_date = dates.get((attendance.check_in, attendance.check_out))
+                if work_date and attendance.zk_work_date != work_date:
+                    attendance.zk_work_date = work_date
+        vals = [{"employee_id": emp, "check_in": s, "check_out": e, "zk_work_date": d,
+                 "in_mode": "zk", "out_mode": "zk"}
+                for emp, intervals in to_create.items() for s, e, d in intervals]
         failed = {}
         instants = [t for _own, wanted, olds in plans.values()
-                    for t in [*(t for iv in wanted for t in iv),
+                    for t in [*(t for iv in wanted for t in iv[:2]),
                               *(t for a in olds for t in (a.check_in, a.check_out) if t)]]
         if not instants:
             self._zk_link_punches(plans, failed)
@@ -127,8 +123,9 @@ class HrAttendance(models.Model):
                     try:
                         with self.env.cr.savepoint():
                             self.create([{"employee_id": employee_id, "check_in": s,
-                                          "check_out": e, "in_mode": "zk", "out_mode": "zk"}
-                                         for s, e in intervals])
+                                          "check_out": e, "zk_work_date": d,
+                                          "in_mode": "zk", "out_mode": "zk"}
+                                         for s, e, d in intervals])
                     except ValidationError as exc:
                         failed[employee_id] = exc.args[0]
             # What Odoo left to recompute (worked hours, extra hours) is computed in scope.
@@ -184,32 +181,3 @@ class HrAttendance(models.Model):
                 "state": "review", "pairing_pending": False,
                 "state_reason": self.env._("Could not be written as attendance: %s", message),
             })
-
-    @api.model
-    def _cron_zk_build_attendances(self):
-        remaining = self._zk_build_pending()
-        self.env["ir.cron"]._notify_progress(done=1, remaining=remaining)
-        return remaining
-
-
-def _pair(employee, punches, tz, first, last):
-    """Closed intervals (UTC naive) the engine pairs for work dates first..last."""
-    dates = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    calendar = employee.resource_calendar_id
-    schedule = {}
-    if calendar:
-        pad = [first - timedelta(days=1), *dates, last + timedelta(days=1)]
-        schedule = schedule_for_dates(_calendar_lines(calendar), pad,
-                                      two_weeks=calendar.two_weeks_calendar)
-    days = compute_days(
-        timezone=str(tz.key),
-        evaluate_dates=dates,
-        punches=[{"id": p.id, "local_time": _to_local(p.timestamp_utc, tz).strftime(
-            "%Y-%m-%d %H:%M:%S"), "status": p.status} for p in punches],
-        schedule=schedule,
-        policy=PAIRING_POLICY,
-    )
-    intervals = {(Interval.utc_datetime(iv.start), Interval.utc_datetime(iv.end))
-                 for day in days.values() for iv in day.intervals
-                 if iv.start is not None and iv.end is not None}
-    return sorted(intervals)

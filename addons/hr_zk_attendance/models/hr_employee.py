@@ -122,7 +122,6 @@ class HrEmployee(models.Model):
         if not punches:
             return
         punches.write({"pairing_pending": True, "record_pending": True})
-        self.env.ref("hr_zk_attendance.ir_cron_zk_build_attendances").sudo()._trigger()
         self.env.ref("hr_zk_attendance.ir_cron_zk_compute_daily").sudo()._trigger()
 
 

@@ -172,10 +172,8 @@ class ZkAdjustment(models.Model):
         })
 
     def _recompute_day(self):
-        """Pair and recompute now so the manager sees the corrected day at once."""
-        # sudo: pairing writes attendances as the system, whoever approved the request.
-        while self.env["hr.attendance"].sudo()._zk_build_pending():
-            pass
+        """Pair and recompute now (daily records and attendances, from one engine run) so the
+        manager sees the corrected day at once."""
         tz = ZoneInfo(self.employee_id._get_tz() or "UTC")
         day = _to_local(self.punch_time, tz).date()
         # sudo: daily records are written by the system; the approval authorised this.

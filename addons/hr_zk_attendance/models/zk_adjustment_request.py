@@ -17,7 +17,7 @@ from odoo.tools import format_datetime
 
 from zk_rules import selfservice
 
-from .hr_attendance import _to_local
+from .zk_time_tools import _to_local
 
 OFFICER = "hr_attendance.group_hr_attendance_officer"
 # What only the request's own flow writes (submission, decision), never a person directly.

@@ -186,7 +186,7 @@ class ZkDailyRecord(models.Model):
         self.env.flush_all()
         self.env.cr.execute(
             "SELECT employee_id, min(timestamp_utc), max(timestamp_utc) FROM zk_punch "
-            "WHERE record_pending AND employee_id IS NOT NULL AND NOT pairing_pending "
+            "WHERE (record_pending OR pairing_pending) AND employee_id IS NOT NULL "
             "GROUP BY employee_id ORDER BY employee_id LIMIT %s", (limit + 1,))
         rows = self.env.cr.fetchall()
         remaining = max(len(rows) - limit, 0)
@@ -226,11 +226,14 @@ class ZkDailyRecord(models.Model):
         one batch; a changed day gets a new version, its overtime lines reconciled (E9.3)
         and an audit entry.
         """
-        to_create, changed = self._plan_range(employees, date_from, date_to, force_locked)
+        paired = {}
+        to_create, changed = self._plan_range(employees, date_from, date_to, force_locked,
+                                               paired=paired)
         created = self.create(to_create) if to_create else self.browse()
         for current, record, result, fingerprint, approval, exceptions, extra in changed:
             current._store_new_version(record, result, fingerprint, approval, exceptions, reason,
                                        extra_codes=extra)
+        self.env["hr.attendance"]._zk_write_paired(paired)
         return created
 
     @api.model
@@ -271,8 +274,12 @@ class ZkDailyRecord(models.Model):
         return leave_work_minutes(leave)
 
     @api.model
-    def _plan_range(self, employees, date_from, date_to, force_locked=False):
-        """Run the engine; return (values of new records, changed existing records)."""
+    def _plan_range(self, employees, date_from, date_to, force_locked=False, paired=None):
+        """Run the engine; return (values of new records, changed existing records).
+
+        `paired`, when given, receives each employee's engine result ({employee id:
+        (employee, zone, first, last, {ISO date: DayRecord})}): the attendances are written
+        from it (hr.attendance._zk_write_paired), so punches are paired once."""
         dates = [date_from + timedelta(days=n) for n in range((date_to - date_from).days + 1)]
         if not dates or not employees:
             return [], []
@@ -286,6 +293,9 @@ class ZkDailyRecord(models.Model):
         for employee in employees:
             document = context.document(employee)
             days = compute_days(**document)
+            if paired is not None:
+                paired[employee.id] = (employee, ZoneInfo(document["timezone"]), date_from,
+                                       date_to, days)
             approval = context.approval(employee)
             for key, record in days.items():
                 work_date = date.fromisoformat(key)

@@ -13,7 +13,7 @@ from odoo.tools import format_date
 
 from zk_rules import selfservice
 
-from .hr_attendance import _to_local, _to_utc
+from .zk_time_tools import _to_local, _to_utc
 
 FLAGGED_DOMAIN = ["|", "|", ("missing_check_in", "=", True), ("missing_check_out", "=", True),
                   ("status", "=", "absent")]

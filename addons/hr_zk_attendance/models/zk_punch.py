@@ -236,7 +236,7 @@ class ZkPunch(models.Model):
             rows.append((punch.id, state, reason and punch._admission_text(reason), employee))
         self._write_outcomes(rows)
         if any(row[1] == "done" for row in rows):
-            self.env.ref("hr_zk_attendance.ir_cron_zk_build_attendances")._trigger()
+            self.env.ref("hr_zk_attendance.ir_cron_zk_compute_daily")._trigger()
 
     def _admission_text(self, reason):
         """The words a person reads for a reason code of zk_rules.admission."""

@@ -28,7 +28,7 @@ class ZkCase(TransactionCase):
     def import_events(self, events):
         """One relay page, then the attendance build the cron would run next."""
         result = self.env["zk.punch"]._import_relay_events(self.relay, events)
-        while self.env["hr.attendance"]._zk_build_pending():
+        while self.env["zk.daily.record"]._cron_compute_pending():
             pass
         return result
 

@@ -49,8 +49,6 @@ def punch_day(env, team, day, *times, first_id=100):
         "fingerprint": punch_fingerprint(serial, "0042", f"{day} {t}"),
     } for n, (t, s) in enumerate(times)]
     env["zk.punch"]._import_relay_events(team["relay"], events)
-    while env["hr.attendance"]._zk_build_pending():
-        pass
     env["zk.daily.record"].sudo()._compute_range(team["employee"], day, day)
     return env["zk.daily.record"].search([("employee_id", "=", team["employee"].id),
                                           ("work_date", "=", day)])

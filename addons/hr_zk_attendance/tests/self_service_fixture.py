@@ -50,8 +50,6 @@ def punch_ben(env, team, day, *times):
         "fingerprint": punch_fingerprint(serial, "0077", f"{day} {t}"),
     } for n, (t, s) in enumerate(times)]
     env["zk.punch"]._import_relay_events(team["relay"], events)
-    while env["hr.attendance"]._zk_build_pending():
-        pass
     env["zk.daily.record"].sudo()._compute_range(team["ben"], day, day)
     return env["zk.daily.record"].search([("employee_id", "=", team["ben"].id),
                                           ("work_date", "=", day)])

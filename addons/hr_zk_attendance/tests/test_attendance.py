@@ -1,3 +1,4 @@
+import json
 from datetime import date, timedelta
 
 from odoo.tests import tagged
@@ -102,3 +103,34 @@ class TestAttendanceFromPunches(ZkCase):
         punches = self.env["zk.punch"].search([("employee_id", "=", self.employee.id)])
         self.assertEqual(set(punches.mapped("state")), {"review"})
         self.assertIn("attendance", punches[0].state_reason)
+
+    def test_e5_one_engine_run_gives_the_daily_record_and_its_attendances(self):
+        """Issue 20 one pairing: the scheduled action pairs an employee's punches once; the
+        attendances are that run's pairs (E8.1 boundaries, before grace and rounding), so
+        their hours are the day's presence."""
+        from unittest.mock import patch
+
+        from odoo.addons.hr_zk_attendance.models import zk_daily_record as daily_module
+
+        day = self.today
+        with patch.object(daily_module, "compute_days", wraps=daily_module.compute_days) as run:
+            self.import_events([
+                self.event(1, "0042", f"{day} 08:03:00", 0),
+                self.event(2, "0042", f"{day} 12:00:00", 2),
+                self.event(3, "0042", f"{day} 13:04:00", 3),
+                self.event(4, "0042", f"{day} 16:58:00", 1),
+            ])
+        self.assertEqual(run.call_count, 1)
+        self.assertEqual([self.hhmm(a) for a in self.attendances()],
+                         [("08:03", "12:00"), ("13:04", "16:58")])
+        record = self.env["zk.daily.record"].search([("employee_id", "=", self.employee.id),
+                                                     ("work_date", "=", day)])
+        presence = json.loads(record.result_json)["presence_minutes"]
+        attended = sum((a.check_out - a.check_in).total_seconds() // 60
+                       for a in self.attendances())
+        self.assertEqual(presence, attended)
+        self.assertEqual(set(self.attendances().mapped("zk_work_date")),
+                         {date.fromisoformat(day)})
+        self.assertFalse(self.env["zk.punch"].search_count(
+            [("employee_id", "=", self.employee.id), "|", ("pairing_pending", "=", True),
+             ("record_pending", "=", True)]))

@@ -158,7 +158,7 @@ class TestAttendanceBuildSameAsOdoo(ZkCase):
                                               "check_out": evening + timedelta(hours=1)})
 
         self.env["zk.punch"]._import_relay_events(self.relay, events)
-        while self.env["hr.attendance"]._zk_build_pending(limit=3):
+        while self.env["zk.daily.record"]._cron_compute_pending(limit=3):
             pass
 
         for employee, twin in pairs:
@@ -232,10 +232,10 @@ class TestAttendanceBuildSameAsOdoo(ZkCase):
         devices = [profile[3] for profile in profiles]
         self.env["zk.punch"]._import_relay_events(self.relay, events("1", devices))
         with patch.object(attendance_module, "_build_scope", lambda *_args: nullcontext()):
-            while self.env["hr.attendance"]._zk_build_pending(limit=2):
+            while self.env["zk.daily.record"]._cron_compute_pending(limit=2):
                 pass
         self.env["zk.punch"]._import_relay_events(self.relay, events("2", devices))
-        while self.env["hr.attendance"]._zk_build_pending(limit=2):
+        while self.env["zk.daily.record"]._cron_compute_pending(limit=2):
             pass
 
         def punches(employee):

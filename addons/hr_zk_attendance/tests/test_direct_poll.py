@@ -68,7 +68,7 @@ class TestDirectPoll(TransactionCase):
         line = self.env["zk.device.user"].search([("device_id", "=", self.device.id),
                                                   ("pin", "=", "0042")])
         line.employee_id = self.employee
-        while self.env["hr.attendance"]._zk_build_pending():
+        while self.env["zk.daily.record"]._cron_compute_pending():
             pass
         attendance = self.env["hr.attendance"].search([("employee_id", "=", self.employee.id)])
         self.assertEqual(len(attendance), 1)

@@ -45,7 +45,7 @@ class TestRelayEndToEnd(HttpCase):
             remaining = self.env["zk.relay"]._cron_pull()
             self.env.cr.postcommit.run()  # what the commit of each cron run triggers: the ack
             if not remaining:
-                while self.env["hr.attendance"]._zk_build_pending():
+                while self.env["zk.daily.record"]._cron_compute_pending():
                     pass
                 return
         self.fail("the import did not finish")

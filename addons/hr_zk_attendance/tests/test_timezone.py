@@ -72,7 +72,7 @@ class TestTimeZoneTrap(ZkCase):
         self.assertEqual(action["params"]["type"], "success")
         self.assertEqual(employee.tz, "Asia/Manila")
         self.assertFalse(line.tz_mismatch)
-        while self.env["hr.attendance"]._zk_build_pending():
+        while self.env["zk.daily.record"]._cron_compute_pending():
             pass
         self.env["zk.daily.record"].sudo()._cron_compute_pending()
         records = self.records(employee)

@@ -206,10 +206,13 @@ def compute_day(
     expected = scheduled - leave
     pairing = pair_day(taps, plan, rules.status_mode == "auto", rules.anchor_window_minutes)
     intervals = pairing.intervals
+    # E8.1 boundaries, kept before grace snaps the intervals in place: the attendances
+    paired = tuple(
+        (start, end) for start, end in intervals if start is not None and end is not None
+    )
     presence = 0  # E8.1, before grace and rounding
-    for start, end in intervals:
-        if start is not None and end is not None:
-            presence += end - start
+    for start, end in paired:
+        presence += end - start
     snaps = _NO_SNAPS
     if workday:
         snaps = apply_grace(
@@ -302,4 +305,5 @@ def compute_day(
         collapsed_punch_ids=sorted_ids(collapsed) if collapsed else (),
         ignored_punch_ids=sorted_ids(pairing.ignored) if pairing.ignored else (),
         clock=clock,
+        paired=paired,
     )

@@ -132,6 +132,10 @@ class DayRecord:
     ignored_punch_ids: tuple[PunchId, ...]
     clock: ZoneClock = field(repr=False, compare=False)
     """Zone of the employee, to print interval bounds (E0.1)."""
+    paired: tuple[tuple[int, int], ...] = field(default=(), repr=False, compare=False)
+    """The closed E5 pairs as the punches gave them (before grace and rounding, E8.1), in
+    UTC minutes: what the attendances of this work date are. Not part of the G1 output, so
+    one engine run gives both the day's figures and its attendances."""
 
     def to_dict(self) -> dict[str, Any]:
         """The G1 output form of this record (JSON-ready)."""
