@@ -2,7 +2,7 @@ from datetime import date, timedelta
 
 from odoo.tests import new_test_user
 
-from odoo.addons.hr_zk_attendance.tests.common import ZkCase
+from odoo.addons.hr_zk_attendance.tests.common import ZkCase, office_calendar
 
 # In the bank long before any overtime these tests write (joining is tested on its own).
 LONG_AGO = date(2000, 1, 1)
@@ -22,13 +22,7 @@ class CtoCase(ZkCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.env.company
-        cls.calendar = cls.env["resource.calendar"].create({
-            "name": "Office 08-17", "tz": "Asia/Manila", "attendance_ids": [(5, 0, 0)] + [
-                (0, 0, {"name": f"d{d} {p}", "dayofweek": str(d), "hour_from": f, "hour_to": t,
-                        "day_period": p})
-                for d in range(5)
-                for f, t, p in ((8, 12, "morning"), (12, 13, "lunch"), (13, 17, "afternoon"))],
-        })
+        cls.calendar = office_calendar(cls.env)
         cls.company.resource_calendar_id = cls.calendar
         cls.employee_user = new_test_user(cls.env, "cto_ana", groups="base.group_user")
         cls.employee.write({"resource_calendar_id": cls.calendar.id, "cto_enabled": True,

@@ -3,7 +3,7 @@ from datetime import date, timedelta
 
 from odoo.tests import new_test_user
 
-from odoo.addons.hr_zk_attendance.tests.common import ZkCase
+from odoo.addons.hr_zk_attendance.tests.common import ZkCase, office_calendar
 
 
 def next_weekday(weekday, after):
@@ -67,13 +67,17 @@ class PayrollFixtures:
     def export_row(self, day):
         """The day computed by the engine, then its row in the period's issued file."""
         self.company.payroll_leave_kinds = "cto,sick_leave"
-        record = self.env["zk.daily.record"].sudo()._compute_range(self.employee, day, day)
+        self.env["zk.daily.record"].sudo()._compute_range(self.employee, day, day)
+        record = self.env["zk.daily.record"].search([("employee_id", "=", self.employee.id),
+                                                     ("work_date", "=", day)])
         period = self.company._payroll_period_policy().period_containing(day)
         batch = self.Batch.create({"company_id": self.company.id,
                                    "period_start": period.start, "period_end": period.end})
         batch.action_generate()
-        header, row, *_rest = self.content(batch).decode().split("\r\n")
-        return record, dict(zip(header.split(";"), row.split(";"), strict=True))
+        header, *rows = self.content(batch).decode().split("\r\n")
+        cells = [dict(zip(header.split(";"), row.split(";"), strict=True))
+                 for row in rows if row]
+        return record, next(c for c in cells if c["work_date"] == day.isoformat())
 
 
     def batch(self, user=None):
@@ -96,13 +100,7 @@ class PayrollCase(PayrollFixtures, ZkCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.env.company
-        cls.calendar = cls.env["resource.calendar"].create({
-            "name": "Office 08-17", "tz": "Asia/Manila", "attendance_ids": [(5, 0, 0)] + [
-                (0, 0, {"name": f"d{d} {p}", "dayofweek": str(d), "hour_from": f, "hour_to": t,
-                        "day_period": p})
-                for d in range(5)
-                for f, t, p in ((8, 12, "morning"), (12, 13, "lunch"), (13, 17, "afternoon"))],
-        })
+        cls.calendar = office_calendar(cls.env)
         cls.company.resource_calendar_id = cls.calendar
         cls.employee.resource_calendar_id = cls.calendar
         cls.other = cls.env["hr.employee"].create({

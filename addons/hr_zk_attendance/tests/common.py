@@ -40,3 +40,15 @@ class ZkCase(TransactionCase):
             "received_at": "2025-01-01T00:00:00+00:00",
             "fingerprint": punch_fingerprint(serial, pin, local_time),
         }
+
+
+def office_calendar(env, name="Office 08-17", tz="Asia/Manila"):
+    """Monday to Friday 08:00-12:00 and 13:00-17:00 with a lunch hour, in `tz`: the office
+    week most tests of days, the CTO bank and payroll are written against."""
+    return env["resource.calendar"].create({
+        "name": name, "tz": tz, "attendance_ids": [(5, 0, 0)] + [
+            (0, 0, {"name": f"d{d} {p}", "dayofweek": str(d), "hour_from": f, "hour_to": t,
+                    "day_period": p})
+            for d in range(5)
+            for f, t, p in ((8, 12, "morning"), (12, 13, "lunch"), (13, 17, "afternoon"))],
+    })

@@ -7,6 +7,8 @@ from odoo.tests import new_test_user
 
 from zk_rules.fingerprint import punch_fingerprint
 
+from .common import office_calendar
+
 
 def last_monday():
     today = date.today() - timedelta(days=1)
@@ -18,13 +20,7 @@ def make_team(env, login="zk_review_manager"):
                                     "token": "t0ken"})
     device = env["zk.device"].create({"serial": "CQZ0001", "name": "Entrance",
                                       "timezone": "Asia/Manila", "relay_id": relay.id})
-    calendar = env["resource.calendar"].create({
-        "name": "Office 08-17", "tz": "Asia/Manila", "attendance_ids": [(5, 0, 0)] + [
-            (0, 0, {"name": f"d{d} {p}", "dayofweek": str(d), "hour_from": f, "hour_to": t,
-                    "day_period": p})
-            for d in range(5)
-            for f, t, p in ((8, 12, "morning"), (12, 13, "lunch"), (13, 17, "afternoon"))],
-    })
+    calendar = office_calendar(env)
     manager = new_test_user(env, login, groups="base.group_user,hr_zk_attendance.group_zk_manager",
                             name="Maria Santos", tz="Asia/Manila")
     department = env["hr.department"].create({"name": "Operations"})

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
-from .common import ZkCase
+from .common import ZkCase, office_calendar
 
 
 def last_weekday(weekday, before):
@@ -28,13 +28,7 @@ class TestDailyRecord(ZkCase):
         cls.department.manager_id = cls.env["hr.employee"].create(
             {"name": "Boss", "user_id": cls.manager_user.id})
         cls.employee.department_id = cls.department
-        cls.calendar = cls.env["resource.calendar"].create({
-            "name": "Office 08-17", "tz": "Asia/Manila", "attendance_ids": [(5, 0, 0)] + [
-                (0, 0, {"name": f"d{d} {p}", "dayofweek": str(d), "hour_from": f, "hour_to": t,
-                        "day_period": p})
-                for d in range(5)
-                for f, t, p in ((8, 12, "morning"), (12, 13, "lunch"), (13, 17, "afternoon"))],
-        })
+        cls.calendar = office_calendar(cls.env)
         cls.employee.resource_calendar_id = cls.calendar
         cls.monday = last_weekday(0, date.today() - timedelta(days=1))
 

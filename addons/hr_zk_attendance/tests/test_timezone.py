@@ -2,7 +2,7 @@ from datetime import date, timedelta
 
 from odoo.tests import new_test_user, tagged
 
-from .common import ZkCase
+from .common import ZkCase, office_calendar
 from .test_daily_record import last_weekday
 
 MISMATCH = "timezone_mismatch"
@@ -17,13 +17,7 @@ class TestTimeZoneTrap(ZkCase):
         super().setUpClass()
         cls.company = cls.env.company
         cls.company.resource_calendar_id.tz = "UTC"  # the demo default
-        cls.calendar = cls.env["resource.calendar"].create({
-            "name": "Office 08-17", "tz": "Asia/Manila", "attendance_ids": [(5, 0, 0)] + [
-                (0, 0, {"name": f"d{d} {p}", "dayofweek": str(d), "hour_from": f, "hour_to": t,
-                        "day_period": p})
-                for d in range(5)
-                for f, t, p in ((8, 12, "morning"), (12, 13, "lunch"), (13, 17, "afternoon"))],
-        })
+        cls.calendar = office_calendar(cls.env)
         cls.monday = last_weekday(0, date.today() - timedelta(days=1))
         cls.officer = new_test_user(
             cls.env, "zk_tz_officer",
