@@ -110,7 +110,7 @@ class TestAttendanceFromPunches(ZkCase):
         their hours are the day's presence."""
         from unittest.mock import patch
 
-        from odoo.addons.hr_zk_attendance.models import zk_daily_record as daily_module
+        from ..models import zk_daily_record as daily_module
 
         day = self.today
         with patch.object(daily_module, "compute_days", wraps=daily_module.compute_days) as run:
