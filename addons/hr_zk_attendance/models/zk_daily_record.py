@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_date
+from odoo.tools import SQL, format_date
 
 from zk_rules.engine import compute_days, reconcile_lines
 from zk_rules.hashchain import canonical_json
@@ -190,17 +190,30 @@ class ZkDailyRecord(models.Model):
             "GROUP BY employee_id ORDER BY employee_id LIMIT %s", (limit + 1,))
         rows = self.env.cr.fetchall()
         remaining = max(len(rows) - limit, 0)
-        for employee_id, lowest, highest in rows[:limit]:
+        rows = rows[:limit]
+        # Employees whose changed days span the same dates are computed together: one read of
+        # their inputs, one engine run each, one write of their days and attendances.
+        spans = defaultdict(list)
+        for employee_id, lowest, highest in rows:
             employee = self.env["hr.employee"].browse(employee_id)
             tz = ZoneInfo(employee._get_tz() or "UTC")
-            first = _to_local(lowest, tz).date() - timedelta(days=1)
-            last = _to_local(highest, tz).date()
-            self._compute_range(employee, first, last)
-            self.env["zk.punch"].search([("employee_id", "=", employee_id),
-                                         ("record_pending", "=", True),
-                                         ("timestamp_utc", "<=", highest)]).write(
-                {"record_pending": False})
-        self.env["ir.cron"]._notify_progress(done=min(len(rows), limit), remaining=remaining)
+            spans[(_to_local(lowest, tz).date() - timedelta(days=1),
+                   _to_local(highest, tz).date())].append(employee_id)
+        for (first, last), employee_ids in spans.items():
+            self._compute_range(self.env["hr.employee"].browse(employee_ids), first, last)
+        if rows:
+            self.env.flush_all()
+            # Only what was pending up to the newest punch computed: a punch arriving
+            # meanwhile stays pending for the next run.
+            self.env.cr.execute(SQL(
+                "UPDATE zk_punch SET record_pending = false, pairing_pending = false "
+                "FROM (VALUES %s) AS v(employee, newest) WHERE zk_punch.employee_id = "
+                "v.employee AND (record_pending OR pairing_pending) "
+                "AND zk_punch.timestamp_utc <= v.newest",
+                SQL(", ").join(SQL("(%s, %s::timestamp)", employee_id, highest)
+                               for employee_id, _lowest, highest in rows)))
+            self.env["zk.punch"].invalidate_model(["record_pending", "pairing_pending"])
+        self.env["ir.cron"]._notify_progress(done=len(rows), remaining=remaining)
         return remaining
 
     @api.model
