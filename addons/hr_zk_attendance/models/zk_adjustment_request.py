@@ -95,15 +95,27 @@ class ZkAdjustment(models.Model):
                 vals.update(employee_id=employee.id, requested_by=self.env.uid)
                 for name in FLOW_FIELDS - {"requested_by"}:
                     vals.pop(name, None)
+        elif not self.env.su:
+            for vals in vals_list:
+                if set(vals) & (FLOW_FIELDS - {"requested_by"}):
+                    raise AccessError(self.env._(
+                        "A request starts as a draft and moves on by its buttons: Submit, "
+                        "then the manager's Approve or Refuse."))
         return super().create(vals_list)
 
     def write(self, vals):
-        """An employee edits their own draft only; the request's state and decision move
-        through its buttons (submit, approve, refuse), never by a direct write."""
-        if self._zk_is_self_service():
+        """A request's state and decision move through its buttons (submit, approve, refuse:
+        each checks who may and writes the audit trail), never by a direct write — for
+        employees, officers and managers alike; only the buttons write them, as the system.
+        A request sent or decided is no longer edited."""
+        if not self.env.su:
             if set(vals) & FLOW_FIELDS:
                 raise AccessError(self.env._("A request moves on by its buttons: Submit, then "
-                                             "your manager's decision."))
+                                             "the manager's Approve or Refuse."))
+            if any(adjustment.state != "draft" for adjustment in self):
+                raise UserError(self.env._("This request was sent: it can no longer be "
+                                           "changed. Send a new one if something is wrong."))
+        if self._zk_is_self_service():
             if any(adjustment.state != "draft" for adjustment in self):
                 raise UserError(self.env._("This request was sent: it can no longer be "
                                            "changed. Send a new one if something is wrong."))
@@ -125,8 +137,11 @@ class ZkAdjustment(models.Model):
             # sudo: the employee sends their own request (checked above); the state is a
             # flow field they may not write themselves.
             return super(ZkAdjustment, self.sudo()).action_submit()
+        self.check_access("write")
         self._zk_subscribe_requester()
-        return super().action_submit()
+        # sudo: the state is written by the button only (checked above: the officer may edit
+        # these requests).
+        return super(ZkAdjustment, self.sudo()).action_submit()
 
     @api.model
     def _zk_submit_request(self, vals, attachment=None):

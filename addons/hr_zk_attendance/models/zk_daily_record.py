@@ -16,6 +16,8 @@ from .zk_day_view import day_intervals_text, day_punches_html
 from .zk_time_tools import _to_local
 
 _logger = logging.getLogger(__name__)
+# Employees computed together: one read of their inputs and one write of their days.
+COMPUTE_BATCH = 100
 
 MINUTE_FIELDS = [
     "scheduled_minutes", "leave_minutes", "expected_minutes", "presence_minutes",
@@ -200,7 +202,15 @@ class ZkDailyRecord(models.Model):
             spans[(_to_local(lowest, tz).date() - timedelta(days=1),
                    _to_local(highest, tz).date())].append(employee_id)
         for (first, last), employee_ids in spans.items():
-            self._compute_range(self.env["hr.employee"].browse(employee_ids), first, last)
+            for start in range(0, len(employee_ids), COMPUTE_BATCH):
+                self._compute_range(self.env["hr.employee"].browse(
+                    employee_ids[start:start + COMPUTE_BATCH]), first, last)
+                # Written; what the cache holds of their days is not needed again (memory
+                # stays flat however many days a chunk holds).
+                self.env.flush_all()
+                self.invalidate_model()
+                self.env["hr.attendance"].invalidate_model()
+                self.env["zk.punch"].invalidate_model()
         if rows:
             self.env.flush_all()
             # Only what was pending up to the newest punch computed: a punch arriving

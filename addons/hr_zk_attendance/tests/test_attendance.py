@@ -1,8 +1,10 @@
 import json
 from datetime import date, timedelta
+from unittest.mock import patch
 
 from odoo.tests import tagged
 
+from ..models import zk_daily_record as daily_module
 from .common import ZkCase
 
 
@@ -108,10 +110,6 @@ class TestAttendanceFromPunches(ZkCase):
         """Issue 20 one pairing: the scheduled action pairs an employee's punches once; the
         attendances are that run's pairs (E8.1 boundaries, before grace and rounding), so
         their hours are the day's presence."""
-        from unittest.mock import patch
-
-        from ..models import zk_daily_record as daily_module
-
         day = self.today
         with patch.object(daily_module, "compute_days", wraps=daily_module.compute_days) as run:
             self.import_events([

@@ -2,6 +2,7 @@ import re
 
 from lxml import etree
 
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from .manager_fixture import last_monday, make_team, punch_day
@@ -124,6 +125,32 @@ class TestManagerReview(TransactionCase):
         adjustment.with_user(self.manager).action_approve()
         self.assertEqual(adjustment.state, "approved")
         self.assertFalse(adjustment.activity_ids)
+
+    def test_managers_move_a_request_by_its_buttons_only(self):
+        """The decision is audited: a manager or officer writing the state over RPC (or
+        creating a request already approved) is refused; a sent request is not edited."""
+        officer = new_test_user(self.env, "zk_adj_officer",
+                                groups="base.group_user,hr_attendance.group_hr_attendance_officer")
+        Adjustment = self.env["zk.adjustment"]
+        for user in (self.manager, officer):
+            with self.subTest(user=user.login):
+                with self.assertRaises(AccessError):
+                    Adjustment.with_user(user).create({
+                        "employee_id": self.employee.id, "direction": "in", "reason": "x",
+                        "punch_time": f"{self.monday} 08:00:00", "state": "approved"})
+                adjustment = Adjustment.with_user(user).create({
+                    "employee_id": self.employee.id, "direction": "in", "reason": "Badge",
+                    "punch_time": f"{self.monday} 08:00:00"})
+                for vals in ({"state": "approved"}, {"decided_by": user.id},
+                             {"punch_id": False, "state": "refused"}):
+                    with self.assertRaises(AccessError):
+                        adjustment.write(vals)
+                adjustment.action_submit()
+                self.assertEqual(adjustment.state, "to_approve")
+                with self.assertRaises(UserError):
+                    adjustment.write({"reason": "Changed afterwards"})
+        entries = self.env["zk.audit.entry"].search([("action", "=", "adjustment_approved")])
+        self.assertFalse(entries, "nothing was decided, so nothing is in the audit trail")
 
     def test_approver_sees_the_punches_behind_the_overtime(self):
         """A doubled check-out must be visible before approving the overtime it makes."""
