@@ -144,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="drop the link (stops pushing) and revoke the API token made for Odoo")
 
     sub.add_parser("prune", parents=[common],
-                   help="run retention once (acknowledged events older than retention_days)")
+                   help="run retention once (acknowledged events, reconciliation and health"
+                        " history older than retention_days)")
     sub.add_parser("config", parents=[common], help="show the effective configuration")
     return parser
 
@@ -300,7 +301,9 @@ def _run(args: argparse.Namespace, store: Store, config: Config) -> int:  # noqa
         return 0
     if cmd == "prune":
         deleted = store.prune(config.retention_days)
-        print(f"deleted {deleted} acknowledged event(s) older than {config.retention_days} days")
+        history = store.prune_history(config.retention_days)
+        print(f"deleted {deleted} acknowledged event(s) and {history} reconciliation and health"
+              f" row(s) older than {config.retention_days} days")
         return 0
     raise AssertionError(cmd)
 

@@ -55,7 +55,8 @@ class CommandExpiry(threading.Thread):
 
 class Retention(threading.Thread):
     """Every ``retention_interval_seconds``: delete acknowledged events older than
-    ``retention_days`` (never an unacknowledged one)."""
+    ``retention_days`` (never an unacknowledged one), and the reconciliation and health
+    history as old."""
 
     def __init__(self, store: Store, config: Config) -> None:
         super().__init__(name="zk-relay-retention", daemon=True)
@@ -70,6 +71,10 @@ class Retention(threading.Thread):
                 if deleted:
                     log.info("retention: deleted %d acknowledged event(s) older than %d days",
                              deleted, self.config.retention_days)
+                history = self.store.prune_history(self.config.retention_days)
+                if history:
+                    log.info("retention: deleted %d reconciliation and health row(s) older "
+                             "than %d days", history, self.config.retention_days)
             except Exception:
                 log.exception("retention failed; will retry")
 

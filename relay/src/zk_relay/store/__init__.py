@@ -12,6 +12,8 @@ One module per table family; :class:`Store` puts them together, so callers see o
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from zk_relay.store.commands import COMMAND_STATES, REQUEUE_KINDS, Commands
 from zk_relay.store.db import INSERT_EVENT, StoreError, connect, utc_now
 from zk_relay.store.device_cache import DeviceGeneration
@@ -29,3 +31,11 @@ __all__ = ["COMMAND_STATES", "INSERT_EVENT", "REQUEUE_KINDS", "AttlogResult", "D
 
 class Store(Devices, Events, Commands, Tokens, OdooLink, Reconciliation, Health):
     """The relay's database (see the modules of this package)."""
+
+    def prune_history(self, retention_days: int, now: datetime | None = None) -> int:
+        """Reconciliation and health history older than ``retention_days`` (as retention
+        deletes the punches themselves): closed runs, terminal-days, health events, finished
+        clock repairs. Returns the rows deleted."""
+        cutoff = ((now or datetime.now(UTC)) - timedelta(days=retention_days)).isoformat(
+            timespec="milliseconds")
+        return self.prune_reconciliation(cutoff) + self.prune_health(cutoff)

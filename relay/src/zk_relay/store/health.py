@@ -86,6 +86,19 @@ class Health(StoreBase):
         return {(s, k): int(n) for s, k, n in self.read().execute(
             "SELECT serial, kind, count(*) FROM health_events GROUP BY serial, kind")}
 
+    def prune_health(self, cutoff: str) -> int:
+        """Health events received and clock repairs finished before ``cutoff`` (UTC ISO);
+        an unfinished repair stays. Returns the rows deleted."""
+        def job(conn: sqlite3.Connection) -> int:
+            events = conn.execute("DELETE FROM health_events WHERE received_at < ?",
+                                  (cutoff,)).rowcount
+            repairs = conn.execute(
+                "DELETE FROM clock_repairs WHERE requested_at < ? AND state IN ('measured',"
+                " 'unmeasured', 'failed')", (cutoff,)).rowcount
+            return events + repairs
+
+        return self.write(job)
+
     def note_page_refused(self, detail: str) -> None:
         """A page Odoo read and refused (push mode): counted, the last reason kept."""
         def job(conn: sqlite3.Connection) -> None:

@@ -185,6 +185,24 @@ class Reconciliation(StoreBase):
         assert run is not None
         return run
 
+    def prune_reconciliation(self, cutoff: str) -> int:
+        """Closed runs closed before ``cutoff`` (UTC ISO) and the day rows of days before its
+        date that no open run holds: after retention deleted those days' punches they can
+        no longer be confirmed, and Odoo has long read them. Returns the rows deleted."""
+        def job(conn: sqlite3.Connection) -> int:
+            placeholders = ", ".join("?" * len(OPEN_STATES))
+            runs = conn.execute(
+                f"DELETE FROM recon_runs WHERE state NOT IN ({placeholders})"  # noqa: S608
+                " AND closed_at < ?", (*OPEN_STATES, cutoff)).rowcount
+            days = conn.execute(
+                "DELETE FROM recon_days WHERE day < ? AND NOT EXISTS (SELECT 1"  # noqa: S608
+                " FROM recon_runs r WHERE r.serial = recon_days.serial AND r.day = recon_days.day"
+                " AND"
+                f" r.state IN ({placeholders}))", (cutoff[:10], *OPEN_STATES)).rowcount
+            return runs + days
+
+        return self.write(job)
+
     # -- what Odoo and the command line read
     def recon_days_page(self, after: int, limit: int, serial: str | None = None
                         ) -> tuple[list[dict[str, Any]], bool]:
