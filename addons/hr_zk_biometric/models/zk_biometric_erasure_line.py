@@ -1,0 +1,71 @@
+from odoo import api, fields, models
+
+from odoo.addons.hr_zk_attendance.lib.relay_client import RelayError
+
+from zk_rules.biometric_sync import command_outcome
+
+
+class ZkBiometricErasureLine(models.Model):
+    """One terminal of an erasure: the user_erase command and the terminal's answer."""
+
+    _name = "zk.biometric.erasure.line"
+    _description = "Biometric Erasure on a Terminal"
+    _order = "erasure_id, device_id"
+
+    erasure_id = fields.Many2one("zk.biometric.erasure", required=True, ondelete="cascade",
+                                 index=True)
+    device_id = fields.Many2one("zk.device", string="Terminal", required=True,
+                                ondelete="cascade")
+    employee_id = fields.Many2one(related="erasure_id.employee_id", store=True, index=True)
+    requested_at = fields.Datetime(related="erasure_id.requested_at")
+    pin = fields.Char(string="PIN", readonly=True)
+    state = fields.Selection(
+        [("to_send", "Waiting to be sent"), ("pending", "Waiting for the terminal"),
+         ("confirmed", "Erased"), ("failed", "Failed")], default="to_send", required=True,
+        readonly=True)
+    message = fields.Char(readonly=True)
+    command_id = fields.Integer(readonly=True)
+    confirmed_at = fields.Datetime(readonly=True)
+
+    def _zk_send(self):
+        """Queue user_erase on each line's terminal (relay terminals; polled ones wait)."""
+        for line in self.filtered(lambda ln: ln.state in ("to_send", "failed")):
+            device = line.device_id
+            if device.connection != "relay" or not device.relay_id:
+                line.write({"state": "to_send", "message": self.env._(
+                    "Polled directly: erased at the next poll of this terminal.")})
+                continue
+            try:
+                command = device.relay_id._client().queue_command(
+                    device.serial, "user_erase", pin=line.pin)
+            except RelayError as exc:
+                line.write({"state": "to_send", "message": self.env._(
+                    "Not sent yet (tried again every few minutes): %s", exc)})
+                continue
+            line.write({"state": "pending", "command_id": int(command["id"]),
+                        "message": self.env._("Sent; waiting for the terminal.")})
+            self.env["zk.audit.entry"]._log(line.erasure_id, "biometric_erase_sent", after={
+                "terminal": device.serial, "command": int(command["id"])})
+
+    @api.model
+    def _zk_follow(self, relay):
+        lines = self.sudo().search([("device_id.relay_id", "=", relay.id),
+                                    ("state", "=", "pending"), ("command_id", "!=", 0)])
+        if not lines:
+            return lines
+        client = relay._client()
+        for line in lines:
+            try:
+                command = client.command(line.command_id)
+            except RelayError as exc:
+                line.message = str(exc)
+                continue
+            outcome = command_outcome("user_erase", command.get("state"),
+                                      command.get("return_code"), command.get("error"))
+            if outcome.state == "synced":
+                line.write({"state": "confirmed", "message": outcome.message,
+                            "confirmed_at": fields.Datetime.now()})
+            elif outcome.state != "pending":
+                line.write({"state": "failed", "message": outcome.message})
+        lines.erasure_id._zk_check_done()
+        return lines
