@@ -22,6 +22,14 @@ class BiometricClient(RelayClient):
     def photos(self, after: int, limit: int) -> dict[str, Any]:
         return self._page("/api/v1/biometric/photos", "photos", after, limit)
 
+    def queue_typed(self, serial: str, kind: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Queue a command whose fields go in a 'params' object: template_upsert's own
+        'kind' (fingerprint, face...) would collide with the command's kind at the top level.
+        """
+        answer = self._request("POST", f"/api/v1/devices/{serial}/commands",
+                               json={"kind": kind, "params": params})
+        return answer["command"]
+
     def biometric_ack(self, store_id: str, templates_up_to: int | None = None,
                       photos_up_to: int | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"store_id": store_id}

@@ -4,6 +4,7 @@ from . import (
     res_config_settings,
     zk_adjustment,
     zk_audit_entry,
+    ir_binary,
     zk_biometric_erasure,
     zk_biometric_erasure_line,
     zk_biometric_retention,

@@ -117,6 +117,7 @@ class HrEmployee(models.Model):
         everywhere = devices is None
         targets = (cells.device_id | mappings.device_id) if everywhere else devices
         deleted = ""
+        cells.filtered(lambda c: c.device_id in targets).unlink()
         if everywhere:
             templates = employee.zk_bio_template_ids
             photos = self.env["zk.punch.photo"].sudo().search(
@@ -136,7 +137,6 @@ class HrEmployee(models.Model):
                                          [:1].pin or employee._zk_bio_pin(device))})
                          for device in targets],
         })
-        cells.filtered(lambda c: c.device_id in targets).unlink()
         self.env["zk.audit.entry"]._log(erasure, "biometric_erase_requested", after={
             "reason": reason, "terminals": targets.mapped("serial"),
             "deleted_in_odoo": deleted or False})

@@ -36,8 +36,8 @@ class ZkBiometricErasureLine(models.Model):
                     "Polled directly: erased at the next poll of this terminal.")})
                 continue
             try:
-                command = device.relay_id._client().queue_command(
-                    device.serial, "user_erase", pin=line.pin)
+                command = device.relay_id._bio_client().queue_typed(
+                    device.serial, "user_erase", {"pin": line.pin})
             except RelayError as exc:
                 line.write({"state": "to_send", "message": self.env._(
                     "Not sent yet (tried again every few minutes): %s", exc)})

@@ -69,8 +69,13 @@ class ZkBiometricSync(models.Model):
         for device in devices:
             pin = employee._zk_bio_pin(device)
             if (device.id, "user", 0) not in existing:
-                to_create.append({"employee_id": employee.id, "device_id": device.id,
-                                  "pin": pin, "item": "user", "finger_index": 0})
+                present = device in templates.source_device_id
+                to_create.append({
+                    "employee_id": employee.id, "device_id": device.id, "pin": pin,
+                    "item": "user", "finger_index": 0,
+                    "state": "synced" if present else "pending",
+                    "message": self.env._("Enrolled here.") if present else self.env._(
+                        "Waiting to be sent to the terminal.")})
             for template in templates:
                 key = (device.id, template.kind, template.finger_index)
                 vals = {"template_id": template.id, "pin": pin}
@@ -143,11 +148,10 @@ class ZkBiometricSync(models.Model):
             self.write({"state": "not_wanted", "message": self.env._("Nothing to send.")})
             return None
         data = template._zk_open(f"template_upsert to {device.serial}")
-        command = client.queue_command(
-            device.serial, "template_upsert", pin=self.pin, kind=template.kind,
-            index=template.finger_index, algorithm=template.algorithm or "",
-            format=template.template_format or "", valid=template.valid,
-            data=base64.b64encode(data).decode("ascii"))
+        command = device.relay_id._bio_client().queue_typed(device.serial, "template_upsert", {
+            "pin": self.pin, "kind": template.kind, "index": template.finger_index,
+            "algorithm": template.algorithm or "", "format": template.template_format or "",
+            "valid": template.valid, "data": base64.b64encode(data).decode("ascii")})
         self.env["zk.audit.entry"]._log(self, "biometric_sent", after={
             "terminal": device.serial, "kind": template.kind,
             "finger_index": template.finger_index, "command": int(command["id"])})

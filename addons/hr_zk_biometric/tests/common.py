@@ -7,6 +7,7 @@ from odoo.tests import new_test_user
 from odoo.tools import config
 
 from odoo.addons.hr_zk_attendance.lib.relay_client import RelayClient, RelayError
+from odoo.addons.hr_zk_biometric.lib.biometric_client import BiometricClient
 
 from zk_rules import signing
 
@@ -25,7 +26,7 @@ class FakeRelay:
         self.ids = count(100)
         self.refuse = {}  # serial -> RelayError to raise on queue
 
-    def queue_command(self, _client, serial, kind, **params):
+    def queue_command(self, _client, serial, kind, /, **params):
         if serial in self.refuse:
             raise self.refuse[serial]
         command_id = next(self.ids)
@@ -49,12 +50,19 @@ class BiometricMixin:
     """Fixtures: one relay with three terminals (A, B, C) at one work location, an employee
     mapped on A with PIN 0042, the server key set, and a fake relay command API."""
 
+    def setUp(self):
+        super().setUp()
+        type(self).fake = FakeRelay()  # commands of one test only
+
     @classmethod
     def setUpBiometric(cls):
         cls.startClassPatcher(patch.dict(config.options, {"zk_biometric_key": KEY}))
         cls.fake = FakeRelay()
         cls.startClassPatcher(patch.object(RelayClient, "queue_command",
                                            lambda c, *a, **k: cls.fake.queue_command(c, *a, **k)))
+        cls.startClassPatcher(patch.object(
+            BiometricClient, "queue_typed",
+            lambda c, serial, kind, params: cls.fake.queue_command(c, serial, kind, **params)))
         cls.startClassPatcher(patch.object(RelayClient, "command",
                                            lambda c, i: cls.fake.command(c, i)))
         cls.key = signing.generate_private_key()

@@ -127,7 +127,9 @@ class TestBiometricAccessHttp(BiometricMixin, HttpCase):
         self.assertEqual(response.headers["Cache-Control"], "no-store")
         self.assertTrue(self.env["zk.audit.entry"].search(
             [("action", "=", "biometric_photo_read"), ("res_id", "=", self.photo.id)]))
-        # Even the group gets only sealed bytes through /web/content.
-        response = self.url_open(
-            f"/web/content/zk.biometric.template/{self.template.id}/data_sealed")
-        self.assertNotIn(TEMPLATE[:20], response.content)
+        # Not even the group gets the sealed bytes through /web/content or /web/image.
+        for url in (f"/web/content/zk.biometric.template/{self.template.id}/data_sealed",
+                    f"/web/image/zk.punch.photo/{self.photo.id}/data_sealed"):
+            response = self.url_open(url)
+            self.assertEqual(response.status_code, 404, url)
+            self.assertNotIn(TEMPLATE[:20], response.content)

@@ -150,6 +150,12 @@ class TestEraseEverywhere(BiometricMixin, TransactionCase):
                 [("employee_id", "=", self.employee.id), ("work_date", "=", "2026-01-05")]) \
             else self.env["zk.daily.record"].search(
                 [("employee_id", "=", self.employee.id), ("work_date", "=", "2026-01-05")])
+        self.assertEqual((record.employee_id, str(record.work_date)),
+                         (self.employee, "2026-01-05"))
+        self.assertEqual(self.env["zk.punch.photo"].search([
+            ("employee_id", "=", self.employee.id), ("local_time", "=like", "2026-01-05%")]),
+            photo)
+        record.invalidate_recordset()
         self.assertEqual(record.with_user(self.bio_user).zk_photo_ids, photo)
         # The same photo twice (a re-sent page) is kept once.
         self.relay._zk_bio_take_photos(self.signed(None, [self.photo_row(

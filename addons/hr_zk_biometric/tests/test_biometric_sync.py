@@ -29,8 +29,9 @@ class TestEnrolOnce(BiometricMixin, TransactionCase):
         self.assertEqual(self.cell(self.dev_c).state, "pending")
         # The employee becomes a user of B and C (PIN mapping, user record cell pending).
         self.assertEqual(self.employee.zk_user_ids.filtered("active").device_id, self.devices)
-        self.assertEqual(set(self.cells().filtered(lambda c: c.item == "user")
-                             .mapped("state")), {"pending"})
+        self.assertEqual(self.cell(self.dev_a, "user").state, "synced")
+        self.assertEqual(self.cell(self.dev_b, "user").state, "pending")
+        self.assertEqual(self.cell(self.dev_c, "user").state, "pending")
         audit = self.env["zk.audit.entry"].search([("action", "=", "biometric_stored")])
         self.assertEqual(audit.res_id, template.id)
         self.assertIn("Imported", "Imported " + (self.relay.bio_message or ""))
@@ -160,8 +161,11 @@ class TestEnrolOnce(BiometricMixin, TransactionCase):
             self.assertFalse(self.env["zk.biometric.sealed"]._zk_key())
             settings = self.env["res.config.settings"].create({})
             self.assertEqual(settings.zk_bio_off_message, message)
-        with self.patched_key("short"):
+        with self.patched_key("short"), self.assertLogs(
+                "odoo.addons.hr_zk_biometric.models.zk_biometric_sealed", "ERROR") as logs:
             self.assertIn("not usable", self.env["zk.biometric.sealed"]._zk_off_message())
+        self.assertNotIn("short", "".join(logs.output))  # the key's value is never logged
+        self.employee.invalidate_recordset()
         self.assertFalse(self.employee.with_user(self.bio_user).zk_bio_off_message)
 
     def patched_key(self, value):
