@@ -12,7 +12,7 @@ class ZkPunchPhotoController(http.Controller):
         try:
             photo = request.env["zk.punch.photo"].browse(photo_id).exists()
             if not photo:
-                raise MissingError("no such photo")
+                return request.not_found()
             data = photo._zk_open()
             content_type = photo.content_type or "image/jpeg"
         except (AccessError, MissingError):

@@ -1,10 +1,10 @@
 from . import (
     hr_employee,
+    ir_binary,
     res_company,
     res_config_settings,
     zk_adjustment,
     zk_audit_entry,
-    ir_binary,
     zk_biometric_erasure,
     zk_biometric_erasure_line,
     zk_biometric_retention,

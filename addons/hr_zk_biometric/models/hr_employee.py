@@ -15,7 +15,7 @@ class HrEmployee(models.Model):
         "work location (all of the company's when no work location is set), or a choice.")
     zk_bio_device_ids = fields.Many2many("zk.device", string="Chosen terminals", groups=GROUP)
     zk_bio_effective_device_ids = fields.Many2many(
-        "zk.device", string="Enrolled on", compute="_compute_zk_bio_effective", groups=GROUP)
+        "zk.device", string="Copied to", compute="_compute_zk_bio_effective", groups=GROUP)
     zk_bio_sync_ids = fields.One2many("zk.biometric.sync", "employee_id", groups=GROUP,
                                       string="Sync state per terminal")
     zk_bio_template_ids = fields.One2many("zk.biometric.template", "employee_id",
@@ -26,6 +26,9 @@ class HrEmployee(models.Model):
         "zk.biometric.erasure.line", "employee_id", groups=GROUP,
         string="Erasure on each terminal")
     zk_bio_erasure_open = fields.Boolean(compute="_compute_zk_bio_erasure_open", groups=GROUP)
+    zk_bio_erasure_open_line_ids = fields.Many2many(
+        "zk.biometric.erasure.line", compute="_compute_zk_bio_erasure_open", groups=GROUP,
+        string="Erasure waiting on")
     zk_bio_off_message = fields.Char(compute="_compute_zk_bio_off_message", groups=GROUP)
     zk_bio_sync_count = fields.Integer(compute="_compute_zk_bio_counts", groups=GROUP)
     zk_bio_failed_count = fields.Integer(compute="_compute_zk_bio_counts", groups=GROUP)
@@ -38,8 +41,9 @@ class HrEmployee(models.Model):
     @api.depends("zk_bio_erasure_ids.state")
     def _compute_zk_bio_erasure_open(self):
         for employee in self:
-            employee.zk_bio_erasure_open = any(
-                e.state != "done" for e in employee.zk_bio_erasure_ids)
+            open_erasures = employee.zk_bio_erasure_ids.filtered(lambda e: e.state != "done")
+            employee.zk_bio_erasure_open = bool(open_erasures)
+            employee.zk_bio_erasure_open_line_ids = open_erasures.line_ids
 
     def _compute_zk_bio_off_message(self):
         message = self.env["zk.biometric.sealed"]._zk_off_message()

@@ -16,7 +16,9 @@ class ZkBiometricRetention(models.AbstractModel):
         today = fields.Date.context_today(self)
         removed_templates = removed_photos = 0
         # sudo: retention is the system's own scheduled work, over every company.
-        for company in self.env["res.company"].sudo().search([]):
+        companies = self.env["res.company"].sudo().search(  # pylint: disable=no-search-all
+            [])
+        for company in companies:
             gone_before = today - timedelta(days=max(company.zk_bio_retention_days, 0))
             employees = self.env["hr.employee"].sudo().with_context(active_test=False).search([
                 ("company_id", "=", company.id), ("zk_bio_template_ids", "!=", False),

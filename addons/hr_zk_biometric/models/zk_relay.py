@@ -2,7 +2,7 @@ import base64
 import binascii
 import logging
 
-from odoo import SUPERUSER_ID, api, fields, models
+from odoo import fields, models
 
 from odoo.addons.hr_zk_attendance.lib.relay_client import RelayError
 
@@ -155,18 +155,17 @@ class ZkRelay(models.Model):
         return bool(payload.get("has_more"))
 
     def _zk_bio_ack_after_commit(self):
-        relay_id, registry = self.id, self.env.registry
+        """Acknowledge to the relay once the imported pages are committed (HTTP only)."""
+        client, name = self._bio_client(), self.name
         store, templates, photos = self.bio_store_id, self.bio_cursor, self.photo_cursor
 
         @self.env.cr.postcommit.add
         def acknowledge():
-            # After the import's commit, in a cursor of its own (the system's own work).
-            with registry.cursor() as cr:
-                relay = api.Environment(cr, SUPERUSER_ID, {})["zk.relay"].browse(relay_id)
-                try:
-                    relay._bio_client().biometric_ack(store, templates, photos)
-                except RelayError as exc:
-                    _logger.info("zk relay %s: biometric ack deferred: %s", relay.name, exc)
+            try:
+                client.biometric_ack(store, templates, photos)
+            except RelayError as exc:
+                # Not fatal: the cursors are Odoo's; the next pull acknowledges again.
+                _logger.info("zk relay %s: biometric ack deferred: %s", name, exc)
 
     def action_zk_bio_reread(self):
         """Read every template and photo the relay holds again (after matching PINs)."""

@@ -173,3 +173,55 @@ class TestEnrolOnce(BiometricMixin, TransactionCase):
 
         from odoo.tools import config
         return patch.dict(config.options, {"zk_biometric_key": value})
+
+
+@tagged("post_install", "-at_install")
+class TestBiometricPull(BiometricMixin, TransactionCase):
+    """The relay's scheduled import reads the biometric pages after users and commands."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setUpBiometric()
+
+    def pull(self, templates_page, photos_page):
+        from unittest.mock import patch
+
+        from odoo.addons.hr_zk_attendance.lib.relay_client import RelayClient
+
+        from ..lib.biometric_client import BiometricClient
+        with patch.object(RelayClient, "users", return_value={"store_id": None, "users": []}), \
+                patch.object(BiometricClient, "templates", return_value=templates_page) as t, \
+                patch.object(BiometricClient, "photos", return_value=photos_page) as p, \
+                patch.object(BiometricClient, "biometric_ack") as ack:
+            more = self.relay._pull_side_channels(self.relay._client())
+            self.env.cr.postcommit.run()
+        return more, t, p, ack
+
+    def test_side_channels_import_templates_and_photos_then_acknowledge(self):
+        more, templates, photos, ack = self.pull(
+            self.signed(None, [self.template_row(5)]),
+            self.signed(None, [], key_name="photos"))
+        self.assertFalse(more)
+        templates.assert_called_once_with(0, 200)
+        photos.assert_called_once_with(0, 200)
+        self.assertEqual(self.relay.bio_cursor, 5)
+        self.assertEqual(len(self.employee.zk_bio_template_ids), 1)
+        ack.assert_called_once_with("S-bio", 5, 0)
+
+    def test_without_key_nothing_biometric_is_fetched(self):
+        with self.patched_key(None):
+            _more, templates, photos, _ack = self.pull({}, {})
+        templates.assert_not_called()
+        photos.assert_not_called()
+        self.assertFalse(self.env["zk.biometric.template"].search([]))
+
+    def test_a_new_relay_store_starts_again_from_zero(self):
+        self.pull(self.signed(None, [self.template_row(5)]),
+                  self.signed(None, [], key_name="photos"))
+        self.relay._zk_bio_take_templates(self.signed(None, [self.template_row(2)],
+                                                      store="S-new"))
+        self.assertEqual(self.relay.bio_store_id, "S-new")
+        self.assertEqual(self.relay.bio_cursor, 2)
+
+    patched_key = TestEnrolOnce.patched_key

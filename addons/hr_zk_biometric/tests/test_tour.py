@@ -30,5 +30,11 @@ class TestBiometricTour(BiometricMixin, HttpCase):
         self.assertEqual(erasure.reason, "request")
         self.assertEqual(len(erasure.line_ids), 3)
         save_screens(self, "bio_admin", [
-            (url, ".o_form_view", "biometric_erasure_pending.png", None,
+            (url, ".o_form_view", "biometric_erasure_pending.png", ".o_zk_bio_erasure_table",
              "a[name='zk_biometrics']")])
+        # Every terminal confirms: the erasure leaves the employee's tab, kept in the list.
+        for serial in ("BIOA001", "BIOB002", "BIOC003"):
+            self.fake.answer(serial, "user_erase", "done", 0)
+        self.env["zk.biometric.erasure.line"]._zk_follow(self.relay)
+        self.assertEqual(erasure.state, "done")
+        self.assertFalse(self.employee.with_user(self.bio_user).zk_bio_erasure_open_line_ids)

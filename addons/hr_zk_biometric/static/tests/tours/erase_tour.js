@@ -58,7 +58,7 @@ registry.category("web_tour.tours").add("hr_zk_biometric_erase_tour", {
         },
         {
             content: "The copies are gone from the sync table",
-            trigger: `${TABLE}:not(:has(.o_data_row))`,
+            trigger: ".o_zk_bio_sync_empty:contains('Enrol them at any terminal')",
         },
     ],
 });
