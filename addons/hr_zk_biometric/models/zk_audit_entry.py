@@ -12,6 +12,7 @@ class ZkAuditEntry(models.Model):
             "biometric_sent": self.env._("Biometric template sent to a terminal"),
             "biometric_erase_requested": self.env._("Biometric erasure requested"),
             "biometric_erase_sent": self.env._("Biometric erasure sent to a terminal"),
+            "biometric_erase_by_hand": self.env._("Biometric erasure confirmed by hand"),
             "biometric_erased": self.env._("Biometric data erased everywhere"),
             "biometric_retention": self.env._("Biometric templates deleted (retention)"),
             "biometric_photo_stored": self.env._("Punch photo stored"),

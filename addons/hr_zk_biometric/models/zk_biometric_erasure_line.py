@@ -32,8 +32,9 @@ class ZkBiometricErasureLine(models.Model):
         for line in self.filtered(lambda ln: ln.state in ("to_send", "failed")):
             device = line.device_id
             if device.connection != "relay" or not device.relay_id:
-                line.write({"state": "to_send", "message": self.env._(
-                    "Polled directly: erased at the next poll of this terminal.")})
+                line.write({"state": "failed", "message": self.env._(
+                    "Odoo does not write to terminals it polls directly: delete user %s on "
+                    "the terminal itself, then press Erased by hand.", line.pin)})
                 continue
             try:
                 command = device.relay_id._bio_client().queue_typed(
@@ -46,6 +47,23 @@ class ZkBiometricErasureLine(models.Model):
                         "message": self.env._("Sent; waiting for the terminal.")})
             self.env["zk.audit.entry"]._log(line.erasure_id, "biometric_erase_sent", after={
                 "terminal": device.serial, "command": int(command["id"])})
+
+    def action_confirm_by_hand(self):
+        """The user was deleted at the terminal itself (or the terminal is gone for good)."""
+        for line in self.filtered(lambda ln: ln.state != "confirmed"):
+            # sudo: erasure lines are written by the system; the group confirms through this
+            # button only, and the confirmation is audited with its author.
+            line.sudo().write({"state": "confirmed", "confirmed_at": fields.Datetime.now(),
+                               "message": self.env._("Erased by hand, confirmed by %s.",
+                                                     self.env.user.name)})
+            self.env["zk.audit.entry"]._log(line.erasure_id, "biometric_erase_by_hand",
+                                            after={"terminal": line.device_id.serial})
+        self.erasure_id._zk_check_done()
+        return True
+
+    def action_retry(self):
+        self.sudo()._zk_send()
+        return True
 
     @api.model
     def _zk_follow(self, relay):

@@ -66,8 +66,19 @@ class ZkBiometricSync(models.Model):
         existing = {(c.device_id.id, c.item, c.finger_index): c for c in self.sudo().search(
             [("employee_id", "=", employee.id), ("device_id", "in", devices.ids)])}
         to_create = []
+        # sudo: the registry of PINs (and the card numbers terminals reported) is read here.
+        mappings = self.env["zk.device.user"].sudo().search([("employee_id", "=", employee.id)])
+        card = mappings.filtered("card")[:1].card
         for device in devices:
             pin = employee._zk_bio_pin(device)
+            if card and (device.id, "card", 0) not in existing:
+                here = mappings.filtered(lambda m, d=device: m.device_id == d and m.card == card)
+                to_create.append({
+                    "employee_id": employee.id, "device_id": device.id, "pin": pin,
+                    "item": "card", "finger_index": 0,
+                    "state": "synced" if here else "pending",
+                    "message": self.env._("The terminal reported this card.") if here
+                    else self.env._("Waiting to be sent to the terminal.")})
             if (device.id, "user", 0) not in existing:
                 present = device in templates.source_device_id
                 to_create.append({
@@ -122,8 +133,9 @@ class ZkBiometricSync(models.Model):
         for cell in self:
             device = cell.device_id
             if device.connection != "relay" or not device.relay_id:
-                cell.write({"message": self.env._(
-                    "Waiting for the next poll of this terminal (polled directly).")})
+                cell.write({"state": "failed", "message": self.env._(
+                    "Not copied: Odoo does not write to terminals it polls directly. Enrol "
+                    "the employee at this terminal, or connect it through a relay.")})
                 continue
             try:
                 command = cell._zk_queue_command(device)
@@ -139,10 +151,15 @@ class ZkBiometricSync(models.Model):
 
     def _zk_queue_command(self, device):
         client = device.relay_id._client()
-        if self.item == "user":
-            employee = self.employee_id
-            return client.queue_command(device.serial, "user_upsert", pin=self.pin,
-                                        name=(employee.name or "")[:64], privilege=0)
+        if self.item in ("user", "card"):
+            params = {"pin": self.pin, "name": (self.employee_id.name or "")[:64],
+                      "privilege": 0}
+            if self.item == "card":
+                # sudo: the card number the terminals reported, read to copy it.
+                params["card"] = self.env["zk.device.user"].sudo().search(
+                    [("employee_id", "=", self.employee_id.id), ("card", "!=", False)],
+                    limit=1).card
+            return client.queue_command(device.serial, "user_upsert", **params)
         template = self.template_id
         if not template:
             self.write({"state": "not_wanted", "message": self.env._("Nothing to send.")})

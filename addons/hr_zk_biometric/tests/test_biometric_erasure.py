@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import fields
+from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, tagged
 
 from zk_rules.fingerprint import punch_fingerprint
@@ -173,3 +174,39 @@ class TestEraseEverywhere(BiometricMixin, TransactionCase):
                 patch.object(BiometricClient, "biometric_ack"):
             self.relay._zk_bio_pull()
         photos.assert_not_called()
+
+    def test_terminal_polled_directly_is_erased_by_hand_and_says_so(self):
+        direct = self.env["zk.device"].create({
+            "serial": "BIOP005", "name": "Old gate", "timezone": "Asia/Manila",
+            "connection": "direct", "address": "127.0.0.1", "port": 9,
+            "work_location_id": self.location.id})
+        self.enrol()
+        cell = self.cell(direct)
+        self.assertEqual(cell.state, "pending")
+        self.env["zk.biometric.sync"]._cron_send()
+        self.assertEqual(cell.state, "failed")
+        self.assertIn("Odoo does not write to terminals it polls directly", cell.message)
+        erasure = self.employee.with_user(self.bio_user)._zk_bio_erase("request")
+        line = erasure.line_ids.filtered(lambda ln: ln.device_id == direct)
+        self.assertEqual(line.state, "failed")
+        self.assertIn("delete user 0042 on the terminal itself", line.message)
+        line.with_user(self.bio_user).action_confirm_by_hand()
+        self.assertEqual(line.state, "confirmed")
+        self.assertEqual(line.message, "Erased by hand, confirmed by Bea Bio.")
+        self.assertTrue(self.env["zk.audit.entry"].search(
+            [("action", "=", "biometric_erase_by_hand")]))
+
+    def test_adjustment_under_review_shows_the_days_photos(self):
+        self.relay._zk_bio_take_photos(self.signed(None, [self.photo_row()],
+                                                   key_name="photos"))
+        photo = self.env["zk.punch.photo"].search([])
+        photo.employee_id = self.employee
+        record = self.env["zk.daily.record"].create({
+            "employee_id": self.employee.id, "work_date": "2026-01-05"})
+        adjustment = self.env["zk.adjustment"].create({
+            "employee_id": self.employee.id, "punch_time": "2026-01-05 00:30:00",
+            "direction": "in", "reason": "Forgot to punch", "record_id": record.id})
+        self.env.invalidate_all()  # as in a new request
+        self.assertEqual(adjustment.with_user(self.bio_user).zk_photo_ids, photo)
+        with self.assertRaises(AccessError):
+            adjustment.with_user(self.officer).read(["zk_photo_ids"])

@@ -225,3 +225,21 @@ class TestBiometricPull(BiometricMixin, TransactionCase):
         self.assertEqual(self.relay.bio_cursor, 2)
 
     patched_key = TestEnrolOnce.patched_key
+
+
+@tagged("post_install", "-at_install")
+class TestCardCopies(BiometricMixin, TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setUpBiometric()
+
+    def test_card_reported_by_one_terminal_is_copied_to_the_others(self):
+        self.employee.zk_user_ids.write({"card": "0012345678"})
+        self.enrol()
+        self.assertEqual(self.cell(self.dev_a, "card").state, "synced")
+        self.assertEqual(self.cell(self.dev_b, "card").state, "pending")
+        self.env["zk.biometric.sync"]._cron_send()
+        cards = [c for c in self.fake.of_kind("user_upsert") if "card" in c["params"]]
+        self.assertEqual(sorted(c["serial"] for c in cards), ["BIOB002", "BIOC003"])
+        self.assertEqual({c["params"]["card"] for c in cards}, {"0012345678"})
