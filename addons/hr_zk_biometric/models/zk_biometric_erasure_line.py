@@ -17,6 +17,7 @@ class ZkBiometricErasureLine(models.Model):
     device_id = fields.Many2one("zk.device", string="Terminal", required=True,
                                 ondelete="cascade")
     employee_id = fields.Many2one(related="erasure_id.employee_id", store=True, index=True)
+    company_id = fields.Many2one(related="erasure_id.company_id", store=True)
     requested_at = fields.Datetime(related="erasure_id.requested_at")
     pin = fields.Char(string="PIN", readonly=True)
     state = fields.Selection(

@@ -21,7 +21,7 @@ class ZkRelay(models.Model):
 
     _inherit = "zk.relay"
 
-    bio_cursor = fields.Integer(string="Templates cursor", readonly=True, copy=False)
+    biometric_cursor = fields.Integer(string="Templates cursor", readonly=True, copy=False)
     photo_cursor = fields.Integer(readonly=True, copy=False)
     bio_store_id = fields.Char(readonly=True, copy=False)
     bio_message = fields.Char(string="Biometric import", readonly=True, copy=False)
@@ -50,7 +50,7 @@ class ZkRelay(models.Model):
         """One page of templates and one of photos; True when the relay has more."""
         self.ensure_one()
         client = self._bio_client()
-        templates = client.templates(self.bio_cursor, BIO_PAGE)
+        templates = client.templates(self.biometric_cursor, BIO_PAGE)
         more = self._zk_bio_take_templates(templates)
         if not self.company_id.zk_keep_photos_on_relay:
             more = self._zk_bio_take_photos(client.photos(self.photo_cursor, BIO_PAGE)) or more
@@ -68,7 +68,7 @@ class ZkRelay(models.Model):
                                           "was kept.", exc)
             return None
         if self.bio_store_id and payload.get("store_id") != self.bio_store_id:
-            self.write({"bio_cursor": 0, "photo_cursor": 0})
+            self.write({"biometric_cursor": 0, "photo_cursor": 0})
         self.bio_store_id = payload.get("store_id")
         return payload
 
@@ -107,7 +107,7 @@ class ZkRelay(models.Model):
             employees |= mapping.employee_id
             kept += 1
         employees._zk_bio_reconcile()
-        self.bio_cursor = max(self.bio_cursor, int(payload.get("next_after") or 0))
+        self.biometric_cursor = max(self.biometric_cursor, int(payload.get("next_after") or 0))
         self.bio_message = self._zk_bio_summary(kept, refused, unknown)
         return bool(payload.get("has_more"))
 
@@ -157,7 +157,7 @@ class ZkRelay(models.Model):
     def _zk_bio_ack_after_commit(self):
         """Acknowledge to the relay once the imported pages are committed (HTTP only)."""
         client, name = self._bio_client(), self.name
-        store, templates, photos = self.bio_store_id, self.bio_cursor, self.photo_cursor
+        store, templates, photos = self.bio_store_id, self.biometric_cursor, self.photo_cursor
 
         @self.env.cr.postcommit.add
         def acknowledge():
@@ -169,6 +169,6 @@ class ZkRelay(models.Model):
 
     def action_zk_bio_reread(self):
         """Read every template and photo the relay holds again (after matching PINs)."""
-        self.write({"bio_cursor": 0, "photo_cursor": 0})
+        self.write({"biometric_cursor": 0, "photo_cursor": 0})
         self.env.ref("hr_zk_attendance.ir_cron_zk_pull_relays")._trigger()
         return True

@@ -5,7 +5,7 @@ from odoo.tools import SQL
 
 from zk_rules import signing
 
-from .common import TEMPLATE, BiometricMixin, RelayError
+from .common import PHOTO, TEMPLATE, BiometricMixin, RelayError
 
 
 @tagged("post_install", "-at_install")
@@ -40,6 +40,11 @@ class TestEnrolOnce(BiometricMixin, TransactionCase):
     def test_database_holds_no_template_in_clear(self):
         """SQL over every text and bytea column of the tables the import touches."""
         template = self.enrol()
+        self.relay._zk_bio_take_photos(self.signed(None, [{
+            "id": 1, "serial": "BIOA001", "pin": "0042", "local_time": "2026-01-05 08:01:00",
+            "timezone": "Asia/Manila", "event_fingerprint": None, "content_type": "image/jpeg",
+            "size": len(PHOTO), "data": base64.b64encode(PHOTO).decode(),
+            "received_at": "2026-01-05T00:01:00Z"}], key_name="photos"))
         self.env.flush_all()
         needles = [TEMPLATE[:32], base64.b64encode(TEMPLATE)[:40]]
         self.env.cr.execute(SQL("SELECT data_sealed FROM zk_biometric_template WHERE id = %s",
@@ -49,17 +54,33 @@ class TestEnrolOnce(BiometricMixin, TransactionCase):
             self.assertNotIn(needle, stored)
             self.assertNotIn(needle, base64.b64decode(stored))
         self.env.cr.execute(SQL(
-            "SELECT table_name, column_name FROM information_schema.columns "
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', "
             "'bytea', 'jsonb') AND table_name IN ('zk_biometric_template', "
-            "'zk_biometric_sync', 'zk_audit_entry', 'mail_message', 'zk_relay', "
-            "'zk_relay_page', 'ir_attachment', 'ir_logging')"))
-        for table, column in self.env.cr.fetchall():
-            for needle in (base64.b64encode(TEMPLATE)[:40].decode(),
-                           TEMPLATE[:16].decode("latin-1")):
-                self.env.cr.execute(SQL(
-                    "SELECT count(*) FROM %s WHERE %s::text LIKE %s", SQL.identifier(table),
-                    SQL.identifier(column), f"%{needle}%"))
+            "'zk_biometric_sync', 'zk_punch_photo', 'zk_audit_entry', 'mail_message', "
+            "'zk_relay', 'zk_relay_page', 'ir_attachment', 'ir_logging')"))
+        columns = self.env.cr.fetchall()
+        self.assertIn(("zk_punch_photo", "data_sealed", "bytea"), columns)
+        clear = [TEMPLATE[16:48], PHOTO[20:52]]  # raw bytes, and their base64 (3-aligned)
+        coded = [base64.b64encode(TEMPLATE[18:48]), base64.b64encode(PHOTO[21:51])]
+        markers = [b"ZKFP10-TEMPLATE-", b"JFIF-PUNCH-PHOTO"]
+        # The query does find what is there: the sealed value's own first bytes.
+        self.env.cr.execute(SQL("SELECT data_sealed FROM zk_punch_photo"))
+        own = bytes(self.env.cr.fetchone()[0])[:24]
+        self.env.cr.execute(SQL("SELECT count(*) FROM zk_punch_photo WHERE "
+                                "position(%s::bytea in data_sealed) > 0", own))
+        self.assertEqual(self.env.cr.fetchone()[0], 1)
+        for table, column, data_type in columns:
+            for needle in (clear + coded + markers if data_type == "bytea"
+                           else coded + markers):
+                if data_type == "bytea":
+                    condition = SQL("position(%s::bytea in %s) > 0", needle,
+                                    SQL.identifier(column))
+                else:
+                    condition = SQL("%s::text LIKE %s", SQL.identifier(column),
+                                    f"%{needle.decode('latin-1')}%")
+                self.env.cr.execute(SQL("SELECT count(*) FROM %s WHERE %s",
+                                        SQL.identifier(table), condition))
                 self.assertEqual(self.env.cr.fetchone()[0], 0, f"{table}.{column}")
         # And the sealed value opens, for the group, to the very bytes the terminal sent.
         self.assertEqual(template.with_user(self.bio_user)._zk_open("test"), TEMPLATE)
@@ -125,14 +146,14 @@ class TestEnrolOnce(BiometricMixin, TransactionCase):
         self.take_templates([self.template_row()], key=signing.generate_private_key())
         self.assertFalse(self.env["zk.biometric.template"].search([]))
         self.assertIn("refused", self.relay.bio_message)
-        self.assertEqual(self.relay.bio_cursor, 0)
+        self.assertEqual(self.relay.biometric_cursor, 0)
 
     def test_new_enrolment_replaces_the_old_template(self):
         self.enrol()
         self.take_templates([self.template_row(2, data=b"NEWER-" + TEMPLATE[:100])])
         template = self.env["zk.biometric.template"].search([])
         self.assertEqual(template.size, 106)
-        self.assertEqual(self.relay.bio_cursor, 2)
+        self.assertEqual(self.relay.biometric_cursor, 2)
 
     def test_choosing_terminals_propagates(self):
         self.enrol()
@@ -205,7 +226,7 @@ class TestBiometricPull(BiometricMixin, TransactionCase):
         self.assertFalse(more)
         templates.assert_called_once_with(0, 200)
         photos.assert_called_once_with(0, 200)
-        self.assertEqual(self.relay.bio_cursor, 5)
+        self.assertEqual(self.relay.biometric_cursor, 5)
         self.assertEqual(len(self.employee.zk_bio_template_ids), 1)
         ack.assert_called_once_with("S-bio", 5, 0)
 
@@ -222,7 +243,7 @@ class TestBiometricPull(BiometricMixin, TransactionCase):
         self.relay._zk_bio_take_templates(self.signed(None, [self.template_row(2)],
                                                       store="S-new"))
         self.assertEqual(self.relay.bio_store_id, "S-new")
-        self.assertEqual(self.relay.bio_cursor, 2)
+        self.assertEqual(self.relay.biometric_cursor, 2)
 
     patched_key = TestEnrolOnce.patched_key
 
