@@ -12,11 +12,11 @@ class ZkPunchPhotoController(http.Controller):
         try:
             photo = request.env["zk.punch.photo"].browse(photo_id).exists()
             if not photo:
-                return request.not_found()
+                raise request.not_found()
             data = photo._zk_open()
             content_type = photo.content_type or "image/jpeg"
         except (AccessError, MissingError):
-            return request.not_found()
+            raise request.not_found() from None
         except UserError as exc:
             return request.make_response(str(exc), status=409,
                                          headers=[("Content-Type", "text/plain")])

@@ -82,15 +82,17 @@ class HrEmployee(models.Model):
     def _zk_bio_reconcile(self):
         """Membership changed or a template arrived: new terminals get pending cells (and a
         PIN mapping), terminals left get an erasure."""
+        if not self.env["zk.biometric.sealed"]._zk_key():
+            return  # biometric sync is off: nothing is copied
         Sync = self.env["zk.biometric.sync"].sudo()
         for employee in self:
             if not employee.active:
                 continue
-            devices = employee._zk_bio_devices()
             cells = Sync.search([("employee_id", "=", employee.id)])
+            if not cells and not employee.sudo().zk_bio_template_ids:
+                continue  # no biometric enrolment: nothing to copy
+            devices = employee._zk_bio_devices()
             known = self.env["zk.device.user"].sudo().search([("employee_id", "=", employee.id)])
-            if not known and not employee.sudo().zk_bio_template_ids:
-                continue  # never enrolled anywhere: nothing to copy
             for device in devices - known.device_id:
                 pin = employee._zk_bio_pin(device)
                 if pin:

@@ -3,6 +3,7 @@ import json
 
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, TransactionCase, tagged
+from odoo.tools import mute_logger
 
 from .common import PHOTO, TEMPLATE, BiometricMixin
 
@@ -90,6 +91,7 @@ class TestBiometricAccessHttp(BiometricMixin, HttpCase):
             headers={"Content-Type": "application/json"})
         return response.json()
 
+    @mute_logger("odoo.http")  # the refusals are logged as warnings: expected here
     def test_rpc_refuses_templates_and_photos_outside_the_group(self):
         self.authenticate("att_officer", "att_officer")
         for model, record in (("zk.biometric.template", self.template),
