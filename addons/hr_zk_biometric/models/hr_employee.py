@@ -15,7 +15,7 @@ class HrEmployee(models.Model):
         "work location (all of the company's when no work location is set), or a choice.")
     zk_bio_device_ids = fields.Many2many("zk.device", string="Chosen terminals", groups=GROUP)
     zk_bio_effective_device_ids = fields.Many2many(
-        "zk.device", string="Copied to", compute="_compute_zk_bio_effective", groups=GROUP)
+        "zk.device", string="Terminals", compute="_compute_zk_bio_effective", groups=GROUP)
     zk_bio_sync_ids = fields.One2many("zk.biometric.sync", "employee_id", groups=GROUP,
                                       string="Sync state per terminal")
     zk_bio_template_ids = fields.One2many("zk.biometric.template", "employee_id",

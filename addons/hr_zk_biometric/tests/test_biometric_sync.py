@@ -264,3 +264,35 @@ class TestCardCopies(BiometricMixin, TransactionCase):
         cards = [c for c in self.fake.of_kind("user_upsert") if "card" in c["params"]]
         self.assertEqual(sorted(c["serial"] for c in cards), ["BIOB002", "BIOC003"])
         self.assertEqual({c["params"]["card"] for c in cards}, {"0012345678"})
+
+
+@tagged("post_install", "-at_install")
+class TestNoSideEffects(BiometricMixin, TransactionCase):
+    """Without enrolment, or without the key, the registry of PINs is left as it is."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setUpBiometric()
+
+    def test_moving_an_employee_without_biometrics_copies_nothing(self):
+        other = self.env["hr.work.location"].create({
+            "name": "Branch 2", "address_id": self.env.company.partner_id.id,
+            "location_type": "office"})
+        self.env["zk.device"].create({"serial": "BIOE006", "timezone": "Asia/Manila",
+                                      "relay_id": self.relay.id,
+                                      "work_location_id": other.id})
+        self.employee.work_location_id = other
+        self.assertEqual(self.employee.zk_user_ids.device_id, self.dev_a)
+        self.assertFalse(self.cells())
+        self.assertFalse(self.employee.zk_bio_erasure_ids)
+
+    def test_without_key_enrolled_employee_is_not_copied(self):
+        self.enrol()
+        dev_d = self.env["zk.device"].create({"serial": "BIOD004", "timezone": "Asia/Manila",
+                                              "relay_id": self.relay.id})
+        with TestEnrolOnce.patched_key(self, None):
+            self.employee.write({"zk_bio_terminal_mode": "custom",
+                                 "zk_bio_device_ids": [(6, 0, dev_d.ids)]})
+        self.assertFalse(self.cell(dev_d))
+        self.assertFalse(self.employee.zk_bio_erasure_ids)
