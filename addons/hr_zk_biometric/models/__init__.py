@@ -1,0 +1,18 @@
+from . import (
+    hr_employee,
+    ir_binary,
+    res_company,
+    res_config_settings,
+    zk_adjustment,
+    zk_audit_entry,
+    zk_biometric_erasure,
+    zk_biometric_erasure_line,
+    zk_biometric_retention,
+    zk_biometric_sealed,
+    zk_biometric_sync,
+    zk_biometric_template,
+    zk_daily_record,
+    zk_device,
+    zk_punch_photo,
+    zk_relay,
+)

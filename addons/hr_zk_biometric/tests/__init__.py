@@ -1,0 +1,1 @@
+from . import test_biometric_access, test_biometric_erasure, test_biometric_sync, test_tour
