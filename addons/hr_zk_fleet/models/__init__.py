@@ -1,0 +1,7 @@
+from . import (
+    res_company,
+    zk_device,
+    zk_device_day,
+    zk_device_event,
+    zk_relay,
+)
