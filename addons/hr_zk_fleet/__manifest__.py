@@ -19,4 +19,7 @@
         "views/zk_device_event_views.xml",
         "views/zk_device_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["hr_zk_fleet/static/tests/tours/*.js"],
+    },
 }

@@ -39,7 +39,7 @@ class TestUnconfirmedDays(TransactionCase):
 
     def test_payroll_officer_sees_the_warning_without_attendance_rights(self):
         batch = self.batch(self.env(user=self.officer))
-        self.assertEqual(batch.fleet_day_ids.mapped("device_id.display_name"),
+        self.assertEqual([d.device_id.display_name for d in batch.fleet_day_ids],
                          ["Gate (PAYFLEET01)"] * 2)
         action = batch.action_view_fleet_days()
         self.assertEqual(action["domain"], [("id", "in", (self.unanswered | self.offline).ids)])
