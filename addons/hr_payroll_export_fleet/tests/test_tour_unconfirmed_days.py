@@ -1,4 +1,8 @@
+import os
+
 from odoo.tests import HttpCase, tagged
+
+from odoo.addons.hr_zk_attendance.tests.screens import save_screens
 
 from .test_unconfirmed_days import TestUnconfirmedDays
 
@@ -18,3 +22,9 @@ class TestTourUnconfirmedDays(HttpCase):
         self.start_tour(f"/odoo/action-hr_payroll_export.payroll_export_batch_action/{batch.id}",
                         "zk_payroll_unconfirmed_days", login=self.officer.login)
         self.assertEqual(batch.state, "draft")
+        if os.environ.get("ZK_SCREENSHOTS"):
+            save_screens(self, self.officer.login, [
+                (f"/odoo/action-hr_payroll_export.payroll_export_batch_action/{batch.id}",
+                 ".o_form_view .alert-warning", "payroll_unconfirmed_days.png", None,
+                 '.o_notebook a[name="fleet_days"]'),
+            ])

@@ -6,7 +6,7 @@ import time
 from datetime import date, datetime, timedelta
 
 from odoo.exceptions import UserError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.hr_zk_attendance.tests.relay_process import RelayProcess, relay_command
 
@@ -104,10 +104,11 @@ class TestReconciliationPull(HttpCase):
         return PushTerminal(self.relay_proc.url, SERIAL, records=records, faults=faults,
                             time_scale=0, tz_minutes=480), records
 
-    def check_day_with(self, terminal):
+    def check_day_with(self, terminal, user=None):
         """Odoo asks for the day; the terminal takes the query at its next polls."""
         day = date.fromisoformat(self.day)
-        runs = self.device._request_check(day, day)
+        device = self.device.with_user(user) if user else self.device
+        runs = device._request_check(day, day)
         self.assertEqual([r["day"] for r in runs], [self.day])
         self.assertTrue(self.device.device_day_ids.checking)
 
@@ -177,7 +178,9 @@ class TestReconciliationPull(HttpCase):
         terminal, _records = self.terminal(Faults(refuse_query=True))
         terminal.sync()
         self.pull_all()
-        self.check_day_with(terminal)
+        officer = new_test_user(self.env, "zk_fleet_officer", groups=(
+            "base.group_user,hr_attendance.group_hr_attendance_officer"))
+        self.check_day_with(terminal, user=officer)  # an officer may ask for a check
         self.relay_day("not_answered")
         self.pull_all()
         row = self.device.device_day_ids
