@@ -1,0 +1,1 @@
+from . import test_reconciliation_pull, test_status_push, test_tour_reconciliation
