@@ -1,8 +1,8 @@
 from datetime import timedelta
 
-from zk_rules import fleet_alerts as fa
-
 from odoo import api, fields, models
+
+from zk_rules import fleet_alerts as fa
 
 from . import zk_fleet_figures as fig
 
@@ -42,8 +42,7 @@ class ZkDevice(models.Model):
                                             fig.thresholds(device.company_id))
             device.open_alert_count = n
             device.fleet_state = fa.colour(bool(device.last_seen), n, len(warnings))
-            titles = device.fleet_alert_ids.filtered(lambda a: a.state == "open").mapped(
-                lambda a: dict(a._fields["problem"].selection)[a.problem])
+            titles = [a._problem_title() for a in device.fleet_alert_ids if a.state == "open"]
             device.fleet_summary = ", ".join(titles or warnings)
 
     def _compute_punches_by_day(self):

@@ -1,8 +1,8 @@
 import logging
 
-from zk_rules import fleet_alerts as fa
-
 from odoo import _, api, fields, models
+
+from zk_rules import fleet_alerts as fa
 
 _logger = logging.getLogger(__name__)
 
@@ -59,6 +59,10 @@ class ZkFleetAlert(models.Model):
     def _compute_record_name(self):
         for alert in self:
             alert.record_name = (alert.device_id or alert.relay_id).display_name
+
+    def _problem_title(self):
+        self.ensure_one()
+        return dict(PROBLEMS)[self.problem]
 
     def _record(self):
         self.ensure_one()

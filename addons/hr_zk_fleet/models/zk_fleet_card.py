@@ -1,4 +1,4 @@
-from odoo import api, fields, models, tools
+from odoo import fields, models, tools
 
 from .zk_device_fleet_alerts import COLOURS
 
@@ -38,8 +38,8 @@ class ZkFleetCard(models.Model):
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(f"""
-            CREATE VIEW {self._table} AS (
+        self.env.cr.execute("""
+            CREATE VIEW zk_fleet_card AS (
                 SELECT r.id * 2 + 1 AS id, 'relay' AS kind, r.name AS name, NULL AS serial,
                        0 AS sort, r.id AS relay_id, NULL::integer AS device_id,
                        r.company_id AS company_id
@@ -59,7 +59,6 @@ class ZkFleetCard(models.Model):
             return f"{seconds // 60} min"
         return f"{seconds // 3600} h"
 
-    @api.depends("kind", "device_id", "relay_id")
     def _compute_figures(self):
         for card in self:
             record = card.device_id if card.kind == "terminal" else card.relay_id

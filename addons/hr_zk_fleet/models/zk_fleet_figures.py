@@ -3,9 +3,9 @@
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from zk_rules import fleet_alerts as fa
-
 from odoo import fields
+
+from zk_rules import fleet_alerts as fa
 
 RECENT_DAYS = 14
 

@@ -1,6 +1,6 @@
-from zk_rules import fleet_alerts as fa
-
 from odoo import fields, models
+
+from zk_rules import fleet_alerts as fa
 
 from . import zk_fleet_figures as fig
 from .zk_device_fleet_alerts import COLOURS
@@ -26,8 +26,7 @@ class ZkRelay(models.Model):
             relay.open_alert_count = n
             relay.fleet_state = fa.colour(seen, n, 0)
             relay.fleet_summary = ", ".join(
-                relay.fleet_alert_ids.filtered(lambda a: a.state == "open").mapped(
-                    lambda a: dict(a._fields["problem"].selection)[a.problem]))
+                [a._problem_title() for a in relay.fleet_alert_ids if a.state == "open"])
 
     def _fleet_evaluate_alerts(self, now=None):
         alerts = self.env["zk.fleet.alert"].sudo()  # sudo: alerts are system-written

@@ -1,3 +1,1 @@
-from . import test_fleet_alerts
-from . import test_fleet_overview
-from . import test_tour_fleet_overview
+from . import test_fleet_alerts, test_fleet_overview, test_tour_fleet_overview

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 from psycopg2 import IntegrityError
 
 from odoo.tests import TransactionCase, new_test_user, tagged
-from odoo.tools import mute_logger
+from odoo.tools import html2plaintext, mute_logger
 
 # Monday 2026-11-30 10:00 in Manila (UTC+8): inside the standard 8-17 working week
 MONDAY_10 = datetime(2026, 11, 30, 2, 0)
@@ -21,9 +21,11 @@ class TestFleetAlerts(TransactionCase):
         cls.company = cls.env.company
         cls.company.resource_calendar_id = cls.env.ref("resource.resource_calendar_std")
         cls.admin = new_test_user(cls.env, "fleet_admin", name="Fleet Admin",
-                                  groups="hr_attendance.group_hr_attendance_manager")
+
+                                  groups="base.group_user,"
+                                  "hr_attendance.group_hr_attendance_manager")
         cls.branch_lead = new_test_user(cls.env, "fleet_branch", name="Branch Lead",
-                                        groups="hr_attendance.group_hr_attendance_officer")
+                                        groups="base.group_user,hr_attendance.group_hr_attendance_officer")
         cls.relay = cls.env["zk.relay"].with_user(cls.admin).create({
             "name": "Branch Cebu", "url": "http://127.0.0.1:9", "token": "t0ken"})
         cls.device = cls.env["zk.device"].create({
@@ -41,7 +43,7 @@ class TestFleetAlerts(TransactionCase):
         return self.Alert.search([(column, "=", record.id), ("state", "=", "open")])
 
     def messages(self, record=None):
-        return (record or self.device).message_ids.mapped("preview")
+        return [html2plaintext(body) for body in (record or self.device).message_ids.mapped("body")]
 
     def test_memory_alert_opens_once_and_closes_by_itself(self):
         """Memory over the threshold: one alert, one activity for the relay's creator."""

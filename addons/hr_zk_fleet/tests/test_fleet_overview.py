@@ -1,9 +1,9 @@
 from datetime import datetime, timedelta
 
-from zk_rules.fingerprint import punch_fingerprint
-
 from odoo import fields
 from odoo.tests import TransactionCase, new_test_user, tagged
+
+from zk_rules.fingerprint import punch_fingerprint
 
 
 @tagged("post_install", "-at_install")
@@ -80,7 +80,7 @@ class TestFleetOverview(TransactionCase):
                                       "timezone": "Asia/Manila", "connection": "direct",
                                       "address": "10.0.0.9"})
         officer = new_test_user(self.env, "fleet_officer",
-                                groups="hr_attendance.group_hr_attendance_officer")
+                                groups="base.group_user,hr_attendance.group_hr_attendance_officer")
         serials = self.Card.with_user(officer).search([]).mapped("serial")
         self.assertIn("CQZ8001", serials)
         self.assertNotIn("CQZ9999", serials)

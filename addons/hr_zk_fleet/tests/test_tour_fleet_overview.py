@@ -1,9 +1,9 @@
 from datetime import datetime, timedelta
 
-from zk_rules.fingerprint import punch_fingerprint
-
 from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
+
+from zk_rules.fingerprint import punch_fingerprint
 
 try:
     from odoo.addons.hr_zk_attendance.tests.screens import save_screens
@@ -50,6 +50,13 @@ class TestTourFleetOverview(HttpCase):
         self.assertEqual(healthy.fleet_state, "ok")
 
         self.start_tour("/odoo", "zk_fleet_overview", login="fleet_tour_admin")
+
+        # the overview is the first ZKTeco entry under Configuration too (before Relays)
+        config = self.env.ref("hr_zk_attendance.menu_zk_config").child_id.sorted("sequence")
+        self.assertEqual(config[0], self.env.ref("hr_zk_fleet.menu_zk_fleet_overview"))
+        terminals = self.env.ref("hr_zk_attendance.menu_zk_terminals_root").child_id
+        self.assertEqual(terminals.sorted("sequence")[0],
+                         self.env.ref("hr_zk_fleet.menu_zk_fleet_overview_officer"))
 
         # what the person saw is what the database holds: one open alert, one activity
         alert = self.env["zk.fleet.alert"].search([("device_id", "=", alerting.id)])

@@ -3,7 +3,7 @@
 import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
-// Issue 17: the attendance administrator opens the fleet overview (first ZKTeco entry),
+// Issue 17: the attendance administrator opens the fleet overview (first Terminals entry),
 // sees a red terminal card with its alert, opens it and finds the activity and the message.
 registry.category("web_tour.tours").add("zk_fleet_overview", {
     url: "/odoo",
@@ -15,18 +15,17 @@ registry.category("web_tour.tours").add("zk_fleet_overview", {
             run: "click",
         },
         {
-            content: "Open the Configuration menu",
-            trigger: '.o_menu_sections [data-menu-xmlid="hr_attendance.menu_hr_attendance_settings"]',
+            content: "Open the Terminals menu",
+            trigger: '.o_menu_sections [data-menu-xmlid="hr_zk_attendance.menu_zk_terminals_root"]',
             run: "click",
         },
         {
-            content: "Fleet overview is the first ZKTeco entry, before Relays",
-            trigger:
-                '.dropdown-menu .dropdown-header:contains("ZKTeco") + .dropdown-item:contains("Fleet overview")',
+            content: "Fleet overview is its first entry",
+            trigger: '.dropdown-menu .dropdown-item:first-child:contains("Fleet overview")',
         },
         {
             content: "Open the fleet overview",
-            trigger: '.dropdown-item[data-menu-xmlid="hr_zk_fleet.menu_zk_fleet_overview"]',
+            trigger: '.dropdown-item[data-menu-xmlid="hr_zk_fleet.menu_zk_fleet_overview_officer"]',
             run: "click",
         },
         {
