@@ -1,10 +1,14 @@
 from . import (
     mail_activity,
+    res_company,
     res_company_fleet,
     res_config_settings_fleet,
+    zk_device,
+    zk_device_day,
+    zk_device_event,
     zk_device_fleet_alerts,
     zk_fleet_alert,
     zk_fleet_card,
+    zk_relay,
     zk_relay_fleet_alerts,
-    zz_contract_stub,
 )

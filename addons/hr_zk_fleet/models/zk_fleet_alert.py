@@ -1,6 +1,7 @@
 import logging
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
+from odoo.tools import SQL
 
 from zk_rules import fleet_alerts as fa
 
@@ -50,10 +51,11 @@ class ZkFleetAlert(models.Model):
     def init(self):
         # partial unique indexes: one OPEN alert per (record, problem); closed ones pile up
         for column in ("device_id", "relay_id"):
-            self.env.cr.execute(
-                f"CREATE UNIQUE INDEX IF NOT EXISTS zk_fleet_alert_open_{column}"  # noqa: S608
-                f" ON zk_fleet_alert ({column}, problem)"
-                f" WHERE state = 'open' AND {column} IS NOT NULL")
+            self.env.cr.execute(SQL(
+                "CREATE UNIQUE INDEX IF NOT EXISTS %s ON zk_fleet_alert (%s, problem)"
+                " WHERE state = 'open' AND %s IS NOT NULL",
+                SQL.identifier(f"zk_fleet_alert_open_{column}"), SQL.identifier(column),
+                SQL.identifier(column)))
 
     @api.depends("device_id", "relay_id")
     def _compute_record_name(self):
@@ -100,7 +102,7 @@ class ZkFleetAlert(models.Model):
                 "mail.mail_activity_data_todo", user_id=user.id,
                 summary=problem.title, note=problem.sentence)
         record.message_post(
-            body=_("Alert: %(title)s. %(detail)s", title=problem.title,
+            body=self.env._("Alert: %(title)s. %(detail)s", title=problem.title,
                    detail=problem.sentence),
             subtype_xmlid="mail.mt_note")
         _logger.info("fleet alert opened: %s %s on %s", problem.code, record._name, record.id)
@@ -114,7 +116,7 @@ class ZkFleetAlert(models.Model):
                          "activity_id": False})
             if state != "resolved":
                 continue
-            message = _("Resolved: %(title)s.", title=title)
+            message = self.env._("Resolved: %(title)s.", title=title)
             if activity.exists():
                 activity.action_feedback(feedback=message)
             else:
@@ -147,6 +149,5 @@ class ZkFleetAlert(models.Model):
     def _cron_evaluate(self):
         """Evaluate every active terminal and relay of every company."""
         # sudo: the cron runs as the scheduler's user; alerts are for every company
-        relays = self.env["zk.relay"].sudo().search([])
-        relays._fleet_evaluate_alerts()
-        self.env["zk.device"].sudo().search([])._fleet_evaluate_alerts()
+        self.env["zk.relay"].sudo().search([("active", "=", True)])._fleet_evaluate_alerts()
+        self.env["zk.device"].sudo().search([("active", "=", True)])._fleet_evaluate_alerts()

@@ -9,7 +9,8 @@ from .zk_device_fleet_alerts import COLOURS
 class ZkRelay(models.Model):
     """Alerts of a relay (issue 17)."""
 
-    _inherit = "zk.relay"
+    # kept apart from the fields of fleet health (another file) while two people build it
+    _inherit = "zk.relay"  # pylint: disable=consider-merging-classes-inherited
 
     fleet_alert_ids = fields.One2many("zk.fleet.alert", "relay_id", string="Alerts")
     open_alert_count = fields.Integer(compute="_compute_fleet_state", string="Open alerts")

@@ -142,9 +142,11 @@ class TestFleetAlerts(TransactionCase):
     def test_operation_log_report_until_a_person_marks_it_done(self):
         """A cleared log does not clear itself: it stays open until acknowledged."""
         Event = self.env["zk.device.event"]
-        Event.create({"device_id": self.device.id, "relay_event_id": 5, "kind": "log_cleared",
+        Event.create({"device_id": self.device.id, "relay_id": self.relay.id,
+                      "relay_event_id": 5, "kind": "log_cleared",
                       "detail": "Attendance log cleared at the terminal (operation log)"})
-        Event.create({"device_id": self.device.id, "relay_event_id": 6,
+        Event.create({"device_id": self.device.id, "relay_id": self.relay.id,
+                      "relay_event_id": 6,
                       "kind": "clock_repaired", "detail": "Clock corrected"})
         self.evaluate()
         alert = self.open_alerts()
@@ -160,7 +162,8 @@ class TestFleetAlerts(TransactionCase):
         self.assertFalse(self.open_alerts())
 
         # a later clear opens a new one
-        Event.create({"device_id": self.device.id, "relay_event_id": 9, "kind": "log_cleared",
+        Event.create({"device_id": self.device.id, "relay_id": self.relay.id,
+                      "relay_event_id": 9, "kind": "log_cleared",
                       "detail": "Attendance log cleared at the terminal"})
         self.evaluate()
         self.assertEqual(self.open_alerts().mark, 9)
