@@ -9,6 +9,8 @@ from . import (
     zk_device_fleet_alerts,
     zk_fleet_alert,
     zk_fleet_card,
+    zk_punch,
     zk_relay,
     zk_relay_fleet_alerts,
+    zk_relay_status,
 )

@@ -17,7 +17,7 @@ DAY_REASONS = [
     ("refused", "The terminal refused the query"),
     ("read_failed", "Reading the terminal failed"),
     ("not_seen", "The terminal was not seen since it was asked"),
-    ("offline", "The terminal was offline when the check was due"),
+    ("not_registered", "The terminal is not registered on the relay"),
     ("other", "Other"),
 ]
 
@@ -35,7 +35,7 @@ class ZkDeviceDay(models.Model):
 
     device_id = fields.Many2one("zk.device", string="Terminal", required=True,
                                 ondelete="cascade", index=True)
-    relay_id = fields.Many2one("zk.relay", string="Relay", ondelete="set null", index=True)
+    relay_id = fields.Many2one("zk.relay", ondelete="set null", index=True)
     company_id = fields.Many2one(related="device_id.company_id", store=True, index=True)
     day = fields.Date(required=True, index=True)
     state = fields.Selection(DAY_STATES, required=True, default="not_checked", index=True)
@@ -88,3 +88,15 @@ class ZkDeviceDay(models.Model):
             imported = counts.get((row.device_id.id, str(row.day)), 0)
             if row.imported != imported:
                 row.imported = imported
+
+    def action_check_again(self):
+        """Ask the relays again for these terminal-days (one range per terminal)."""
+        runs = []
+        for device in self.device_id:
+            days = self.filtered(lambda r, d=device: r.device_id == d).mapped("day")
+            runs += device._request_check(min(days), max(days))
+        return self.env["zk.device"]._fleet_notify(
+            self.env._("Check started"),
+            self.env._("The relays ask the terminals again for %s day(s). The results appear "
+                       "here once each terminal has answered.", len(runs)),
+            "info")

@@ -21,7 +21,7 @@ class ZkDeviceEvent(models.Model):
 
     device_id = fields.Many2one("zk.device", string="Terminal", ondelete="cascade",
                                 index=True)
-    relay_id = fields.Many2one("zk.relay", string="Relay", required=True,
+    relay_id = fields.Many2one("zk.relay", required=True,
                                ondelete="cascade", index=True)
     company_id = fields.Many2one("res.company", required=True, index=True,
                                  default=lambda s: s.env.company)

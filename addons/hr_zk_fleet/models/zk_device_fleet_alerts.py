@@ -65,6 +65,12 @@ class ZkDevice(models.Model):
                  "count": counts.get((device.id, fields.Date.to_string(d)), 0)}
                 for d in days]
 
+    def write(self, vals):
+        result = super().write(vals)
+        if "health_at" in vals:  # a status page was just imported: alerts follow at once
+            self._fleet_evaluate_alerts()
+        return result
+
     def _fleet_evaluate_alerts(self, now=None):
         alerts = self.env["zk.fleet.alert"].sudo()  # sudo: alerts are system-written
         for device in self.sudo().filtered("active"):

@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+from ..lib.durations import duration_text
 
 
 class ZkRelay(models.Model):
@@ -22,3 +24,16 @@ class ZkRelay(models.Model):
     alert_user_id = fields.Many2one(
         "res.users", string="Responsible", default=lambda s: s.env.user, tracking=True,
         help="Who receives the alerts of this relay and of its terminals.")
+    delivery_lag_text = fields.Char(
+        string="Oldest event not acknowledged", compute="_compute_delivery_lag_text")
+
+    @api.depends("delivery_lag_seconds", "health_at")
+    def _compute_delivery_lag_text(self):
+        for relay in self:
+            if not relay.health_at:
+                relay.delivery_lag_text = self.env._("Not reported yet")
+            elif not relay.delivery_lag_seconds:
+                relay.delivery_lag_text = self.env._("Nothing waiting")
+            else:
+                relay.delivery_lag_text = self.env._(
+                    "%s old", duration_text(self.env, relay.delivery_lag_seconds))

@@ -29,6 +29,12 @@ class ZkRelay(models.Model):
             relay.fleet_summary = ", ".join(
                 [a._problem_title() for a in relay.fleet_alert_ids if a.state == "open"])
 
+    def write(self, vals):
+        result = super().write(vals)
+        if "health_at" in vals:  # a status page was just imported: alerts follow at once
+            self._fleet_evaluate_alerts()
+        return result
+
     def _fleet_evaluate_alerts(self, now=None):
         alerts = self.env["zk.fleet.alert"].sudo()  # sudo: alerts are system-written
         for relay in self.sudo().filtered("active"):

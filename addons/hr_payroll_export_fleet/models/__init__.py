@@ -1,0 +1,1 @@
+from . import payroll_export_batch, res_config_settings
