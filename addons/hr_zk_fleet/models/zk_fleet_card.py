@@ -23,6 +23,7 @@ class ZkFleetCard(models.Model):
     fleet_summary = fields.Char(compute="_compute_figures", string="Summary")
     open_alert_count = fields.Integer(compute="_compute_figures")
     last_seen = fields.Datetime(compute="_compute_figures")
+    last_seen_text = fields.Char(compute="_compute_figures", string="Last seen")
     memory_percent = fields.Integer(compute="_compute_figures", string="Memory (%)")
     memory_known = fields.Boolean(compute="_compute_figures")
     clock_drift_seconds = fields.Integer(compute="_compute_figures", string="Clock drift (s)")
@@ -59,6 +60,18 @@ class ZkFleetCard(models.Model):
             return f"{seconds // 60} min"
         return f"{seconds // 3600} h"
 
+    def _ago(self, when):
+        if not when:
+            return self.env._("Not seen yet")
+        minutes = int((fields.Datetime.now() - when).total_seconds() // 60)
+        if minutes < 2:
+            return self.env._("Seen just now")
+        if minutes < 120:
+            return self.env._("Last seen %(n)s minutes ago", n=minutes)
+        if minutes < 48 * 60:
+            return self.env._("Last seen %(n)s hours ago", n=minutes // 60)
+        return self.env._("Last seen %(n)s days ago", n=minutes // (24 * 60))
+
     def _compute_figures(self):
         for card in self:
             record = card.device_id if card.kind == "terminal" else card.relay_id
@@ -67,12 +80,14 @@ class ZkFleetCard(models.Model):
             relay = card.relay_id
             drift = device.clock_drift_seconds if terminal else 0
             lag = relay.delivery_lag_seconds if not terminal else 0
+            last_seen = device.last_seen if terminal else (
+                relay.health_at or relay.last_success_at)
             card.update({
+                "last_seen_text": self._ago(last_seen),
                 "fleet_state": record.fleet_state,
                 "fleet_summary": record.fleet_summary,
                 "open_alert_count": record.open_alert_count,
-                "last_seen": device.last_seen if terminal else (
-                    relay.health_at or relay.last_success_at),
+                "last_seen": last_seen,
                 "memory_percent": device.memory_percent if terminal else 0,
                 "memory_known": device.memory_known if terminal else False,
                 "clock_drift_seconds": drift,

@@ -2,6 +2,7 @@ from datetime import datetime, timedelta
 
 from psycopg2 import IntegrityError
 
+from odoo import fields
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import html2plaintext, mute_logger
 
@@ -86,6 +87,14 @@ class TestFleetAlerts(TransactionCase):
         self.evaluate()
         self.assertEqual(len(self.device.fleet_alert_ids), 2)
         self.assertNotEqual(self.open_alerts(), alert)
+
+    def test_a_status_import_evaluates_at_once(self):
+        """The relay's health page written (pull or push): alerts follow without the cron."""
+        self.device.write({"memory_known": True, "memory_percent": 95,
+                           "health_at": fields.Datetime.now()})
+        self.assertEqual(self.open_alerts().problem, "memory_full")
+        self.relay.write({"relay_pages_refused": 3, "health_at": fields.Datetime.now()})
+        self.assertEqual(self.open_alerts(self.relay).problem, "page_refused")
 
     def test_threshold_from_settings(self):
         self.device.write({"memory_known": True, "memory_percent": 93})

@@ -46,6 +46,8 @@ class TestFleetOverview(TransactionCase):
         self.assertEqual(gate.fleet_state, "warning")
         self.assertIn("Clock 95 seconds off", gate.fleet_summary)
         self.assertEqual(back.fleet_state, "unknown")
+        self.assertEqual(back.last_seen_text, "Not seen yet")
+        self.assertEqual(gate.last_seen_text, "Seen just now")
         self.assertEqual(back.action_open()["res_id"], self.never.id)
         self.assertEqual(relay_card.action_open()["res_model"], "zk.relay")
 
