@@ -1,3 +1,4 @@
+import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -5,6 +6,8 @@ from odoo import api, fields, models
 from zk_rules import fleet_alerts as fa
 
 from . import zk_fleet_figures as fig
+
+_logger = logging.getLogger(__name__)
 
 COLOURS = [(fa.OK, "OK"), (fa.WARNING, "Worth a look"), (fa.ALERT, "Alert"),
            (fa.UNKNOWN, "Not seen yet")]
@@ -68,8 +71,18 @@ class ZkDevice(models.Model):
     def write(self, vals):
         result = super().write(vals)
         if "health_at" in vals:  # a status page was just imported: alerts follow at once
-            self._fleet_evaluate_alerts()
+            self._fleet_evaluate_after_import()
         return result
+
+    def _fleet_evaluate_after_import(self):
+        """Alerts never stand in the way of an import: a failure is logged, and the
+        scheduled evaluation tries again."""
+        try:
+            with self.env.cr.savepoint():
+                self._fleet_evaluate_alerts()
+        except Exception:  # pylint: disable=broad-except
+            _logger.exception("fleet alerts of %s not evaluated after a status import",
+                              self._name)
 
     def _fleet_evaluate_alerts(self, now=None):
         alerts = self.env["zk.fleet.alert"].sudo()  # sudo: alerts are system-written

@@ -41,7 +41,7 @@ def terminal_figures(device, now=None):
     events = [(e.relay_event_id or e.id, e.kind, e.detail or "")
               for e in device.device_event_ids]
     return fa.TerminalFigures(
-        now=now, local_now=local_now(device, now), last_seen=device.last_seen,
+        now=now, local_now=local_now(device, now), last_seen=device.last_seen or None,
         punches_last_hour=device.punches_last_hour,
         punches_usual_last_hour=device.punches_usual_last_hour,
         clock_drift_seconds=device.clock_drift_seconds,
@@ -54,4 +54,4 @@ def relay_figures(relay, now=None):
     return fa.RelayFigures(
         now=now or fields.Datetime.now(), delivery_lag_seconds=relay.delivery_lag_seconds,
         unacked_events=relay.unacked_events, pages_refused=relay.relay_pages_refused,
-        last_page_refused=relay.last_page_refused or "", health_at=relay.health_at)
+        last_page_refused=relay.last_page_refused or "", health_at=relay.health_at or None)

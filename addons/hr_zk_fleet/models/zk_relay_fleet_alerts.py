@@ -1,9 +1,13 @@
+import logging
+
 from odoo import fields, models
 
 from zk_rules import fleet_alerts as fa
 
 from . import zk_fleet_figures as fig
 from .zk_device_fleet_alerts import COLOURS
+
+_logger = logging.getLogger(__name__)
 
 
 class ZkRelay(models.Model):
@@ -32,8 +36,18 @@ class ZkRelay(models.Model):
     def write(self, vals):
         result = super().write(vals)
         if "health_at" in vals:  # a status page was just imported: alerts follow at once
-            self._fleet_evaluate_alerts()
+            self._fleet_evaluate_after_import()
         return result
+
+    def _fleet_evaluate_after_import(self):
+        """Alerts never stand in the way of an import: a failure is logged, and the
+        scheduled evaluation tries again."""
+        try:
+            with self.env.cr.savepoint():
+                self._fleet_evaluate_alerts()
+        except Exception:  # pylint: disable=broad-except
+            _logger.exception("fleet alerts of %s not evaluated after a status import",
+                              self._name)
 
     def _fleet_evaluate_alerts(self, now=None):
         alerts = self.env["zk.fleet.alert"].sudo()  # sudo: alerts are system-written

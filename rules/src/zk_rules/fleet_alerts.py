@@ -187,7 +187,7 @@ def terminal_problems(f: TerminalFigures, t: Thresholds,
     acknowledged = acknowledged or {}
     out: dict[str, Problem] = {}
     working = in_working_hours(f.local_now, f.working_hours)
-    if f.last_seen is not None:
+    if f.last_seen:  # None (or Odoo's False): never seen, nothing to compare
         gone = f.now - f.last_seen
         local_seen = f.local_now - gone
         worked = worked_minutes_since(local_seen, f.local_now, f.working_hours)
@@ -197,7 +197,7 @@ def terminal_problems(f: TerminalFigures, t: Thresholds,
                 f" {_minutes(gone.total_seconds() / 60)}"
                 f" ({_minutes(worked)} of working time). Check its power and network cable, and"
                 " that the relay is running."))
-    if (NOT_SEEN not in out and working and f.last_seen is not None
+    if (NOT_SEEN not in out and working and f.last_seen
             and f.punches_last_hour == 0 and f.punches_usual_last_hour > 0
             and worked_minutes_since(f.local_now - timedelta(hours=1), f.local_now,
                                      f.working_hours) >= min(t.silent_minutes, 60)):
