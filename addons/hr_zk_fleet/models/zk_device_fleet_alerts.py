@@ -24,7 +24,8 @@ class ZkDevice(models.Model):
     effective_alert_user_id = fields.Many2one(
         "res.users", compute="_compute_effective_alert_user_id", string="Alerts go to",
         help="The terminal's responsible, else its relay's, else who created the relay.")
-    fleet_state = fields.Selection(COLOURS, compute="_compute_fleet_state", string="Health")
+    fleet_state = fields.Selection(COLOURS, compute="_compute_fleet_state",
+                                   string="State in the fleet overview")
     fleet_summary = fields.Char(compute="_compute_fleet_state", string="Summary")
     punches_by_day = fields.Json(compute="_compute_punches_by_day",
                                  string="Punches per day (last 14 days)")

@@ -18,7 +18,8 @@ class ZkRelay(models.Model):
 
     fleet_alert_ids = fields.One2many("zk.fleet.alert", "relay_id", string="Alerts")
     open_alert_count = fields.Integer(compute="_compute_fleet_state", string="Open alerts")
-    fleet_state = fields.Selection(COLOURS, compute="_compute_fleet_state", string="Health")
+    fleet_state = fields.Selection(COLOURS, compute="_compute_fleet_state",
+                                   string="State in the fleet overview")
     fleet_summary = fields.Char(compute="_compute_fleet_state", string="Summary")
 
     def _compute_fleet_state(self):
