@@ -16,4 +16,7 @@
         "views/payroll_export_batch_views.xml",
         "views/res_config_settings_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["hr_payroll_export_fleet/static/tests/tours/*.js"],
+    },
 }

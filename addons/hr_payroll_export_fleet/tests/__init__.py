@@ -1,1 +1,1 @@
-from . import test_unconfirmed_days
+from . import test_tour_unconfirmed_days, test_unconfirmed_days

@@ -11,6 +11,11 @@ class TestUnconfirmedDays(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.seed(cls)
+
+    @staticmethod
+    def seed(cls):
+        """Shared with the tour: a terminal with two unconfirmed days in March 1-15."""
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.company = cls.env.company
         cls.device = cls.env["zk.device"].create({

@@ -40,14 +40,15 @@ class ZkDeviceDay(models.Model):
     day = fields.Date(required=True, index=True)
     state = fields.Selection(DAY_STATES, required=True, default="not_checked", index=True)
     reason = fields.Selection(DAY_REASONS)
-    at_terminal = fields.Integer(string="At the terminal",
+    at_terminal = fields.Integer(string="At terminal",
                                  help="Records of the day the terminal sent back when asked.")
     at_terminal_known = fields.Boolean(help="False while the terminal has not answered.")
-    on_relay = fields.Integer(string="On the relay",
+    on_relay = fields.Integer(string="On relay",
                               help="Records of the day the relay holds.")
     imported = fields.Integer(readonly=True,
                               help="Punches of this terminal and day imported into Odoo.")
     gaps_filled = fields.Integer(
+        string="Gaps filled",
         help="Records the terminal still held that the relay had missed: stored and "
         "imported now.")
     checked_at = fields.Datetime(string="Checked on")

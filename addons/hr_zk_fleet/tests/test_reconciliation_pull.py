@@ -3,12 +3,15 @@ but the relay never received is found by reconciliation, filled, imported once, 
 terminal-day shows "Gaps found and filled"; health and events reach the terminal."""
 
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from odoo.exceptions import UserError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.hr_zk_attendance.tests.relay_process import RelayProcess, relay_command
+
+from zk_sim.model import TerminalRecord
+from zk_sim.push_terminal import Faults, PushTerminal
 
 from ..lib import fleet_client
 
@@ -92,34 +95,49 @@ class TestReconciliationPull(HttpCase):
         return self.relay_proc.wait_until(reached, f"the day is {state} on the relay")
 
     # ------------------------------------------------------------------ tests
+    def terminal(self, faults):
+        """The push-terminal simulator holding three records of the day for PIN 007."""
+        moments = [datetime.fromisoformat(f"{self.day} {t}") for t in
+                   ("08:00:00", "12:00:00", "17:00:00")]
+        records = [TerminalRecord(pin="007", local_time=m, status=i % 2)
+                   for i, m in enumerate(moments)]
+        return PushTerminal(self.relay_proc.url, SERIAL, records=records, faults=faults,
+                            time_scale=0, tz_minutes=480), records
+
+    def check_day_with(self, terminal, user=None):
+        """Odoo asks for the day; the terminal takes the query at its next polls."""
+        day = date.fromisoformat(self.day)
+        device = self.device.with_user(user) if user else self.device
+        runs = device._request_check(day, day)
+        self.assertEqual([r["day"] for r in runs], [self.day])
+        self.assertTrue(self.device.device_day_ids.checking)
+
+        def asked():
+            terminal.poll()
+            return any(c.startswith("DATA QUERY ATTLOG") for _i, c, _r in
+                       terminal.ledger.commands)
+        self.relay_proc.wait_until(asked, "the terminal was asked for the day", 20)
+
     def test_dropped_record_found_filled_and_imported_once(self):
-        held = [("007", f"{self.day} 08:00:00", 0), ("007", f"{self.day} 12:00:00", 1),
-                ("007", f"{self.day} 17:00:00", 1)]
-        # The terminal holds three records; the one at noon was lost on the way.
-        status, text = self.relay_proc.push_attlog(SERIAL, [held[0], held[2]])
-        self.assertEqual((status, text.strip()), (200, "OK: 2"))
+        noon = (f"{self.day} 12:00:00")
+        terminal, records = self.terminal(Faults(drop={("007", noon)}))
+        self.assertTrue(terminal.sync())
+        self.assertEqual(terminal.ledger.dropped, [("007", noon)], "lost on the way")
         self.pull_all()
         self.assertEqual(len(self.punches()), 2)
 
-        runs = self.device._request_check(date.fromisoformat(self.day),
-                                          date.fromisoformat(self.day))
-        self.assertEqual([r["day"] for r in runs], [self.day])
-        row = self.device.device_day_ids
-        self.assertEqual((row.day.isoformat(), row.checking), (self.day, True))
-
-        commands = self.answer_commands(held)
-        self.assertTrue(any(c.startswith("DATA QUERY ATTLOG") for c in commands), commands)
+        self.check_day_with(terminal)
         self.relay_day("gaps_filled")
         self.pull_all()
 
-        row.invalidate_recordset()
+        row = self.device.device_day_ids
         self.assertEqual(row.state, "gaps_filled")
         self.assertEqual((row.at_terminal, row.on_relay, row.imported, row.gaps_filled),
                          (3, 3, 3, 1))
         self.assertFalse(row.checking)
         self.assertFalse(row.needs_attention)
         self.assertEqual(sorted(self.punches().mapped("local_time")),
-                         sorted(t for _pin, t, _s in held), "each punch exactly once")
+                         sorted(r.local_time_text for r in records), "each punch exactly once")
         # Reading everything again changes nothing.
         self.relay.write({"recon_cursor": 0})
         self.pull_all()
@@ -127,20 +145,47 @@ class TestReconciliationPull(HttpCase):
         self.assertEqual(len(self.device.device_day_ids), 1)
         self.assertEqual(self.device.unconfirmed_day_count, 0)
 
-    def test_unanswered_day_stays_visible_as_needing_attention(self):
-        self.relay_proc.push_attlog(SERIAL, [("007", f"{self.day} 08:00:00", 0)])
+    def test_terminal_answering_twice_doubles_nothing(self):
+        noon = (f"{self.day} 12:00:00")
+        terminal, _records = self.terminal(Faults(drop={("007", noon)}, answer_twice=True))
+        terminal.sync()
+        self.check_day_with(terminal)
+        self.relay_day("gaps_filled")
         self.pull_all()
-        self.device._request_check(date.fromisoformat(self.day), date.fromisoformat(self.day))
-        # The terminal refuses the query.
-        line = next(ln for ln in self.poll_commands("DATA QUERY ATTLOG")
-                    if "DATA QUERY ATTLOG" in ln)
-        command_id = line.split(":", 2)[1]
-        self.relay_proc.adms("POST", f"/iclock/devicecmd?SN={SERIAL}",
-                             f"ID={command_id}&Return=-1002&CMD=DATA\n".encode())
+        row = self.device.device_day_ids
+        self.assertEqual((row.state, row.on_relay, row.imported, row.gaps_filled),
+                         ("gaps_filled", 3, 3, 1))
+        self.assertEqual(len(self.punches()), 3)
+
+    def test_cleared_log_gives_an_incomplete_day_and_an_event(self):
+        terminal, _records = self.terminal(Faults())
+        self.assertTrue(terminal.sync())
+        self.pull_all()
+        self.assertEqual(terminal.clear_log(), 3)
+        self.assertTrue(terminal.sync())  # uploads the operation log: OPLOG 23
+        self.check_day_with(terminal)
+        self.relay_day("incomplete")
+        self.pull_all()
+        row = self.device.device_day_ids
+        self.assertEqual((row.state, row.reason, row.on_relay, row.imported),
+                         ("incomplete", "log_cleared", 3, 3))
+        self.assertTrue(row.needs_attention, "never a confirmed that was not")
+        self.assertIn("log_cleared", self.device.device_event_ids.mapped("kind"))
+        event = self.device.device_event_ids.filtered(lambda e: e.kind == "log_cleared")
+        self.assertTrue(event.detail and event.terminal_time)
+
+    def test_unanswered_day_stays_visible_as_needing_attention(self):
+        terminal, _records = self.terminal(Faults(refuse_query=True))
+        terminal.sync()
+        self.pull_all()
+        officer = new_test_user(self.env, "zk_fleet_officer", groups=(
+            "base.group_user,hr_attendance.group_hr_attendance_officer"))
+        self.check_day_with(terminal, user=officer)  # an officer may ask for a check
         self.relay_day("not_answered")
         self.pull_all()
         row = self.device.device_day_ids
         self.assertEqual((row.state, row.reason), ("not_answered", "refused"))
+        self.assertFalse(row.at_terminal_known)
         self.assertTrue(row.needs_attention)
         self.assertEqual(self.device.unconfirmed_day_count, 1)
         labels = dict(row._fields["reason"]._description_selection(self.env))

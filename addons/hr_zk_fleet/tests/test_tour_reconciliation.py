@@ -45,4 +45,7 @@ class TestTourReconciliation(HttpCase):
             save_screens(self, admin.login, [
                 ("/odoo/action-hr_zk_fleet.zk_device_day_action", ".o_data_row",
                  "reconciliation_days.png"),
+                (f"/odoo/action-hr_zk_attendance.zk_device_action/{device.id}",
+                 ".o_form_view", "terminal_reconciliation_tab.png", None,
+                 '.o_notebook a[name="reconciliation"]'),
             ])
