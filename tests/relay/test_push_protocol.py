@@ -259,8 +259,11 @@ def test_s9_5_opstamp_and_fdata_legacy_urls(relay: Relay) -> None:
     assert opts["OPERLOGStamp"] == opts["OpStamp"] == "392232999"
     assert opts["ATTPHOTOStamp"] == opts["PhotoStamp"] == "392232960"
     conn = relay.db()
-    assert conn.execute("SELECT pin, local_time, data FROM photos WHERE serial = 'Q5LEG'"
-                        ).fetchone() == ("42", "2012-03-14 17:36:00", b"\xff\xd8\xff\xd9")
+    # this relay has no biometric key (issue 19): the photo is acknowledged, its stamp kept,
+    # the photo itself not kept, and that is audited
+    assert conn.execute("SELECT count(*) FROM photos WHERE serial = 'Q5LEG'").fetchone() == (0,)
+    assert conn.execute("SELECT action, pin, kind FROM bio_audit WHERE serial = 'Q5LEG'"
+                        ).fetchall() == [("dropped", "42", "photo")]
     assert conn.execute("SELECT op_type, local_time FROM oplog WHERE serial = 'Q5LEG'"
                         ).fetchone() == (4, "2012-03-14 17:36:39")
     conn.close()
@@ -465,8 +468,12 @@ def test_s4_3_operlog_rows_oplog_user_fp_face_biodata(relay: Relay) -> None:
     conn = relay.db()
     assert conn.execute("SELECT op_type, operator, obj1, obj2, obj3 FROM oplog WHERE serial ="
                         " 'OP0001'").fetchall() == [(6, "0", "12", "3", "1024")]
+    # no biometric key on this relay (issue 19): the template rows are counted, not kept
+    # (test_biometrics.py: sealed with a key)
     assert conn.execute("SELECT kind, pin FROM biodata WHERE serial = 'OP0001' ORDER BY id"
-                        ).fetchall() == [("FP", "12"), ("FACE", "12"), ("BIODATA", "12")]
+                        ).fetchall() == []
+    assert conn.execute("SELECT action, pin FROM bio_audit WHERE serial = 'OP0001'"
+                        ).fetchall() == [("dropped", "12")] * 3
     assert conn.execute("SELECT reason FROM quarantine WHERE serial = 'OP0001'").fetchall() \
         == [("unknown OPERLOG row kind 'WHATISTHIS'",)]
     conn.close()
