@@ -697,7 +697,7 @@ class PushTerminal:
                      "MAC=00:17:61:12:34:56", f"TransactionCount={len(self.records)}",
                      f"UserCount={len(self.users)}", f"FWVersion={self.profile.firmware}",
                      f"PushVersion={self.profile.pushver or ''}", "IPAddress=192.168.1.201",
-                     f"FPCount={self.fingerprints}",
+                     f"FPCount={self.fingerprints + self.bio.count('fingerprint')}",
                      f"~MaxUserCount={self.capacity['users']}",
                      f"~MaxFingerCount={self.capacity['fingerprints']}",
                      f"~MaxAttLogCount={self.capacity['attlogs']}",
