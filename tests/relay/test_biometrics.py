@@ -363,3 +363,39 @@ def test_issue19_clear_data_of_an_older_relay_is_sealed_or_deleted(relay_factory
         values = sql_values(relay)
         assert not any(base64.b64encode(secret)[10:60] in v for v in values)
         assert not any(jpeg[20:80] in v for v in values)
+
+
+def test_issue19_enrolment_gives_odoo_the_biometric_scope_only_with_a_key(
+        relay_factory: Any) -> None:
+    """With a key the token handed to Odoo has both scopes and the enrolment says
+    ``biometric: true``; without one it has the events scope and says false."""
+    from odoo_contract_peer import OdooContractPeer
+
+    for key, expected in ((KEY, True), ("", False)):
+        peer = OdooContractPeer(mode="pull").start()
+        try:
+            relay = relay_factory(**({"ZK_RELAY_BIOMETRIC_KEY": key} if key else {}))
+            code = peer.new_code()
+            relay.cli("enrol", "--odoo", peer.url, "--code", code)
+            assert peer.enrolments[-1]["biometric"] is expected
+            tokens = relay.cli("token", "list").stdout
+            assert ("biometric,events" in tokens) is expected
+            relay.start()
+            assert peer.relay is not None
+            token = peer.relay.relay_token
+            status = relay.api("GET", "/api/v1/biometric/audit", token=token).status
+            assert status == (200 if expected else 403)
+            assert relay.api("GET", "/api/v1/events", token=token).status == 200
+            relay.stop()
+        finally:
+            peer.stop()
+
+
+def test_issue19_key_is_checked_at_start_and_never_printed(relay_factory: Any) -> None:
+    relay = relay_factory(ZK_RELAY_BIOMETRIC_KEY=KEY)
+    shown = relay.cli("config").stdout
+    assert KEY not in shown and "biometric_key = '<set, not shown>'" in shown
+    bad = relay_factory(ZK_RELAY_BIOMETRIC_KEY="dG9vLXNob3J0")  # 9 bytes
+    result = bad.cli("serve", "--port", "0", check=False)
+    assert result.returncode == 2
+    assert "biometric_key: must decode to 32 bytes" in result.stderr
