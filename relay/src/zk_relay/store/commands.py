@@ -172,6 +172,40 @@ class Commands(StoreBase):
 
         return self.write(job)
 
+    def take_polled_commands(self, serial: str, kinds: Sequence[str], limit: int = 50
+                             ) -> list[tuple[int, str, dict[str, Any], bytes | None]]:
+        """Queued commands of ``kinds`` for a polled (pyzk) terminal, marked sent: (id, kind,
+        params, template base64 or None). A template that cannot be opened fails the
+        command, as for push terminals."""
+        def job(conn: sqlite3.Connection) -> list[tuple[int, str, dict[str, Any], bytes | None]]:
+            rows = conn.execute(
+                "SELECT id, kind, params, command, secret FROM commands WHERE serial = ? AND"
+                " state = 'queued' AND kind IN (SELECT value FROM json_each(?)) ORDER BY id"
+                " LIMIT ?", (serial, json.dumps(list(kinds)), limit)).fetchall()
+            out = []
+            now = utc_now()
+            for cid, kind, params, text, secret in rows:
+                template = None
+                if secret is not None:
+                    cipher = getattr(self, "bio_cipher", None)
+                    try:
+                        template = cipher.open(bytes(secret), aad("command", serial, text)) \
+                            if cipher is not None else None
+                    except SealError:
+                        template = None
+                    if template is None:
+                        conn.execute("UPDATE commands SET state = 'failed', done_at = ?,"
+                                     " result = ?, secret = NULL WHERE id = ?",
+                                     (now, "the template cannot be opened: the relay's"
+                                      " biometric key is missing or changed", cid))
+                        continue
+                conn.execute("UPDATE commands SET state = 'sent', sent_at = ? WHERE id = ?",
+                             (now, cid))
+                out.append((cid, kind, json.loads(params or "{}"), template))
+            return out
+
+        return self.write(job)
+
     def _unseal(self, serial: str, text: str, secret: bytes) -> str | None:
         cipher = getattr(self, "bio_cipher", None)
         if cipher is None:
