@@ -53,14 +53,15 @@ class Commands(StoreBase):
                     " received_at) VALUES (?,?,?,?,?,?,?)",
                     (serial, r.cmd_id, r.return_code, r.cmd, json.dumps(r.fields), r.raw, now))
                 if r.cmd_id.isdigit() and len(r.cmd_id) <= 16:
-                    conn.execute(
+                    closed = conn.execute(
                         "UPDATE commands SET state = ?, done_at = ?, return_code = ?, result = ?,"
                         " result_fields = ?, secret = NULL WHERE id = ? AND serial = ? AND state"
                         " IN ('queued', 'sent', 'timed_out')",  # a late answer is still the truth
                         (state_for(r.return_code), now, r.return_code,
                          r.raw[:MAX_RESULT_BYTES].decode("utf-8", "replace"),
                          json.dumps(r.fields, ensure_ascii=False), int(r.cmd_id), serial))
-                    after_result(conn, serial, int(r.cmd_id), r.return_code)
+                    if closed.rowcount:  # a repeated result post changes nothing
+                        after_result(conn, serial, int(r.cmd_id), r.return_code)
                 if r.cmd == "INFO":
                     info = {k: v for k, v in r.fields.items()
                             if k not in {"ID", "Return", "CMD", "SN"}}
