@@ -172,7 +172,9 @@ class OdooContractPeer:
             self.enrolments.append(request)
             keys = {"code", "public_key", "key_id", "store_id", "relay_token", "relay_url",
                     "version"}
-            if not isinstance(request, dict) or set(request) != keys:
+            # "biometric" (issue 19): whether the relay_token may read biometric data
+            if not isinstance(request, dict) or set(request) - {"biometric"} != keys \
+                    or not isinstance(request.get("biometric", False), bool):
                 return 400, {"error": "bad_request", "message": f"expected the keys {keys}"}
             state = self.codes.get(request["code"])
             if state is None:

@@ -110,13 +110,16 @@ def test_s5_1_bad_rows_quarantined_good_rows_stored_device_answered_ok(relay: Re
     try:
         assert conn.execute("SELECT pin, name FROM users WHERE serial = ?", (serial,)
                             ).fetchall() == [("12", "Ana")]
+        # this relay has no biometric key (issue 19): good template rows are counted in the
+        # answer but not kept; each is audited as dropped (the photo too)
         assert conn.execute("SELECT kind, pin FROM biodata WHERE serial = ? ORDER BY id",
-                            (serial,)).fetchall() == [("FP", "12"), ("FACE", "12"),
-                                                      ("BIODATA", "12")]
+                            (serial,)).fetchall() == []
+        assert conn.execute("SELECT action, pin FROM bio_audit WHERE serial = ? ORDER BY id",
+                            (serial,)).fetchall() == [("dropped", "12")] * 4
         assert conn.execute("SELECT obj1 FROM oplog WHERE serial = ?", (serial,)
                             ).fetchall() == [("12",)]
         assert conn.execute("SELECT pin FROM photos WHERE serial = ?", (serial,)
-                            ).fetchall() == [("12",)]
+                            ).fetchall() == []
         assert conn.execute("SELECT quarantined FROM devices WHERE serial = ?", (serial,)
                             ).fetchone() == (7,)
     finally:
@@ -133,3 +136,5 @@ def test_s5_1_bad_rows_quarantined_good_rows_stored_device_answered_ok(relay: Re
         ("ATTPHOTO", "ATTPHOTO file name contains the control character U+0002"),
     ]
     assert quarantined[0][2] == b"USER PIN=\x00\xff\tName=Garbage\tPri=0"
+    # a refused template row keeps no template bytes (issue 19)
+    assert quarantined[1][2] == b"FP PIN=1\x03\tFID=1\tSize=4\tValid=1\tTMP=<redacted 4 bytes>"

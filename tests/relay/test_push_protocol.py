@@ -3,12 +3,14 @@ attendance terminal uses and every §9 firmware quirk (shared/docs/adms-protocol
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import hashlib
 import json
 import socket
 import sqlite3
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from relay_harness import Relay, parse_reply, terminal_request
@@ -259,8 +261,11 @@ def test_s9_5_opstamp_and_fdata_legacy_urls(relay: Relay) -> None:
     assert opts["OPERLOGStamp"] == opts["OpStamp"] == "392232999"
     assert opts["ATTPHOTOStamp"] == opts["PhotoStamp"] == "392232960"
     conn = relay.db()
-    assert conn.execute("SELECT pin, local_time, data FROM photos WHERE serial = 'Q5LEG'"
-                        ).fetchone() == ("42", "2012-03-14 17:36:00", b"\xff\xd8\xff\xd9")
+    # this relay has no biometric key (issue 19): the photo is acknowledged, its stamp kept,
+    # the photo itself not kept, and that is audited
+    assert conn.execute("SELECT count(*) FROM photos WHERE serial = 'Q5LEG'").fetchone() == (0,)
+    assert conn.execute("SELECT action, pin, kind FROM bio_audit WHERE serial = 'Q5LEG'"
+                        ).fetchall() == [("dropped", "42", "photo")]
     assert conn.execute("SELECT op_type, local_time FROM oplog WHERE serial = 'Q5LEG'"
                         ).fetchone() == (4, "2012-03-14 17:36:39")
     conn.close()
@@ -465,8 +470,12 @@ def test_s4_3_operlog_rows_oplog_user_fp_face_biodata(relay: Relay) -> None:
     conn = relay.db()
     assert conn.execute("SELECT op_type, operator, obj1, obj2, obj3 FROM oplog WHERE serial ="
                         " 'OP0001'").fetchall() == [(6, "0", "12", "3", "1024")]
+    # no biometric key on this relay (issue 19): the template rows are counted, not kept
+    # (test_biometrics.py: sealed with a key)
     assert conn.execute("SELECT kind, pin FROM biodata WHERE serial = 'OP0001' ORDER BY id"
-                        ).fetchall() == [("FP", "12"), ("FACE", "12"), ("BIODATA", "12")]
+                        ).fetchall() == []
+    assert conn.execute("SELECT action, pin FROM bio_audit WHERE serial = 'OP0001'"
+                        ).fetchall() == [("dropped", "12")] * 3
     assert conn.execute("SELECT reason FROM quarantine WHERE serial = 'OP0001'").fetchall() \
         == [("unknown OPERLOG row kind 'WHATISTHIS'",)]
     conn.close()
@@ -478,7 +487,13 @@ def test_s4_3_operlog_rows_oplog_user_fp_face_biodata(relay: Relay) -> None:
     assert options(relay.handshake("OP0001").text)["OPERLOGStamp"] == "556"
 
 
-def test_s4_4_attphoto_binary_with_nul_separator(relay: Relay) -> None:
+def test_s4_4_attphoto_binary_with_nul_separator(relay_factory: Any) -> None:
+    """The JPEG after the NUL arrives whole: with a biometric key (issue 19) it is kept sealed
+    and the biometric photo page gives back the same bytes."""
+    key = base64.urlsafe_b64encode(bytes(32)).decode()
+    relay = relay_factory(ZK_RELAY_BIOMETRIC_KEY=key)
+    relay.cli("device", "list")
+    relay.start()
     relay.add_device("PH0001")
     jpeg = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8 + b"\x00\x00\xff\xd9"
     body = (b"PIN=20240805080000-12.jpg\nSN=PH0001\nsize=%d\nCMD=uploadphoto\x00" % len(jpeg)
@@ -487,10 +502,14 @@ def test_s4_4_attphoto_binary_with_nul_separator(relay: Relay) -> None:
                        extra=["Expect: 100-continue"])
     assert reply.acknowledged
     conn = relay.db()
-    assert conn.execute("SELECT filename, pin, local_time, size, data FROM photos WHERE serial"
-                        " = 'PH0001'").fetchone() == (
-        "20240805080000-12.jpg", "12", "2024-08-05 08:00:00", len(jpeg), jpeg)
+    row = conn.execute("SELECT filename, pin, local_time, size, sealed, data FROM photos WHERE"
+                       " serial = 'PH0001'").fetchone()
+    assert row[:5] == ("20240805080000-12.jpg", "12", "2024-08-05 08:00:00", len(jpeg), 1)
+    assert jpeg[4:260] not in row[5]
     conn.close()
+    token = relay.cli("token", "create", "bio", "--scope", "biometric").stdout.strip()
+    photos = relay.api("GET", "/api/v1/biometric/photos", token=token).json()["photos"]
+    assert [base64.b64decode(p["data"]) for p in photos] == [jpeg]
     # no NUL separator: quarantined, still acknowledged (it can never succeed)
     assert relay.post("/iclock/cdata?SN=PH0001&table=ATTPHOTO", b"PIN=x.jpg\nSN=PH0001"
                       ).acknowledged

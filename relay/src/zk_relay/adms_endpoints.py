@@ -190,7 +190,10 @@ class PushHandlers:
             return text(f"OK: {result.accepted}")
         if upper in {"OPERLOG", "BIODATA"}:
             if req.query.get("contenttype", "").lower() == "tgz":
-                self.store.store_raw(serial, req.addr, req.path, req.raw_query, body)
+                # a bulk archive may hold templates: never kept as it came (issue 19)
+                self.store.store_raw(serial, req.addr, req.path, req.raw_query,
+                                     b"<tgz body of %d bytes not kept: it may hold biometric"
+                                     b" templates>" % len(body))
                 return text("OK")
             parsed = adms_operlog.parse_operlog(body)
             stamp = adms.clean_stamp(req.query.get("stamp") or req.query.get("opstamp"))
@@ -245,8 +248,17 @@ class PushHandlers:
         return text(adms_handshake.option_block(
             serial, stamps, tz_option, delay=cfg.delay, error_delay=cfg.error_delay,
             trans_times=cfg.trans_times, trans_interval=cfg.trans_interval,
-            trans_flag=cfg.trans_flag, realtime=cfg.realtime, server_ver=cfg.server_ver,
+            trans_flag=self._trans_flag(), realtime=cfg.realtime, server_ver=cfg.server_ver,
             push_prot_ver=cfg.push_prot_ver))
+
+    def _trans_flag(self) -> str:
+        """With a biometric key (issue 19) terminals are also asked for templates and punch
+        photos; without one they are not asked for what the relay would not keep."""
+        flag = self.config.trans_flag
+        if self.store.bio_cipher is None or not flag.startswith("TransData"):
+            return flag
+        extra = [name for name in ("EnrollFP", "ChgFP", "FACE", "AttPhoto") if name not in flag]
+        return "\t".join([flag, *extra]) if extra else flag
 
     def _push3_block(self, device: dict[str, Any], tz_option: str, session: str) -> str:
         cfg = self.config

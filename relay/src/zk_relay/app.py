@@ -14,6 +14,7 @@ from bottle import Bottle, HTTPError, request
 
 from zk_relay import logs
 from zk_relay.adms_endpoints import PushHandlers, text
+from zk_relay.biometric_api import BiometricApi
 from zk_relay.config import Config
 from zk_relay.keys import RelayKey
 from zk_relay.metrics import Metrics, route_of
@@ -107,8 +108,10 @@ def create_app(store: Store, config: Config, *, metrics: Metrics | None = None,
     app.route("/iclock/<endpoint>", ["GET", "POST"], iclock)
     api = Api(store, config, metrics, key, knocks_refused=lambda: push.knocks.refused)
     recon = ReconApi(store, api.key)
-    for method, path, handler, needs_token in api.routes() + recon.routes():
-        app.route(path, method, api.wrap(handler, needs_token))
+    bio = BiometricApi(store, api.key)
+    for method, path, handler, needs in api.routes() + recon.routes() + bio.routes():
+        scope = needs if isinstance(needs, str) else "events"
+        app.route(path, method, api.wrap(handler, bool(needs), scope))
     if metrics is not None:
         metrics.attach_store(store, clock_synchronised)
     return observed(app, metrics)

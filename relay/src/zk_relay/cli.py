@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from zk_relay import __version__, adms
+from zk_relay.biometric_crypto import load_cipher
 from zk_relay.cli_status import emit, print_odoo_status, print_reconciliation, print_status
 from zk_relay.config import Config, ConfigError, describe_keys, load_config
 from zk_relay.store import Store
+from zk_relay.store.tokens import parse_scopes
 
 
 def _time_bound(text: str | None, end: bool) -> str | None:
@@ -118,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     tsub = token.add_subparsers(dest="action", required=True, metavar="ACTION")
     tcreate = tsub.add_parser("create", parents=[common], help="create; prints the token once")
     tcreate.add_argument("name")
+    tcreate.add_argument("--scope", default="events",
+                         help="events (default: the pull API), biometric (templates, photos,"
+                              " biometric commands) or events,biometric")
     tsub.add_parser("list", parents=[common])
     trevoke = tsub.add_parser("revoke", parents=[common])
     trevoke.add_argument("name")
@@ -168,7 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = _config(args)
-    except ConfigError as exc:
+        load_cipher(config.biometric_key, config.biometric_key_file)  # a bad key stops here
+    except (ConfigError, ValueError) as exc:
         print(f"zk-relay: configuration error: {exc}", file=sys.stderr)
         return 2
     if args.command == "serve":
@@ -178,11 +184,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(config, ready_file=args.ready_file)
     if args.command == "config":
         for section, key, env, _default in describe_keys():
-            print(f"[{section}] {key} = {getattr(config, key)!r}  (env {env})")
+            value = getattr(config, key)
+            if key == "biometric_key" and value:
+                value = "<set, not shown>"  # a secret: never printed
+            print(f"[{section}] {key} = {value!r}  (env {env})")
         print(f"# database: {config.db_path}")
         return 0
     store = Store(config.db_path, config.busy_timeout_ms)
     try:
+        store.bio_cipher = load_cipher(config.biometric_key, config.biometric_key_file)
         return _run(args, store, config)
     except (ValueError, LookupError) as exc:
         print(f"zk-relay: {exc}", file=sys.stderr)
@@ -270,13 +280,13 @@ def _run(args: argparse.Namespace, store: Store, config: Config) -> int:  # noqa
         return 0
     if cmd == "token":
         if args.action == "create":
-            token = store.create_token(args.name)
+            token = store.create_token(args.name, parse_scopes(args.scope))
             print(token)
             print(f"token {args.name!r} created; it is shown only once, store it now",
                   file=sys.stderr)
             return 0
         if args.action == "list":
-            emit(store.tokens(), ("name", "created_at"), False)
+            emit(store.tokens(), ("name", "created_at", "scope"), False)
             return 0
         if args.action == "revoke":
             if not store.revoke_token(args.name):

@@ -16,6 +16,9 @@ check           —                                      ``CHECK``
 info            —                                      ``INFO``
 ==============  =====================================  ==========================================
 
+and the biometric kinds ``template_upsert``, ``template_delete``, ``user_erase``
+(``biometric_commands.py``).
+
 Every value is validated against a narrow pattern: a TAB, CR, LF, NUL or any other control
 character (or a Unicode line/paragraph separator) can never reach the terminal, so no value can
 inject a second field or a second command. A refusal names the field.
@@ -29,7 +32,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-KINDS = ("user_upsert", "user_delete", "attlog_query", "check", "info")
+from zk_relay.biometric_commands import BIO_KINDS, build_biometric
+from zk_relay.biometric_commands import WIRE_PREFIXES as BIO_WIRE_PREFIXES
+
+KINDS = ("user_upsert", "user_delete", "attlog_query", "check", "info", *BIO_KINDS)
 PRIVILEGES = (0, 2, 6, 10, 14)  # §5.3: user, enroller, admin, user-defined, super admin
 MAX_NAME = 64
 _PIN = re.compile(r"[A-Za-z0-9]{1,24}")
@@ -37,7 +43,8 @@ _CARD = re.compile(r"[0-9]{1,20}")
 _PASSWORD = re.compile(r"[0-9A-Za-z]{1,16}")
 _TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 # what the store accepts to hand out, whatever wrote the row (defence in depth)
-WIRE_PREFIXES = ("DATA UPDATE USERINFO ", "DATA DELETE USERINFO ", "DATA QUERY ATTLOG ")
+WIRE_PREFIXES = ("DATA UPDATE USERINFO ", "DATA DELETE USERINFO ", "DATA QUERY ATTLOG ",
+                 *BIO_WIRE_PREFIXES)
 WIRE_EXACT = ("CHECK", "INFO")
 
 
@@ -54,7 +61,8 @@ class CommandError(ValueError):
 class Command:
     kind: str
     params: dict[str, Any]
-    text: str  # what follows ``C:<id>:`` on the wire
+    text: str  # what follows ``C:<id>:`` on the wire (a template: its placeholder)
+    secret: bytes | None = None  # template_upsert: the template (base64), sealed when stored
 
 
 def unsafe_character(value: str) -> str | None:
@@ -144,6 +152,13 @@ def build(kind: Any, params: dict[str, Any]) -> Command:
         _only(params, {"pin"})
         pin = _pin(params)
         return Command(kind, {"pin": pin}, f"DATA DELETE USERINFO PIN={pin}")
+    if kind in BIO_KINDS:
+        allowed = {"pin"} if kind == "user_erase" else {"pin", "kind", "index"}
+        if kind == "template_upsert":
+            allowed |= {"algorithm", "data", "valid", "format", "sub_index", "minor_version"}
+        _only(params, allowed)
+        clean, text, secret = build_biometric(kind, params, _pin(params), CommandError)
+        return Command(kind, clean, text, secret)
     if kind == "attlog_query":
         _only(params, {"start", "end"})
         start = _local_time(params, "start")

@@ -10,7 +10,7 @@ import ipaddress
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +83,11 @@ class Config:
     offline_after_seconds: float = 600.0  # not seen for this long: the terminal is offline
     health_interval_seconds: float = 60.0  # health recomputed, schedule looked at, this often
     clock_repair_after_seconds: float = 120.0  # drift that triggers a repair (0: never)
+    # [biometric]  (templates and punch photos, issue 19; README "Biometric data")
+    biometric_key: str = field(default="", repr=False)  # 32 bytes, urlsafe base64; "" = off
+    biometric_key_file: str = ""  # a file holding the key (instead of biometric_key)
+    biometric_retention_days: int = 30  # templates Odoo took are deleted this long after
+    photo_retention_days: int = 90  # punch photos are deleted this long after arriving
 
     @property
     def db_path(self) -> Path:
@@ -251,8 +256,12 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "offline_after_seconds": ("recon", _float_in(1, 7 * 86400)),
     "health_interval_seconds": ("recon", _float_in(0.05, 86400)),
     "clock_repair_after_seconds": ("recon", _float_in(0, 86400)),
+    "biometric_key": ("biometric", _text(allow_empty=True)),
+    "biometric_key_file": ("biometric", _text(allow_empty=True)),
+    "biometric_retention_days": ("biometric", _int_in(0, 36500)),
+    "photo_retention_days": ("biometric", _int_in(0, 36500)),
 }
-SECTIONS = ("server", "store", "adms", "poll", "odoo", "recon")
+SECTIONS = ("server", "store", "adms", "poll", "odoo", "recon", "biometric")
 assert set(_KEYS) == {f.name for f in fields(Config)}
 
 ENV_PREFIX = "ZK_RELAY_"

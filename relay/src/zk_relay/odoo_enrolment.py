@@ -140,11 +140,14 @@ def enrol(store: Store, config: Config, key: RelayKey, *, odoo_url: str, code: s
     if not code:
         raise EnrolError("--code: give the enrolment code shown in Odoo")
     token_name = store.next_token_name()
-    relay_token = store.create_token(token_name)
+    # with a biometric key the token Odoo gets may also read templates and photos (issue 19)
+    biometric = getattr(store, "bio_cipher", None) is not None
+    relay_token = store.create_token(token_name, ("events", "biometric") if biometric
+                                     else ("events",))
     url = odoo_url + ENROL_PATH
     request = {"code": code, "public_key": key.public_key_b64, "key_id": key.key_id,
                "store_id": store.store_id, "relay_token": relay_token,
-               "relay_url": relay_url or None, "version": __version__}
+               "relay_url": relay_url or None, "version": __version__, "biometric": biometric}
     try:
         try:
             reply = post(url, json.dumps(request).encode("utf-8"), None,

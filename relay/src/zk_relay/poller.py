@@ -41,6 +41,7 @@ from zk_relay import adms, adms_operlog
 from zk_relay.adms_handshake import zone
 from zk_relay.config import Config
 from zk_relay.metrics import Metrics
+from zk_relay.poll_commands import POLL_KINDS, run_one
 from zk_relay.store import Store
 from zk_rules.backoff import backoff_delay
 from zk_rules.terminal_records import record_from_pyzk, user_from_pyzk
@@ -168,6 +169,8 @@ class Poller:
     def poll(self, device: dict[str, Any]) -> PollResult:
         """Connect, read users and attendance, disconnect (under the watchdog), store."""
         box: dict[str, Any] = {}
+        # user and biometric commands queued for this terminal (issue 19): run on this connection
+        queued = self.store.take_polled_commands(device["serial"], POLL_KINDS)
         zk = self.zk_factory(device["address"], int(device["port"] or 4370),
                              int(device["comm_password"] or 0),
                              self.config.poll_timeout_seconds)
@@ -179,6 +182,7 @@ class Poller:
                 box["users"] = conn.get_users()
                 box["attendance"] = conn.get_attendance()
                 box["drift"] = self._drift(conn, device)
+                box["results"] = [run_one(conn, *command) for command in queued]
             except BaseException as exc:  # noqa: BLE001 - handed to the poller
                 box["error"] = exc
             finally:
@@ -205,6 +209,8 @@ class Poller:
             raise box["error"]
         if box.get("drift") is not None:
             self.store.record_drift(device["serial"], box["drift"], "pyzk")
+        if box.get("results"):
+            self.store.store_command_results(device["serial"], device["address"], box["results"])
         return self.store_polled(device, box.get("users") or [], box.get("attendance") or [])
 
     @staticmethod

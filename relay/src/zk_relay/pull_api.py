@@ -17,9 +17,6 @@ Contract (keep it: Odoo's client is written against it):
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import json
 import logging
 import shutil
 from collections.abc import Callable
@@ -28,6 +25,17 @@ from typing import Any
 from bottle import HTTPResponse, request
 
 from zk_relay import __version__, adms, commands
+from zk_relay.api_common import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    ApiError,
+    clock_synchronised,
+    int_param,
+    json_body,
+    json_error,
+    json_response,
+)
+from zk_relay.biometric_api import check_command_scope
 from zk_relay.config import Config
 from zk_relay.keys import RelayKey, load_or_create
 from zk_relay.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -36,64 +44,6 @@ from zk_relay.store import COMMAND_STATES, Store, link_status
 from zk_relay.terminal_health import relay_health
 
 log = logging.getLogger("zk_relay.api")
-
-DEFAULT_LIMIT = 500
-MAX_LIMIT = 5000
-JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
-
-
-def json_response(payload: Any, status: int = 200, **headers: str) -> HTTPResponse:
-    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return HTTPResponse(body, status, headers={**JSON_HEADERS, **headers})
-
-
-def json_error(status: int, error: str, message: str, **headers: str) -> HTTPResponse:
-    return json_response({"error": error, "message": message}, status, **headers)
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, error: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.error, self.message = status, error, message
-
-
-def int_param(name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, "bad_request", f"{name} must be an integer") from None
-    if not lo <= value <= hi:
-        raise ApiError(400, "bad_request", f"{name} must be between {lo} and {hi}")
-    return value
-
-
-def json_body() -> dict[str, Any]:
-    try:
-        length = int(request.environ.get("CONTENT_LENGTH") or 0)
-        raw = request.environ["wsgi.input"].read(length) if length > 0 else b""
-        payload = json.loads(raw.decode("utf-8") or "null")
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "bad_request", "body must be a JSON object") from None
-    if not isinstance(payload, dict):
-        raise ApiError(400, "bad_request", "body must be a JSON object")
-    return payload
-
-
-def clock_synchronised() -> bool | None:
-    """Whether the kernel says the clock is NTP-synchronised (adjtimex != TIME_ERROR)."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        buf = ctypes.create_string_buffer(512)  # struct timex, zeroed: modes = 0 (read only)
-        state = libc.adjtimex(buf)
-    except (OSError, AttributeError):
-        return None
-    if state < 0:
-        return None
-    return state != 5  # TIME_ERROR
-
 
 COMMAND_KEYS = ("id", "serial", "kind", "params", "command", "state", "return_code", "result",
                 "result_fields", "created_at", "sent_at", "done_at", "retries")
@@ -114,8 +64,8 @@ class Api:
         # knocks of unknown serials refused by the per-address limit (in memory, since start)
         self.knocks_refused = knocks_refused or (lambda: 0)
 
-    def routes(self) -> list[tuple[str, str, Callable[..., HTTPResponse], bool]]:
-        """(method, path, handler, needs token)"""
+    def routes(self) -> list[tuple[str, str, Callable[..., HTTPResponse], bool | str]]:
+        """(method, path, handler, needs token: False, True (scope events) or the scope)"""
         return [
             ("GET", "/health", self.health, False),
             ("GET", "/api/v1/events", self.events, True),
@@ -126,24 +76,32 @@ class Api:
             ("GET", "/api/v1/users", self.users, True),
             ("GET", "/api/v1/oplog", self.oplog, True),
             ("GET", "/api/v1/quarantine", self.quarantine, True),
-            ("POST", "/api/v1/devices/<serial>/commands", self.post_command, True),
+            ("POST", "/api/v1/devices/<serial>/commands", self.post_command, "any"),
             ("GET", "/api/v1/commands", self.list_commands, True),
             ("GET", "/api/v1/commands/<cid>", self.get_command, True),
             ("PUT", "/api/v1/odoo/mode", self.put_odoo_mode, True),
             ("GET", "/metrics", self.metrics_page, False),
         ]
 
-    def wrap(self, handler: Callable[..., HTTPResponse], needs_token: bool
-             ) -> Callable[..., HTTPResponse]:
+    def wrap(self, handler: Callable[..., HTTPResponse], needs_token: bool,
+             scope: str = "events") -> Callable[..., HTTPResponse]:
+        """``scope``: what the token must allow (``events``, ``biometric``, or ``any`` when the
+        handler decides, as the command endpoint does per kind); else 403 forbidden."""
         def wrapped(**kwargs: Any) -> HTTPResponse:
             if needs_token:
                 header = request.environ.get("HTTP_AUTHORIZATION", "")
                 scheme, _, token = header.partition(" ")
-                if scheme.lower() != "bearer" or not token.strip() or \
-                        self.store.check_token(token.strip()) is None:
+                name = self.store.check_token(token.strip()) if token.strip() else None
+                if scheme.lower() != "bearer" or name is None:
                     return json_error(401, "unauthorized",
                                       "missing or invalid 'Authorization: Bearer <token>'",
                                       **{"WWW-Authenticate": 'Bearer realm="zk-relay"'})
+                scopes = self.store.token_scopes(name)
+                if scope != "any" and scope not in scopes:
+                    return json_error(403, "forbidden", f"this token's scope"
+                                      f" ({', '.join(sorted(scopes))}) does not allow this:"
+                                      f" it needs the '{scope}' scope")
+                request.environ["zk.token"] = (name, scopes)
             try:
                 return handler(**kwargs)
             except ApiError as exc:
@@ -314,8 +272,9 @@ class Api:
         except commands.CommandError as exc:
             return json_response({"error": "bad_request", "field": exc.field,
                                   "message": str(exc)}, 400)
+        actor = check_command_scope(self.store, serial, command)
         try:
-            queued = self.store.queue_command(serial, command)
+            queued = self.store.queue_command(serial, command, actor)
         except LookupError:
             raise ApiError(404, "not_found", f"device {serial} is not registered") from None
         log.info("command %s queued for %s: %s", queued["id"], serial, command.kind,
@@ -390,4 +349,5 @@ class Api:
             "delivery": delivery,
             "relay": relay_health(self.store),
             "key_id": self.key.key_id,
+            "biometrics": self.store.biometric_state(),
         }, 200 if writable else 503)

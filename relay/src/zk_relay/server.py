@@ -19,6 +19,7 @@ from waitress import create_server
 
 from zk_relay import __version__
 from zk_relay.app import create_app
+from zk_relay.biometric_crypto import load_cipher
 from zk_relay.config import Config
 from zk_relay.keys import RelayKey, load_or_create
 from zk_relay.logs import setup_logging
@@ -75,6 +76,11 @@ class Retention(threading.Thread):
                 if history:
                     log.info("retention: deleted %d reconciliation and health row(s) older "
                              "than %d days", history, self.config.retention_days)
+                templates, photos = self.store.prune_biometrics(
+                    self.config.biometric_retention_days, self.config.photo_retention_days)
+                if templates or photos:
+                    log.info("retention: deleted %d template(s) and %d punch photo(s)",
+                             templates, photos)
             except Exception:
                 log.exception("retention failed; will retry")
 
@@ -120,6 +126,13 @@ class RelayServer:
         self.metrics = Metrics()
         self.store = Store(config.db_path, config.busy_timeout_ms)
         self.store.start_writer(on_commit=self.metrics.on_commit)
+        # biometric templates and photos (issue 19): sealed with this key, or not kept at all
+        self.store.bio_cipher = load_cipher(config.biometric_key, config.biometric_key_file)
+        sealed, deleted = self.store.migrate_biometrics()
+        if sealed or deleted:
+            log.warning("biometric data an older relay kept in clear: %d sealed, %d deleted",
+                        sealed, deleted)
+        log.info("biometric data: %s", self.store.biometric_state())
         self.key = load_or_create(config.db_path.parent)  # made at first start (issue 10)
         self.app = create_app(self.store, config, metrics=self.metrics, now=now, key=self.key)
         self.server: Any = create_server(

@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urlsplit
 
+from .biometrics import BioMemory, StoredTemplate, execute_biometric, fake_template, upload_row
 from .model import TerminalRecord, TerminalUser
 
 Key = tuple[str, str]  # (pin, "YYYY-MM-DD HH:MM:SS"): what the relay de-duplicates on
@@ -223,6 +224,8 @@ class PushTerminal:
         ledger: Ledger | None = None,
         faults: Faults | None = None,
         capacity: dict[str, int] | None = None,
+        bio_versions: dict[str, int] | None = None,
+        biodata_fingerprints: bool = False,
     ) -> None:
         parts = urlsplit(url if "://" in url else f"http://{url}")
         if parts.scheme != "http" or not parts.hostname:
@@ -264,6 +267,14 @@ class PushTerminal:
                          **(capacity or {})}
         self.fingerprints = 0
         self.oplog_pending: list[str] = []  # OPLOG rows not yet uploaded (§4.3)
+        # biometric memory (issue 19): templates per PIN, algorithm versions, slots
+        self.bio = BioMemory(capacity={k: v for k, v in self.capacity.items()
+                                       if k in {"fingerprints", "faces", "palms", "veins"}})
+        if bio_versions:
+            self.bio.versions.update(bio_versions)
+        self.biodata_fingerprints = biodata_fingerprints  # BioDataFun: FP as BIODATA rows
+        self.bio_pending: list[tuple[str, str]] = []  # (table, row) not yet uploaded
+        self.photo_pending: list[bytes] = []  # ATTPHOTO bodies not yet uploaded (§4.4)
         self.add_records(records)
 
     # ------------------------------------------------------------------ flash
@@ -280,12 +291,15 @@ class PushTerminal:
         return now + timedelta(minutes=self.tz_minutes) + self.clock_offset
 
     def punch(self, pin: str, status: int = 0, verify: int = 1,
-              at: datetime | None = None) -> TerminalRecord:
-        """A punch now (device clock); with ``Realtime=1`` it is uploaded at once (§3)."""
+              at: datetime | None = None, photo: bytes | None = None) -> TerminalRecord:
+        """A punch now (device clock); with ``Realtime=1`` it is uploaded at once (§3).
+        ``photo``: the JPEG the camera took, uploaded as ATTPHOTO with the punch (§4.4)."""
         moment = at or self.device_now()
         while (pin, moment.strftime("%Y-%m-%d %H:%M:%S")) in self._keys:
             moment += timedelta(seconds=1)  # one record per user and second, as stored
         record = TerminalRecord(pin=pin, local_time=moment, status=status, verify=verify)
+        if photo is not None:
+            self.photo_pending.append(attphoto_body(self.serial, moment, pin, photo))
         self.add_records([record])
         if self.realtime and self.connected:
             self.upload()
@@ -417,7 +431,8 @@ class PushTerminal:
             return True
         if set(flag.strip()) <= {"0", "1"} and flag.strip():
             bits = flag.strip()
-            position = {"AttLog": 0, "OpLog": 1, "EnrollUser": 4}.get(table, 0)
+            position = {"AttLog": 0, "OpLog": 1, "AttPhoto": 2, "EnrollFP": 3, "EnrollUser": 4,
+                        "FACE": 8}.get(table, 0)
             return len(bits) > position and bits[position] == "1"
         return table in flag
 
@@ -532,6 +547,49 @@ class PushTerminal:
             f"OPLOG {op_type}\t{operator}\t{self.device_now():%Y-%m-%d %H:%M:%S}\t"
             + "\t".join(fields))
 
+    def enrol(self, pin: str, kind: str = "fingerprint", index: int = 0, *,
+              name: str = "", size: int = 512, data: bytes | None = None) -> StoredTemplate:
+        """A person enrols a finger (or face, palm...) at this terminal: the user is created
+        if needed, the template stored and queued for upload (FP row, or BIODATA)."""
+        if pin not in self.users:
+            uid = max((u.uid for u in self.users.values()), default=0) + 1
+            self.users[pin] = TerminalUser(uid=uid, pin=pin, name=name or f"User {pin}")
+        template = StoredTemplate(pin, kind, index,
+                                  data or fake_template(pin, kind, index, size, self.serial),
+                                  self.bio.versions[kind])
+        code = self.bio.put(template)
+        if code:
+            raise RuntimeError(f"enrolment refused by the terminal: Return={code}")
+        self.bio_pending.append(upload_row(template, self.biodata_fingerprints))
+        self.info_sent = False
+        return template
+
+    def upload_bio(self) -> bool:
+        """Templates enrolled here (§4.3 FP/FACE rows, §4.5 BIODATA) and punch photos (§4.4),
+        when the server's TransFlag asks for them."""
+        stamp_key = "OpStamp" if self.profile.encoded_stamps else "Stamp"
+        for table, flag in (("OPERLOG", "EnrollFP"), ("BIODATA", "FACE")):
+            rows = [row for t, row in self.bio_pending if t == table]
+            if not rows or not self.connected or not self.wants(flag):
+                continue
+            body = ("\n".join(rows) + "\n").encode("utf-8")
+            reply = self._exchange(table, "POST",
+                                   self._target("cdata", f"&table={table}&{stamp_key}=9999"),
+                                   body, len(rows))
+            if reply is None or not reply.ok:
+                self.connected = False
+                return False
+            self.bio_pending = [(t, r) for t, r in self.bio_pending if t != table]
+        while self.photo_pending and self.connected and self.wants("AttPhoto"):
+            reply = self._exchange("ATTPHOTO", "POST",
+                                   self._target("cdata", "&table=ATTPHOTO&Stamp=9999"),
+                                   self.photo_pending[0], 1)
+            if reply is None or not reply.ok:
+                self.connected = False
+                return False
+            self.photo_pending.pop(0)
+        return self.connected
+
     def clear_log(self) -> int:
         """Fault: someone deletes the attendance records at the terminal (OPLOG 23); the
         count the terminal reports drops. Returns how many were deleted."""
@@ -568,8 +626,8 @@ class PushTerminal:
         while deadline is None or time.monotonic() < deadline:
             if not self.connected and not self.connect(deadline):
                 return False
-            if self.upload_users() and self.upload_oplog() and self.upload(deadline) \
-                    and self.poll():
+            if self.upload_users() and self.upload_oplog() and self.upload_bio() \
+                    and self.upload(deadline) and self.poll():
                 if self.marker >= len(self.records):
                     return True
                 continue  # more work: new punches, or a command left the marker behind
@@ -587,9 +645,12 @@ class PushTerminal:
 
     # ------------------------------------------------------------------ §4.6 commands
     def info_query(self) -> str:
-        fields = [self.profile.firmware, str(len(self.users)), str(self.fingerprints),
-                  str(len(self.records)),
-                  "192.168.1.201", "10", "0", "0", "0", "1"]
+        faces = self.bio.count("face")
+        fields = [self.profile.firmware, str(len(self.users)),
+                  str(self.fingerprints + self.bio.count("fingerprint")), str(len(self.records)),
+                  "192.168.1.201", str(self.bio.versions["fingerprint"]),
+                  str(self.bio.versions["face"] if self.capacity["faces"] else 0), "0",
+                  str(faces), "1"]
         return quote(",".join(fields), safe=",")
 
     def poll(self) -> bool:
@@ -636,11 +697,16 @@ class PushTerminal:
                      "MAC=00:17:61:12:34:56", f"TransactionCount={len(self.records)}",
                      f"UserCount={len(self.users)}", f"FWVersion={self.profile.firmware}",
                      f"PushVersion={self.profile.pushver or ''}", "IPAddress=192.168.1.201",
-                     f"FPCount={self.fingerprints}",
+                     f"FPCount={self.fingerprints + self.bio.count('fingerprint')}",
                      f"~MaxUserCount={self.capacity['users']}",
                      f"~MaxFingerCount={self.capacity['fingerprints']}",
                      f"~MaxAttLogCount={self.capacity['attlogs']}",
-                     f"~MaxFaceCount={self.capacity['faces']}"]
+                     f"~MaxFaceCount={self.capacity['faces']}",
+                     f"FPVersion={self.bio.versions['fingerprint']}",
+                     f"FaceVersion={self.bio.versions['face']}",
+                     f"PvVersion={self.bio.versions['palm']}",
+                     f"FvVersion={self.bio.versions['finger_vein']}",
+                     f"BioDataFun={1 if self.biodata_fingerprints else 0}"]
             return 0, "\n".join(lines), None
         if command == "LOG":
             return 0, f"ID={cmd_id}&Return=0&CMD=LOG", None
@@ -657,9 +723,15 @@ class PushTerminal:
                                            privilege=_atoi(values.get("Pri", "0")))
             return 0, f"ID={cmd_id}&Return=0&CMD=DATA", None
         if command.startswith("DATA DELETE USERINFO "):
-            self.users.pop(_kv(command[len("DATA DELETE USERINFO "):]).get("PIN", ""), None)
+            pin = _kv(command[len("DATA DELETE USERINFO "):]).get("PIN", "")
+            if self.users.pop(pin, None) is None:
+                return -10, f"ID={cmd_id}&Return=-10&CMD=DATA", None  # PIN not on device
+            self.bio.delete(pin)  # the user's templates go with the user
             return 0, f"ID={cmd_id}&Return=0&CMD=DATA", None
-        if word in {"DATA", "CLEAR", "SET", "REBOOT", "ENROLL_FP"}:
+        code = execute_biometric(self.bio, set(self.users), command)
+        if code is not None:
+            return code, f"ID={cmd_id}&Return={code}&CMD=DATA", None
+        if word in {"DATA", "CLEAR", "SET", "REBOOT", "ENROLL_FP", "USER"}:
             return -1002, f"ID={cmd_id}&Return=-1002&CMD={word}", None
         return -22, f"ID={cmd_id}&Return=-22&CMD=UNKNOWN CMD", None
 
@@ -723,6 +795,17 @@ class PushTerminal:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def attphoto_body(serial: str, moment: datetime, pin: str, jpeg: bytes) -> bytes:
+    """§4.4: ``PIN=<YYYYMMDDhhmmss>-<PIN>.jpg\nSN=..\nsize=..\nCMD=uploadphoto\0<JPEG>``."""
+    head = f"PIN={moment:%Y%m%d%H%M%S}-{pin}.jpg\nSN={serial}\nsize={len(jpeg)}\nCMD=uploadphoto"
+    return head.encode("utf-8") + b"\x00" + jpeg
+
+
+def fake_jpeg(seed: str, size: int = 2048) -> bytes:
+    """JPEG-framed pseudo-photo bytes (SOI ... EOI), deterministic per seed."""
+    return b"\xff\xd8\xff\xe0" + fake_template(seed, "photo", 0, size - 6, "jpeg") + b"\xff\xd9"
 
 
 def user_row(user: TerminalUser) -> str:

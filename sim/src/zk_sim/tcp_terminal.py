@@ -69,6 +69,7 @@ class _Session:
     # set from outside to end the session: True = with a TCP reset, False = with a FIN
     cut: bool | None = None
     replies: list[bytes] = field(default_factory=list)
+    upload: bytearray | None = None  # CMD_PREPARE_DATA + CMD_DATA: what pyzk writes
 
 
 class TcpTerminal:
@@ -125,6 +126,9 @@ class TcpTerminal:
         for user in users:
             self._put_user(user)
         self._records: list[TerminalRecord] = list(records)
+        # fingerprint templates (issue 19): (PIN, finger) -> template, written by pyzk's
+        # save_user_template, removed by delete_user_template / delete_user
+        self.templates: dict[tuple[str, int], bytes] = {}
 
         # fault switches
         self.drop_after_bytes: int | None = None
@@ -434,6 +438,10 @@ class TcpTerminal:
             zp.CMD_USER_WRQ: self._on_user_write,
             zp.CMD_DELETE_USER: self._on_user_delete,
             zp.CMD_CLEAR_ATTLOG: self._on_clear_attlog,
+            zp.CMD_PREPARE_DATA: self._on_prepare_data,
+            zp.CMD_DATA: self._on_data,
+            zp.CMD_SAVE_USERTEMPS: self._on_save_usertemps,
+            zp.CMD_DELETE_USERTEMP: self._on_delete_usertemp,
             zp.CMD_REFRESHDATA: ok,
             zp.CMD_REG_EVENT: ok,
             zp.CMD_TESTVOICE: ok,
@@ -574,8 +582,57 @@ class TcpTerminal:
             return
         uid = struct.unpack_from("<H", pkt.payload)[0]
         with self._lock:
-            self._users.pop(uid, None)
+            user = self._users.pop(uid, None)
+            if user is not None:  # the user's fingerprints go with the user
+                for key in [k for k in self.templates if k[0] == user.pin]:
+                    del self.templates[key]
         self._reply(session, pkt, zp.CMD_ACK_OK)
+
+    # -- templates written by pyzk (save_user_template, delete_user_template)
+    def _on_prepare_data(self, session: _Session, pkt: zp.Packet) -> None:
+        session.upload = bytearray()
+        self._reply(session, pkt, zp.CMD_ACK_OK)
+
+    def _on_data(self, session: _Session, pkt: zp.Packet) -> None:
+        if session.upload is None:
+            self._reply(session, pkt, zp.CMD_ACK_ERROR)
+            return
+        session.upload += pkt.payload
+        self._reply(session, pkt, zp.CMD_ACK_OK)
+
+    def _on_save_usertemps(self, session: _Session, pkt: zp.Packet) -> None:
+        """``III`` sizes (user, table, templates), the user, 8-byte table entries
+        ``<bHbI`` (2, uid, 0x10 + finger, offset), then ``<H`` size + template each."""
+        data, session.upload = bytes(session.upload or b""), None
+        try:
+            user_size, table_size, _fp_size = struct.unpack_from("<III", data)
+            table = data[12 + user_size:12 + user_size + table_size]
+            templates = data[12 + user_size + table_size:]
+            found: dict[tuple[str, int], bytes] = {}
+            with self._lock:
+                for i in range(0, len(table) - 7, 8):
+                    _kind, uid, fnum, start = struct.unpack_from("<bHbI", table, i)
+                    size = struct.unpack_from("<H", templates, start)[0]
+                    user = self._users.get(uid)
+                    if user is None or size == 0:
+                        raise ValueError(f"no user {uid} or an empty template")
+                    found[user.pin, fnum - 0x10] = templates[start + 2:start + 2 + size]
+                self.templates.update(found)
+        except (struct.error, ValueError) as exc:
+            log.info("template write refused: %s", exc)
+            self._reply(session, pkt, zp.CMD_ACK_ERROR)
+            return
+        self._reply(session, pkt, zp.CMD_ACK_OK)
+
+    def _on_delete_usertemp(self, session: _Session, pkt: zp.Packet) -> None:
+        if len(pkt.payload) < 3:
+            self._reply(session, pkt, zp.CMD_ACK_ERROR)
+            return
+        uid, finger = struct.unpack_from("<hb", pkt.payload)
+        with self._lock:
+            user = self._users.get(uid)
+            removed = user is not None and self.templates.pop((user.pin, finger), None)
+        self._reply(session, pkt, zp.CMD_ACK_OK if removed else zp.CMD_ACK_ERROR)
 
     def _on_clear_attlog(self, session: _Session, pkt: zp.Packet) -> None:
         with self._lock:

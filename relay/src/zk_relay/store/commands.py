@@ -9,8 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from zk_relay.adms import CommandResult
+from zk_relay.biometric_commands import fill
+from zk_relay.biometric_crypto import SealError, aad
 from zk_relay.commands import Command, state_for, wire_safe
 from zk_relay.store.base import StoreBase
+from zk_relay.store.biometrics import after_result, audit_queued
 from zk_relay.store.db import utc_now
 
 MAX_RESULT_BYTES = 65536
@@ -19,7 +22,8 @@ COMMAND_STATES = ("queued", "sent", "done", "failed", "timed_out")
 # (user_upsert writes the same values, user_delete of a deleted PIN only answers -10, info
 # and check read or re-handshake). attlog_query is not: it makes the terminal re-upload a
 # whole range, which may be exactly what it is still busy doing.
-REQUEUE_KINDS = ("user_upsert", "user_delete", "info", "check")
+REQUEUE_KINDS = ("user_upsert", "user_delete", "info", "check", "template_upsert",
+                 "template_delete", "user_erase")
 COMMAND_COLUMNS = ("id", "serial", "kind", "params", "command", "state", "return_code",
                    "result", "result_fields", "created_at", "sent_at", "done_at", "retries")
 _COMMAND_SELECT = ("SELECT id, serial, kind, params, command, state, return_code, result,"
@@ -49,13 +53,15 @@ class Commands(StoreBase):
                     " received_at) VALUES (?,?,?,?,?,?,?)",
                     (serial, r.cmd_id, r.return_code, r.cmd, json.dumps(r.fields), r.raw, now))
                 if r.cmd_id.isdigit() and len(r.cmd_id) <= 16:
-                    conn.execute(
+                    closed = conn.execute(
                         "UPDATE commands SET state = ?, done_at = ?, return_code = ?, result = ?,"
-                        " result_fields = ? WHERE id = ? AND serial = ? AND state IN"
-                        " ('queued', 'sent', 'timed_out')",  # a late answer is still the truth
+                        " result_fields = ?, secret = NULL WHERE id = ? AND serial = ? AND state"
+                        " IN ('queued', 'sent', 'timed_out')",  # a late answer is still the truth
                         (state_for(r.return_code), now, r.return_code,
                          r.raw[:MAX_RESULT_BYTES].decode("utf-8", "replace"),
                          json.dumps(r.fields, ensure_ascii=False), int(r.cmd_id), serial))
+                    if closed.rowcount:  # a repeated result post changes nothing
+                        after_result(conn, serial, int(r.cmd_id), r.return_code)
                 if r.cmd == "INFO":
                     info = {k: v for k, v in r.fields.items()
                             if k not in {"ID", "Return", "CMD", "SN"}}
@@ -72,19 +78,28 @@ class Commands(StoreBase):
         return self.write(job)
 
     # -- device commands (§4.6-§4.8)
-    def queue_command(self, serial: str, command: Command) -> dict[str, Any]:
+    def queue_command(self, serial: str, command: Command, actor: str = "api"
+                      ) -> dict[str, Any]:
         """Queue a typed command (built by :func:`zk_relay.commands.build`)."""
         if not wire_safe(command.text):
             raise ValueError("refused: not a typed command")
+        cipher = getattr(self, "bio_cipher", None)
+        if command.secret is not None and cipher is None:
+            raise PermissionError("biometric data is off on this relay: no biometric key")
+        sealed = cipher.seal(command.secret, aad("command", serial, command.text)) \
+            if command.secret is not None and cipher is not None else None
 
         def job(conn: sqlite3.Connection) -> int:
             if not conn.execute("SELECT 1 FROM devices WHERE serial = ?", (serial,)).fetchone():
                 raise LookupError(f"device {serial} is not registered")
-            return int(conn.execute(
-                "INSERT INTO commands (serial, command, state, created_at, kind, params)"
-                " VALUES (?,?,'queued',?,?,?)",
+            cid = int(conn.execute(
+                "INSERT INTO commands (serial, command, state, created_at, kind, params, secret)"
+                " VALUES (?,?,'queued',?,?,?,?)",
                 (serial, command.text, utc_now(), command.kind,
-                 json.dumps(command.params, ensure_ascii=False, sort_keys=True))).lastrowid)
+                 json.dumps(command.params, ensure_ascii=False, sort_keys=True),
+                 sealed)).lastrowid)
+            audit_queued(conn, serial, cid, command.kind, command.params, actor)
+            return cid
 
         cid = self.write(job)
         found = self.command(cid)
@@ -120,15 +135,23 @@ class Commands(StoreBase):
             return []
 
         def job(conn: sqlite3.Connection) -> list[tuple[int, str]]:
-            rows = conn.execute("SELECT id, command FROM commands WHERE serial = ? AND state ="
-                                " 'queued' ORDER BY id LIMIT ?", (serial, limit)).fetchall()
+            rows = conn.execute("SELECT id, command, secret FROM commands WHERE serial = ? AND"
+                                " state = 'queued' ORDER BY id LIMIT ?",
+                                (serial, limit)).fetchall()
             out: list[tuple[int, str]] = []
             refused: list[int] = []
+            unsealed: list[tuple[int, str]] = []
             size = 0
-            for cid, command in rows:
+            for cid, command, secret in rows:
                 if not wire_safe(command):
                     refused.append(cid)
                     continue
+                if secret is not None:
+                    wire = self._unseal(serial, command, bytes(secret))
+                    if wire is None:
+                        unsealed.append((cid, command))
+                        continue
+                    command = wire
                 size += len(command.encode("utf-8")) + len(str(cid)) + 4
                 if out and size > max_bytes:
                     break
@@ -141,9 +164,57 @@ class Commands(StoreBase):
             conn.executemany("UPDATE commands SET state = 'failed', done_at = ?, result = ?"
                              " WHERE id = ?", [(now, "refused by the relay: not a typed"
                                                 " command", cid) for cid in refused])
+            conn.executemany("UPDATE commands SET state = 'failed', done_at = ?, result = ?,"
+                             " secret = NULL WHERE id = ?",
+                             [(now, "the template cannot be opened: the relay's biometric key is"
+                               " missing or changed since it was queued", cid)
+                              for cid, _ in unsealed])
             return out
 
         return self.write(job)
+
+    def take_polled_commands(self, serial: str, kinds: Sequence[str], limit: int = 50
+                             ) -> list[tuple[int, str, dict[str, Any], bytes | None]]:
+        """Queued commands of ``kinds`` for a polled (pyzk) terminal, marked sent: (id, kind,
+        params, template base64 or None). A template that cannot be opened fails the
+        command, as for push terminals."""
+        def job(conn: sqlite3.Connection) -> list[tuple[int, str, dict[str, Any], bytes | None]]:
+            rows = conn.execute(
+                "SELECT id, kind, params, command, secret FROM commands WHERE serial = ? AND"
+                " state = 'queued' AND kind IN (SELECT value FROM json_each(?)) ORDER BY id"
+                " LIMIT ?", (serial, json.dumps(list(kinds)), limit)).fetchall()
+            out = []
+            now = utc_now()
+            for cid, kind, params, text, secret in rows:
+                template = None
+                if secret is not None:
+                    cipher = getattr(self, "bio_cipher", None)
+                    try:
+                        template = cipher.open(bytes(secret), aad("command", serial, text)) \
+                            if cipher is not None else None
+                    except SealError:
+                        template = None
+                    if template is None:
+                        conn.execute("UPDATE commands SET state = 'failed', done_at = ?,"
+                                     " result = ?, secret = NULL WHERE id = ?",
+                                     (now, "the template cannot be opened: the relay's"
+                                      " biometric key is missing or changed", cid))
+                        continue
+                conn.execute("UPDATE commands SET state = 'sent', sent_at = ? WHERE id = ?",
+                             (now, cid))
+                out.append((cid, kind, json.loads(params or "{}"), template))
+            return out
+
+        return self.write(job)
+
+    def _unseal(self, serial: str, text: str, secret: bytes) -> str | None:
+        cipher = getattr(self, "bio_cipher", None)
+        if cipher is None:
+            return None
+        try:
+            return fill(text, cipher.open(secret, aad("command", serial, text)))
+        except SealError:
+            return None
 
     def expire_commands(self, timeout_seconds: float, now: datetime | None = None
                         ) -> tuple[int, int]:
@@ -163,8 +234,8 @@ class Commands(StoreBase):
                 " WHERE state = 'sent' AND sent_at < ? AND retries = 0 AND kind IN"
                 " (SELECT value FROM json_each(?))", (cutoff, json.dumps(REQUEUE_KINDS))).rowcount
             timed_out = conn.execute(
-                "UPDATE commands SET state = 'timed_out', done_at = ?, result = ? WHERE state ="
-                " 'sent' AND sent_at < ?",
+                "UPDATE commands SET state = 'timed_out', done_at = ?, result = ?, secret = NULL"
+                " WHERE state = 'sent' AND sent_at < ?",
                 (utc_now(), f"timed out: the terminal sent no result within {timeout_seconds:g}"
                  " s", cutoff)).rowcount
             return requeued, timed_out

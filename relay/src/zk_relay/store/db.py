@@ -12,7 +12,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 log = logging.getLogger("zk_relay.store")
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -256,6 +256,33 @@ CREATE TABLE IF NOT EXISTS terminal_health (
     data TEXT NOT NULL,
     computed_at TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bio_templates (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    serial TEXT NOT NULL,
+    pin TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    sub INTEGER NOT NULL DEFAULT 0,
+    valid INTEGER NOT NULL,
+    major INTEGER,
+    minor INTEGER,
+    format INTEGER NOT NULL DEFAULT 0,
+    size INTEGER NOT NULL,
+    sealed BLOB NOT NULL,
+    received_at TEXT NOT NULL,
+    UNIQUE (serial, pin, kind, idx, sub)
+);
+CREATE TABLE IF NOT EXISTS bio_audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    action TEXT NOT NULL,
+    serial TEXT,
+    pin TEXT,
+    kind TEXT,
+    idx INTEGER,
+    actor TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+);
 CREATE TABLE IF NOT EXISTS clock_repairs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     serial TEXT NOT NULL,
@@ -334,6 +361,9 @@ _ADDED_COLUMNS = (
     ("commands", "result", "TEXT"),
     ("commands", "result_fields", "TEXT"),
     ("commands", "retries", "INTEGER NOT NULL DEFAULT 0"),
+    ("commands", "secret", "BLOB"),  # a template to send, sealed (issue 19)
+    ("tokens", "scope", "TEXT NOT NULL DEFAULT 'events'"),
+    ("photos", "sealed", "INTEGER NOT NULL DEFAULT 0"),  # 1: data is nonce||ciphertext
 )
 
 

@@ -7,9 +7,11 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from zk_relay.adms import BadLine, Photo, Punch
+from zk_relay.adms import BadLine, Punch
 from zk_relay.adms_operlog import Operlog
+from zk_relay.biometric_rows import BIOMETRIC_ROWS
 from zk_relay.store.base import StoreBase
+from zk_relay.store.biometrics import redact_bad, store_bio_rows
 from zk_relay.store.db import EVENT_COLUMNS, INSERT_QUARANTINE, _digest, utc_now
 from zk_relay.store.health import note_oplog_events
 from zk_relay.store.writer import AttlogResult, PunchWrite, write_punches
@@ -36,6 +38,8 @@ class Events(StoreBase):
 
     def store_operlog(self, serial: str, timezone: str, addr: str | None, parsed: Operlog,
                       stamp: str | None, source: str = "OPERLOG") -> int:
+        cipher = getattr(self, "bio_cipher", None)
+
         def job(conn: sqlite3.Connection) -> int:
             now = utc_now()
             last_oplog = int(conn.execute("SELECT coalesce(max(id), 0) FROM oplog").fetchone()[0])
@@ -55,14 +59,19 @@ class Events(StoreBase):
                 [(serial, u.pin, u.name, u.name_raw, u.name_encoding, u.privilege, u.card,
                   u.group, u.verify, u.raw, now, _digest(serial, u.raw))
                  for u in parsed.users]).rowcount if parsed.users else 0
+            # templates and face pictures: sealed or dropped, never kept in clear (issue 19)
+            biometric = [b for b in parsed.bio if b.kind in BIOMETRIC_ROWS]
+            other = [b for b in parsed.bio if b.kind not in BIOMETRIC_ROWS]
             bio = conn.executemany(
                 "INSERT INTO biodata (serial, kind, pin, raw, received_at, digest)"
                 " VALUES (?,?,?,?,?,?) ON CONFLICT(digest) DO NOTHING",
                 [(serial, b.kind, b.pin, b.raw, now, _digest(serial, b.raw))
-                 for b in parsed.bio]).rowcount if parsed.bio else 0
+                 for b in other]).rowcount if other else 0
+            sealed, _dropped = store_bio_rows(conn, cipher, serial, biometric, now, source)
+            bio += sealed
             if parsed.bad:
                 conn.executemany(INSERT_QUARANTINE, [
-                    (serial, source, b.reason, b.raw, now) for b in parsed.bad])
+                    (serial, source, b.reason, b.raw, now) for b in redact_bad(parsed.bad)])
             column = "biodata_stamp" if source == "BIODATA" else "operlog_stamp"
             conn.execute(
                 "UPDATE devices SET last_seen = ?, last_addr = ?, oplog_stored = oplog_stored + ?,"  # noqa: S608,E501
@@ -71,28 +80,6 @@ class Events(StoreBase):
                 " WHERE serial = ?",
                 (now, addr, oplog, users, bio, len(parsed.bad), stamp, serial))
             return parsed.valid
-
-        return self.write(job)
-
-    def store_photo(self, serial: str, addr: str | None, photo: Photo | BadLine,
-                    stamp: str | None) -> bool:
-        def job(conn: sqlite3.Connection) -> bool:
-            now = utc_now()
-            if isinstance(photo, BadLine):
-                conn.execute(INSERT_QUARANTINE, (serial, "ATTPHOTO", photo.reason, photo.raw, now))
-                conn.execute("UPDATE devices SET last_seen = ?, last_addr = ?, quarantined ="
-                             " quarantined + 1 WHERE serial = ?", (now, addr, serial))
-                return False
-            added = conn.execute(
-                "INSERT INTO photos (serial, filename, pin, local_time, size, header, data,"
-                " received_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(serial, filename) DO NOTHING",
-                (serial, photo.filename, photo.pin, photo.local_time, photo.size, photo.header,
-                 photo.data, now)).rowcount
-            conn.execute(
-                "UPDATE devices SET last_seen = ?, last_addr = ?, photos_stored = photos_stored"
-                " + ?, attphoto_stamp = coalesce(?, attphoto_stamp) WHERE serial = ?",
-                (now, addr, added, stamp, serial))
-            return True
 
         return self.write(job)
 
