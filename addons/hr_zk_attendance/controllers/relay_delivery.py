@@ -99,6 +99,29 @@ def _bearer():
     return token if scheme.lower() == "bearer" and token else None
 
 
+def _push_limit(env):
+    return _param(env, "hr_zk_attendance.push_max_bytes", DEFAULT_PUSH_MAX_BYTES)
+
+
+def _pushing_relay():
+    """(system env, relay, refusal response) for a relay's push: its bearer token, then the
+    declared size against the push limit, before the body is read. Shared by the routes a
+    push relay posts to (event pages, and hr_zk_fleet's status pages)."""
+    token = _bearer()
+    if not token:
+        return None, None, _json(401, {"error": "unauthorized", "message": "missing "
+                                       "'Authorization: Bearer <token>'"},
+                                 **{"WWW-Authenticate": 'Bearer realm="zk-odoo"'})
+    env = _system_env()
+    relay, refusal = env["zk.relay"]._authenticate_push(token)
+    if refusal:
+        return env, None, _json(*refusal)
+    refusal = _declared_too_large(_push_limit(env))
+    if refusal:
+        return env, None, _json(*refusal)
+    return env, relay, None
+
+
 class RelayDelivery(http.Controller):
     @http.route("/zk/relay/enrol", type="http", auth="none", methods=["POST"], csrf=False,
                 save_session=False, readonly=False)
@@ -119,25 +142,16 @@ class RelayDelivery(http.Controller):
     @http.route("/zk/relay/push", type="http", auth="none", methods=["POST"], csrf=False,
                 save_session=False, readonly=False)
     def push(self):
-        token = _bearer()
-        if not token:
-            return _json(401, {"error": "unauthorized", "message": "missing "
-                               "'Authorization: Bearer <token>'"},
-                         **{"WWW-Authenticate": 'Bearer realm="zk-odoo"'})
-        env = _system_env()
-        relay, refusal = env["zk.relay"]._authenticate_push(token)
-        if refusal:
-            return _json(*refusal)
-        limit = _param(env, "hr_zk_attendance.push_max_bytes", DEFAULT_PUSH_MAX_BYTES)
-        refusal = _declared_too_large(limit)  # before it takes a slot of the relay's rate
-        if refusal:
-            return _json(*refusal)
+        # The declared size is judged before the page takes a slot of the relay's rate.
+        env, relay, refused = _pushing_relay()
+        if refused:
+            return refused
         wait = relay._admit_push(_param(env, "hr_zk_attendance.push_per_minute",
                                         DEFAULT_PUSH_PER_MINUTE))
         if wait:
             return _json(429, {"error": "rate_limited", "message": "too many pages: slow "
                                "down"}, **{"Retry-After": str(wait)})
-        payload, refusal = _read_json(limit)
+        payload, refusal = _read_json(_push_limit(env))
         if refusal:
             return _json(*refusal)
         status, body = relay._receive_push(payload)

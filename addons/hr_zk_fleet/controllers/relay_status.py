@@ -5,13 +5,10 @@ verified by its signature, exactly like ``/zk/relay/push``."""
 from odoo import http
 
 from odoo.addons.hr_zk_attendance.controllers.relay_delivery import (
-    DEFAULT_PUSH_MAX_BYTES,
-    _bearer,
-    _declared_too_large,
     _json,
-    _param,
+    _push_limit,
+    _pushing_relay,
     _read_json,
-    _system_env,
 )
 
 
@@ -19,26 +16,16 @@ class RelayStatus(http.Controller):
     @http.route("/zk/relay/status", type="http", auth="none", methods=["POST"], csrf=False,
                 save_session=False, readonly=False)
     def status(self):
-        token = _bearer()
-        if not token:
-            return _json(401, {"error": "unauthorized", "message": "missing "
-                               "'Authorization: Bearer <token>'"},
-                         **{"WWW-Authenticate": 'Bearer realm="zk-odoo"'})
-        env = _system_env()
-        relay, refusal = env["zk.relay"]._authenticate_push(token)
-        if refusal:
-            return _json(*refusal)
-        limit = _param(env, "hr_zk_attendance.push_max_bytes", DEFAULT_PUSH_MAX_BYTES)
-        refusal = _declared_too_large(limit)
-        if refusal:
-            return _json(*refusal)
+        env, relay, refused = _pushing_relay()
+        if refused:
+            return refused
         # One status page at a time per relay (a transaction-scoped advisory lock, as for
         # event pages but its own key): a second one is told to retry.
         env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [0x7A6C, relay.id])
         if not env.cr.fetchone()[0]:
             return _json(429, {"error": "busy", "message": "a status page of this relay is "
                                "being read"}, **{"Retry-After": "1"})
-        payload, refusal = _read_json(limit)
+        payload, refusal = _read_json(_push_limit(env))
         if refusal:
             return _json(*refusal)
         status, body = relay._receive_status(payload)

@@ -1,3 +1,5 @@
+# The mixin first: the terminal's and the relay's alert files inherit it.
+from . import zk_fleet_alerted  # isort: skip
 from . import (
     mail_activity,
     res_company,

@@ -1,4 +1,3 @@
-import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -6,8 +5,6 @@ from odoo import api, fields, models
 from zk_rules import fleet_alerts as fa
 
 from . import zk_fleet_figures as fig
-
-_logger = logging.getLogger(__name__)
 
 COLOURS = [(fa.OK, "OK"), (fa.WARNING, "Worth a look"), (fa.ALERT, "Alert"),
            (fa.UNKNOWN, "Not seen yet")]
@@ -17,7 +14,8 @@ class ZkDevice(models.Model):
     """Alerts and the overview's figures of a terminal (issue 17)."""
 
     # kept apart from the fields of fleet health (another file) while two people build it
-    _inherit = "zk.device"  # pylint: disable=consider-merging-classes-inherited
+    _name = "zk.device"
+    _inherit = ["zk.device", "zk.fleet.alerted"]
 
     fleet_alert_ids = fields.One2many("zk.fleet.alert", "device_id", string="Alerts")
     open_alert_count = fields.Integer(compute="_compute_fleet_state", string="Open alerts")
@@ -68,22 +66,6 @@ class ZkDevice(models.Model):
                 {"day": fields.Date.to_string(d), "label": d.strftime("%a %d %b"),
                  "count": counts.get((device.id, fields.Date.to_string(d)), 0)}
                 for d in days]
-
-    def write(self, vals):
-        result = super().write(vals)
-        if "health_at" in vals:  # a status page was just imported: alerts follow at once
-            self._fleet_evaluate_after_import()
-        return result
-
-    def _fleet_evaluate_after_import(self):
-        """Alerts never stand in the way of an import: a failure is logged, and the
-        scheduled evaluation tries again."""
-        try:
-            with self.env.cr.savepoint():
-                self._fleet_evaluate_alerts()
-        except Exception:  # pylint: disable=broad-except
-            _logger.exception("fleet alerts of %s not evaluated after a status import",
-                              self._name)
 
     def _fleet_evaluate_alerts(self, now=None):
         alerts = self.env["zk.fleet.alert"].sudo()  # sudo: alerts are system-written

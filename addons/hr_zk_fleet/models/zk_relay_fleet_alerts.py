@@ -1,5 +1,3 @@
-import logging
-
 from odoo import fields, models
 
 from zk_rules import fleet_alerts as fa
@@ -7,14 +5,13 @@ from zk_rules import fleet_alerts as fa
 from . import zk_fleet_figures as fig
 from .zk_device_fleet_alerts import COLOURS
 
-_logger = logging.getLogger(__name__)
-
 
 class ZkRelay(models.Model):
     """Alerts of a relay (issue 17)."""
 
     # kept apart from the fields of fleet health (another file) while two people build it
-    _inherit = "zk.relay"  # pylint: disable=consider-merging-classes-inherited
+    _name = "zk.relay"
+    _inherit = ["zk.relay", "zk.fleet.alerted"]
 
     fleet_alert_ids = fields.One2many("zk.fleet.alert", "relay_id", string="Alerts")
     open_alert_count = fields.Integer(compute="_compute_fleet_state", string="Open alerts")
@@ -33,22 +30,6 @@ class ZkRelay(models.Model):
             relay.fleet_state = fa.colour(seen, n, 0)
             relay.fleet_summary = ", ".join(
                 [a._problem_title() for a in relay.fleet_alert_ids if a.state == "open"])
-
-    def write(self, vals):
-        result = super().write(vals)
-        if "health_at" in vals:  # a status page was just imported: alerts follow at once
-            self._fleet_evaluate_after_import()
-        return result
-
-    def _fleet_evaluate_after_import(self):
-        """Alerts never stand in the way of an import: a failure is logged, and the
-        scheduled evaluation tries again."""
-        try:
-            with self.env.cr.savepoint():
-                self._fleet_evaluate_alerts()
-        except Exception:  # pylint: disable=broad-except
-            _logger.exception("fleet alerts of %s not evaluated after a status import",
-                              self._name)
 
     def _fleet_evaluate_alerts(self, now=None):
         alerts = self.env["zk.fleet.alert"].sudo()  # sudo: alerts are system-written
