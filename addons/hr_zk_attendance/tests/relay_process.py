@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -19,6 +20,45 @@ def relay_command():
         return [str(candidate)]
     found = shutil.which("zk-relay")
     return [found] if found else None
+
+
+class CallingRelayMixin:
+    """For an HttpCase whose relay calls Odoo on its own schedule (pushes, status pages).
+
+    Odoo 18 serialises HTTP requests on the test cursor with the registry's test lock, but
+    the test thread's own ORM calls take no lock: a push arriving while the test reads would
+    share the one database cursor with it (a fetch could return the other thread's rows). So
+    once the relay runs, the test thread holds the lock and lets requests in only inside
+    `relay_may_call()`: while it waits for the relay, enrols it, or calls Odoo over HTTP.
+    """
+
+    _holding_test_cursor = False
+
+    def hold_test_cursor(self):
+        """Call after `addCleanup(relay.close)`: the lock is then released before the relay
+        stops (cleanups run last first), so a push it has in flight can finish."""
+        self.registry.test_lock.acquire()
+        self._holding_test_cursor = True
+        self.addCleanup(self._let_go_of_test_cursor)
+
+    def _let_go_of_test_cursor(self):
+        if self._holding_test_cursor:
+            self._holding_test_cursor = False
+            self.registry.test_lock.release()
+
+    @contextmanager
+    def relay_may_call(self):
+        self.env.flush_all()  # what the requests read must be in the database
+        holding = self._holding_test_cursor
+        if holding:
+            self._let_go_of_test_cursor()
+        try:
+            yield
+        finally:
+            if holding:
+                self.registry.test_lock.acquire()
+                self._holding_test_cursor = True
+            self.env.invalidate_all()  # what the requests wrote
 
 
 class RelayProcess:

@@ -16,7 +16,7 @@ from zk_rules.delivery import secret_hash
 from zk_rules.fingerprint import punch_fingerprint
 
 from .link_proxy import LinkProxy
-from .relay_process import RelayProcess, relay_command
+from .relay_process import CallingRelayMixin, RelayProcess, relay_command
 
 SERIAL = "PUSH000001"
 FAST = {"ZK_RELAY_PUSH_PAGE_SIZE": "7", "ZK_RELAY_PUSH_INTERVAL_SECONDS": "0.1",
@@ -24,7 +24,7 @@ FAST = {"ZK_RELAY_PUSH_PAGE_SIZE": "7", "ZK_RELAY_PUSH_INTERVAL_SECONDS": "0.1",
 
 
 @tagged("post_install", "-at_install")
-class TestRelayDelivery(HttpCase):
+class TestRelayDelivery(CallingRelayMixin, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -40,14 +40,13 @@ class TestRelayDelivery(HttpCase):
         self.relay_proc = RelayProcess(env=FAST)
         self.addCleanup(self.relay_proc.close)
         self.relay_proc.start()
+        self.hold_test_cursor()
 
     # ------------------------------------------------------------------ helpers
     def url_open(self, *args, **kwargs):
         """The request reads the database and writes to it: flush before, forget after."""
-        self.env.flush_all()
-        response = super().url_open(*args, **kwargs)
-        self.env.invalidate_all()
-        return response
+        with self.relay_may_call():
+            return super().url_open(*args, **kwargs)
 
     def make_relay(self, mode="push", url=False, **values):
         relay = self.env["zk.relay"].create({"name": f"Branch {mode}", "delivery_mode": mode,
@@ -62,10 +61,9 @@ class TestRelayDelivery(HttpCase):
         action = relay.action_enrolment_code()
         wizard = self.env["zk.relay.enrol.wizard"].browse(action["res_id"])
         self.assertIn(wizard.code, wizard.command)
-        self.env.flush_all()  # the enrolment request reads the code from the database
-        self.relay_proc.cli("enrol", "--odoo", odoo_url or self.base_url(),
-                            "--code", wizard.code, *extra)
-        self.env.invalidate_all()
+        with self.relay_may_call():  # the enrolment request reads the code from the database
+            self.relay_proc.cli("enrol", "--odoo", odoo_url or self.base_url(),
+                                "--code", wizard.code, *extra)
         return wizard.code
 
     def punch(self, count, start=0):
@@ -78,12 +76,11 @@ class TestRelayDelivery(HttpCase):
 
     def wait_pushed(self):
         """Until Odoo has committed everything the relay stores (the relay's push cursor)."""
-        self.env.flush_all()
         last = self.relay_proc.last_event_id()
-        self.relay_proc.wait_until(
-            lambda: (self.relay_proc.odoo_link() or {}).get("push_cursor") == last,
-            f"Odoo committed up to event {last}")
-        self.env.invalidate_all()  # what the push requests wrote
+        with self.relay_may_call():
+            self.relay_proc.wait_until(
+                lambda: (self.relay_proc.odoo_link() or {}).get("push_cursor") == last,
+                f"Odoo committed up to event {last}")
 
     def punches(self, device):
         return self.env["zk.punch"].search([("device_id", "=", device.id),
@@ -138,7 +135,7 @@ class TestRelayDelivery(HttpCase):
         # Odoo's terminal list reached the relay with the enrolment.
         self.assertIn(SERIAL, self.relay_proc.cli("device", "list"))
         # The code was one-time.
-        with self.assertRaisesRegex(RuntimeError, "code"):
+        with self.assertRaisesRegex(RuntimeError, "code"), self.relay_may_call():
             self.relay_proc.cli("enrol", "--odoo", self.base_url(), "--code", code)
 
         lines = self.punch(17)
@@ -166,7 +163,8 @@ class TestRelayDelivery(HttpCase):
         # First page: cut while the request travels; second: Odoo commits, answer lost.
         proxy.then("cut_request", "cut_response", "pass", "cut_response")
         lines = self.punch(20)
-        self.relay_proc.wait_until(lambda: not proxy.pending(), "every cut happened")
+        with self.relay_may_call():
+            self.relay_proc.wait_until(lambda: not proxy.pending(), "every cut happened")
         self.wait_pushed()
         punches = self.punches(device)
         self.assertEqual(len(punches), len(lines), "nothing lost")
@@ -230,10 +228,10 @@ class TestRelayDelivery(HttpCase):
         relay.action_revoke()
         self.assertEqual(relay.link_state, "revoked")
         self.punch(2, start=3)
-        self.relay_proc.wait_until(
-            lambda: self.relay_proc.odoo_link()["state"] == "revoked",
-            "the relay took Odoo's refusal")
-        self.env.invalidate_all()
+        with self.relay_may_call():
+            self.relay_proc.wait_until(
+                lambda: self.relay_proc.odoo_link()["state"] == "revoked",
+                "the relay took Odoo's refusal")
         self.assertEqual(len(self.punches(device)), 3, "nothing after the revocation")
         audit = self.env["zk.audit.entry"].search([("model", "=", "zk.relay"),
                                                    ("res_id", "=", relay.id)])
@@ -273,9 +271,10 @@ class TestRelayDelivery(HttpCase):
         self.wait_pushed()
         relay.action_revoke()
         self.punch(2, start=3)
-        self.relay_proc.wait_until(
-            lambda: self.relay_proc.odoo_link()["state"] == "revoked",
-            "the relay took Odoo's refusal")
+        with self.relay_may_call():
+            self.relay_proc.wait_until(
+                lambda: self.relay_proc.odoo_link()["state"] == "revoked",
+                "the relay took Odoo's refusal")
         self.enrol(relay)
         self.wait_pushed()
         link = self.relay_proc.odoo_link()

@@ -8,7 +8,11 @@ from datetime import date, timedelta
 
 from odoo.tests import HttpCase, tagged
 
-from odoo.addons.hr_zk_attendance.tests.relay_process import RelayProcess, relay_command
+from odoo.addons.hr_zk_attendance.tests.relay_process import (
+    CallingRelayMixin,
+    RelayProcess,
+    relay_command,
+)
 
 from zk_rules import signing
 from zk_rules.delivery import secret_hash
@@ -20,7 +24,7 @@ FAST = {"ZK_RELAY_PUSH_INTERVAL_SECONDS": "0.1", "ZK_RELAY_PUSH_BACKOFF_BASE_SEC
 
 
 @tagged("post_install", "-at_install")
-class TestStatusPush(HttpCase):
+class TestStatusPush(CallingRelayMixin, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -29,10 +33,8 @@ class TestStatusPush(HttpCase):
 
     def url_open(self, *args, **kwargs):
         """The request reads the database and writes to it: flush before, forget after."""
-        self.env.flush_all()
-        response = super().url_open(*args, **kwargs)
-        self.env.invalidate_all()
-        return response
+        with self.relay_may_call():
+            return super().url_open(*args, **kwargs)
 
     def make_relay(self, **values):
         relay = self.env["zk.relay"].create({"name": "Branch push", "delivery_mode": "push",
@@ -141,12 +143,12 @@ class TestStatusPush(HttpCase):
         proc = RelayProcess(env=FAST)
         self.addCleanup(proc.close)
         proc.start()
+        self.hold_test_cursor()
         relay, device = self.make_relay()
         action = relay.action_enrolment_code()
         wizard = self.env["zk.relay.enrol.wizard"].browse(action["res_id"])
-        self.env.flush_all()
-        proc.cli("enrol", "--odoo", self.base_url(), "--code", wizard.code)
-        self.env.invalidate_all()
+        with self.relay_may_call():
+            proc.cli("enrol", "--odoo", self.base_url(), "--code", wizard.code)
         db = proc.data / "relay.sqlite3"
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
             status_url = conn.execute("SELECT status_url FROM odoo_link").fetchone()[0]
@@ -179,8 +181,8 @@ class TestStatusPush(HttpCase):
                 sent = conn.execute("SELECT max(id) FROM events").fetchone()[0]
                 pushed = conn.execute("SELECT push_cursor FROM odoo_link").fetchone()[0]
             return days and cursor and int(cursor[0]) >= days and pushed == sent
-        proc.wait_until(committed_days, "Odoo committed the reconciled day and the punches")
-        self.env.invalidate_all()
+        with self.relay_may_call():
+            proc.wait_until(committed_days, "Odoo committed the reconciled day and the punches")
         row = device.device_day_ids
         self.assertEqual((row.state, row.gaps_filled, row.on_relay, row.imported),
                          ("gaps_filled", 1, 3, 3))
