@@ -37,6 +37,8 @@ from zk_rules.fingerprint import punch_fingerprint
 
 DELIVERY_PATH = "/zk/relay/push"
 STATUS_PATH = "/zk/relay/status"  # issue 17: reconciliation and health in push mode
+BIOMETRIC_PATH = "/zk/relay/biometric"  # issue 19: templates and photos in push mode
+COMMANDS_PATH = "/zk/relay/commands"  # issue 19: Odoo's outbox of commands in push mode
 MAX_BODY = 4 * 1024 * 1024
 
 
@@ -87,6 +89,16 @@ class OdooContractPeer:
     recon_days: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     health_events: dict[int, dict[str, Any]] = field(default_factory=dict)
     status_cursor: dict[str, int] = field(default_factory=lambda: {"days": 0, "events": 0})
+    # issue 19, push mode: ok | off (no biometric key) | drop_after_commit | status:<n>
+    bio_plan: list[str] = field(default_factory=list)
+    bio_off: bool = False  # Odoo without its biometric key: every page refused
+    bio_pages: list[dict[str, Any]] = field(default_factory=list)  # verified, as received
+    bio_rows: dict[str, dict[int, dict[str, Any]]] = field(
+        default_factory=lambda: {"templates": {}, "photos": {}})
+    bio_cursor: dict[str, int] = field(default_factory=lambda: {"templates": 0, "photos": 0})
+    outbox: dict[int, dict[str, Any]] = field(default_factory=dict)  # outbox id -> command
+    outbox_results: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> latest
+    handed_out: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.lock = threading.RLock()
@@ -112,6 +124,10 @@ class OdooContractPeer:
                     status, payload = peer.handle_delivery(token, body)
                 elif self.path == STATUS_PATH:
                     status, payload = peer.handle_status(token, body)
+                elif self.path == BIOMETRIC_PATH:
+                    status, payload = peer.handle_biometric(token, body)
+                elif self.path == COMMANDS_PATH:
+                    status, payload = peer.handle_commands(token, body)
                 else:
                     status, payload = 404, {"error": "not_found", "message": self.path}
                 if status is None:  # the link is cut: close without answering
@@ -197,6 +213,7 @@ class OdooContractPeer:
             return 200, {"relay_id": self.relay.relay_id, "odoo_token": self.relay.odoo_token,
                          "mode": self.mode, "delivery_url": self.url + DELIVERY_PATH,
                          "status_url": STATUS_PATH,  # relative: resolved against Odoo's URL
+                         "biometric_url": BIOMETRIC_PATH, "commands_url": COMMANDS_PATH,
                          "devices": self.devices}
 
     # -- push mode, reconciliation and health (issue 17)
@@ -225,6 +242,67 @@ class OdooContractPeer:
                 self.status_cursor = {k: max(self.status_cursor[k], page["next_after"][k])
                                       for k in ("days", "events")}
             return 200, {"committed": dict(self.status_cursor)}
+
+    # -- push mode, biometric pages and the outbox (issue 19)
+    def handle_biometric(self, token: str | None, body: bytes) -> tuple[int | None, dict[str, Any]]:
+        """Token, then signature, then rows kept by id only when the page starts at or before
+        the kind's cursor (a page sent again keeps nothing twice); answers the cursor."""
+        with self.lock:
+            relay = self.relay
+            action = self.bio_plan.pop(0) if self.bio_plan else "ok"
+            if relay is None or relay.revoked or token != relay.odoo_token:
+                return 401, {"error": "unauthorized", "message": "unknown or revoked relay"}
+            if action == "off" or self.bio_off:
+                return 409, {"error": "biometrics_off", "message": "Odoo has no biometric key"
+                             " (zk_biometric_key in odoo.conf): templates and photos are not"
+                             " accepted"}
+            if action.startswith("status:"):
+                return int(action[7:]), {"error": "unavailable", "message": "try later"}
+            try:
+                page = json.loads(body)
+                signing.verify_page(page, relay.public_key)
+                kind = "templates" if "templates" in page else "photos"
+                rows, after = page[kind], int(page["after"])
+            except (ValueError, KeyError, TypeError) as exc:
+                return 400, {"error": "bad_signature", "message": str(exc)}
+            self.bio_pages.append(page)
+            if after <= self.bio_cursor[kind]:
+                for row in rows:
+                    if row["id"] > self.bio_cursor[kind]:
+                        self.bio_rows[kind][row["id"]] = row
+                self.bio_cursor[kind] = max(self.bio_cursor[kind], int(page["next_after"]))
+            if action == "drop_after_commit":
+                return None, {}
+            return 200, {"committed_up_to": self.bio_cursor[kind]}
+
+    def queue(self, serial: str, kind: str, params: dict[str, Any]) -> int:
+        """Odoo queues a command for the relay's terminal: it waits in the outbox."""
+        with self.lock:
+            outbox_id = len(self.outbox) + 501
+            self.outbox[outbox_id] = {"outbox_id": outbox_id, "serial": serial, "kind": kind,
+                                      "params": dict(params)}
+            return outbox_id
+
+    def handle_commands(self, token: str | None, body: bytes) -> tuple[int, dict[str, Any]]:
+        """Results first (a command the relay reports is taken: its template leaves the
+        outbox), then the commands not taken yet."""
+        with self.lock:
+            relay = self.relay
+            if relay is None or relay.revoked or token != relay.odoo_token:
+                return 401, {"error": "unauthorized", "message": "unknown or revoked relay"}
+            try:
+                results = json.loads(body)["results"]
+            except (ValueError, KeyError, TypeError) as exc:
+                return 400, {"error": "bad_request", "message": str(exc)}
+            for item in results:
+                self.outbox_results[item["outbox_id"]] = item
+                taken = self.outbox.get(item["outbox_id"])
+                if taken is not None:
+                    taken["taken"] = True
+                    taken["params"].pop("data", None)
+            waiting = [dict(c) for c in self.outbox.values() if not c.get("taken")]
+            self.handed_out.extend(c["outbox_id"] for c in waiting)
+            return 200, {"commands": waiting}
 
     # -- push delivery
     def handle_delivery(self, token: str | None, body: bytes

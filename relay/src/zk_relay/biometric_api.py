@@ -41,6 +41,23 @@ def _actor() -> tuple[str, frozenset[str]]:
     return f"token {name}", scopes
 
 
+def incompatible(store: Store, serial: str, command: Command) -> str | None:
+    """Why the terminal cannot use a template_upsert's template (its algorithm version for
+    that kind differs), or None. Raises :class:`ApiError` 404 for an unknown terminal."""
+    if command.kind != "template_upsert":
+        return None
+    device = store.device(serial)
+    if device is None:
+        raise ApiError(404, "not_found", f"device {serial} is not registered")
+    kind = command.params["kind"]
+    wanted = int(command.params["algorithm"].split(":", 1)[1])
+    has = device_versions(device["info"] or {}, device["options"] or {}).get(kind)
+    if has is not None and has != wanted:
+        return (f"terminal {serial} uses {kind} algorithm version {has}; this template is"
+                f" version {wanted}: it cannot use it")
+    return None
+
+
 def check_command_scope(store: Store, serial: str, command: Command) -> str:
     """Who queues ``command`` (for the audit); raises :class:`ApiError` when the token's scope,
     the relay's key or the terminal's algorithm version does not allow it."""
@@ -52,17 +69,9 @@ def check_command_scope(store: Store, serial: str, command: Command) -> str:
     if command.kind in BIO_KINDS and store.bio_cipher is None:
         raise ApiError(409, "biometrics_off", "biometric data is off on this relay: no"
                        " biometric key in its configuration (biometric_key)")
-    if command.kind == "template_upsert":
-        device = store.device(serial)
-        if device is None:
-            raise ApiError(404, "not_found", f"device {serial} is not registered")
-        kind = command.params["kind"]
-        wanted = int(command.params["algorithm"].split(":", 1)[1])
-        has = device_versions(device["info"] or {}, device["options"] or {}).get(kind)
-        if has is not None and has != wanted:
-            raise ApiError(409, "not_compatible", f"terminal {serial} uses {kind} algorithm"
-                           f" version {has}; this template is version {wanted}: it cannot"
-                           " use it")
+    problem = incompatible(store, serial, command)
+    if problem:
+        raise ApiError(409, "not_compatible", problem)
     return actor
 
 

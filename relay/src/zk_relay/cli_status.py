@@ -50,6 +50,13 @@ def print_odoo_status(store: Store, as_json: bool) -> int:
                 ("last_error", f"{link['last_error']} at {link['last_error_at']}"
                  if link["last_error"] else "none")):
             print(f"{label}: {value}")
+        bio = link["biometric"]
+        if link["biometric_url"] or link["commands_url"]:
+            print(f"biometric push: templates up to {bio['templates_cursor']}, photos up to"
+                  f" {bio['photos_cursor']} committed by Odoo; {bio['outbox_commands']} command(s)"
+                  f" taken from Odoo's outbox, {bio['outbox_open']} not finished")
+        if bio["last_error"]:
+            print(f"biometric push error: {bio['last_error']} at {bio['last_error_at']}")
         for dest in status["destinations"]:
             print(f"destination {dest['name']}: {dest['consecutive_failures']} failure(s) in a"
                   f" row, next attempt {dest['next_attempt_at'] or 'when due'}")

@@ -114,15 +114,16 @@ def _parse_enrol_reply(payload: Any, odoo_url: str) -> tuple[int, str, str, str 
     return relay_id, token.strip(), mode, delivery, devices
 
 
-def _status_url(payload: Any, odoo_url: str) -> str | None:
+def _status_url(payload: Any, odoo_url: str, field: str = "status_url") -> str | None:
     """Optional ``status_url`` (issue 17): where a push-mode relay sends reconciliation and
-    health (``odoo_status.py``); an unusable one is ignored with a warning, nothing else."""
-    value = payload.get("status_url") if isinstance(payload, dict) else None
+    health (``odoo_status.py``); likewise ``biometric_url`` and ``commands_url`` (issue 19,
+    ``odoo_biometric.py``). An unusable one is ignored with a warning, nothing else."""
+    value = payload.get(field) if isinstance(payload, dict) else None
     if not value:
         return None
     url = urljoin(odoo_url + "/", value) if isinstance(value, str) else ""
     if urlsplit(url).scheme not in {"http", "https"}:
-        log.warning("Odoo's status_url %r is not an http(s) address: ignored", value)
+        log.warning("Odoo's %s %r is not an http(s) address: ignored", field, value)
         return None
     return url
 
@@ -166,7 +167,9 @@ def enrol(store: Store, config: Config, key: RelayKey, *, odoo_url: str, code: s
     result.revoked_previous = store.save_enrolment(
         odoo_url=odoo_url, relay_id=relay_id, odoo_token=odoo_token, mode=mode,
         delivery_url=delivery, token_name=token_name,
-        status_url=_status_url(reply.json(), odoo_url))
+        status_url=_status_url(reply.json(), odoo_url),
+        biometric_url=_status_url(reply.json(), odoo_url, "biometric_url"),
+        commands_url=_status_url(reply.json(), odoo_url, "commands_url"))
     if result.revoked_previous:
         store.revoke_token(result.revoked_previous)
     for item in devices:

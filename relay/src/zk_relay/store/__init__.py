@@ -6,6 +6,7 @@ One module per table family; :class:`Store` puts them together, so callers see o
 * ``base`` — opening, reads, writes;           * ``devices`` — terminals, pending serials;
 * ``events`` — punches and other uploads, pages, acknowledgement, retention;
 * ``commands`` — device commands;  * ``tokens`` — API tokens;  * ``odoo_link`` — the Odoo link;
+  ``odoo_outbox`` — biometric pages pushed and Odoo's outbox of commands (push mode);
 * ``recon`` — reconciliation runs and terminal-days;  * ``health`` — health events, computed
   terminal health, clock repairs;  * ``biometrics`` — sealed templates and photos, audit.
 """
@@ -22,6 +23,7 @@ from zk_relay.store.devices import Devices, session_token
 from zk_relay.store.events import Events
 from zk_relay.store.health import Health
 from zk_relay.store.odoo_link import OdooLink, link_status
+from zk_relay.store.odoo_outbox import OdooOutbox
 from zk_relay.store.recon import Reconciliation
 from zk_relay.store.tokens import Tokens
 from zk_relay.store.writer import AttlogResult, Writer
@@ -30,7 +32,8 @@ __all__ = ["COMMAND_STATES", "INSERT_EVENT", "REQUEUE_KINDS", "AttlogResult", "D
            "Store", "StoreError", "Writer", "connect", "link_status", "session_token", "utc_now"]
 
 
-class Store(Devices, Events, Commands, Tokens, OdooLink, Reconciliation, Health, Biometrics):
+class Store(Devices, Events, Commands, Tokens, OdooLink, OdooOutbox, Reconciliation, Health,
+            Biometrics):
     """The relay's database (see the modules of this package)."""
 
     def prune_history(self, retention_days: int, now: datetime | None = None) -> int:

@@ -37,6 +37,20 @@ def _command_dict(row: Sequence[Any]) -> dict[str, Any]:
     return out
 
 
+def insert_command(conn: sqlite3.Connection, serial: str, command: Command,
+                   sealed: bytes | None, actor: str) -> int:
+    """Insert a queued command (inside the caller's transaction); its id."""
+    if not conn.execute("SELECT 1 FROM devices WHERE serial = ?", (serial,)).fetchone():
+        raise LookupError(f"device {serial} is not registered")
+    cid = int(conn.execute(
+        "INSERT INTO commands (serial, command, state, created_at, kind, params, secret)"
+        " VALUES (?,?,'queued',?,?,?,?)",
+        (serial, command.text, utc_now(), command.kind,
+         json.dumps(command.params, ensure_ascii=False, sort_keys=True), sealed)).lastrowid)
+    audit_queued(conn, serial, cid, command.kind, command.params, actor)
+    return cid
+
+
 class Commands(StoreBase):
     """Tables ``commands`` and ``command_results``."""
 
@@ -81,30 +95,22 @@ class Commands(StoreBase):
     def queue_command(self, serial: str, command: Command, actor: str = "api"
                       ) -> dict[str, Any]:
         """Queue a typed command (built by :func:`zk_relay.commands.build`)."""
+        sealed = self.seal_command(serial, command)
+        cid = self.write(lambda conn: insert_command(conn, serial, command, sealed, actor))
+        found = self.command(cid)
+        assert found is not None
+        return found
+
+    def seal_command(self, serial: str, command: Command) -> bytes | None:
+        """The template a command carries, sealed for ``commands.secret`` (None without one);
+        refuses a text that is not a typed command's, and a template without a key."""
         if not wire_safe(command.text):
             raise ValueError("refused: not a typed command")
         cipher = getattr(self, "bio_cipher", None)
         if command.secret is not None and cipher is None:
             raise PermissionError("biometric data is off on this relay: no biometric key")
-        sealed = cipher.seal(command.secret, aad("command", serial, command.text)) \
+        return cipher.seal(command.secret, aad("command", serial, command.text)) \
             if command.secret is not None and cipher is not None else None
-
-        def job(conn: sqlite3.Connection) -> int:
-            if not conn.execute("SELECT 1 FROM devices WHERE serial = ?", (serial,)).fetchone():
-                raise LookupError(f"device {serial} is not registered")
-            cid = int(conn.execute(
-                "INSERT INTO commands (serial, command, state, created_at, kind, params, secret)"
-                " VALUES (?,?,'queued',?,?,?,?)",
-                (serial, command.text, utc_now(), command.kind,
-                 json.dumps(command.params, ensure_ascii=False, sort_keys=True),
-                 sealed)).lastrowid)
-            audit_queued(conn, serial, cid, command.kind, command.params, actor)
-            return cid
-
-        cid = self.write(job)
-        found = self.command(cid)
-        assert found is not None
-        return found
 
     def command(self, cid: int) -> dict[str, Any] | None:
         row = self.read().execute(_COMMAND_SELECT + " WHERE id = ?", (cid,)).fetchone()

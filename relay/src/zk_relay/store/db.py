@@ -196,7 +196,19 @@ CREATE TABLE IF NOT EXISTS odoo_link (
     last_error TEXT,
     last_error_at TEXT,
     token_rotated_at TEXT,
-    status_url TEXT
+    status_url TEXT,
+    biometric_url TEXT,
+    commands_url TEXT
+);
+CREATE TABLE IF NOT EXISTS odoo_outbox (
+    outbox_id INTEGER PRIMARY KEY,
+    serial TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    command_id INTEGER,
+    refusal TEXT,
+    message TEXT,
+    reported_state TEXT,
+    received_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS recon_runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -356,6 +368,8 @@ _ADDED_COLUMNS = (
     ("devices", "clock_drift_at", "TEXT"),
     ("devices", "clock_drift_source", "TEXT"),
     ("odoo_link", "status_url", "TEXT"),
+    ("odoo_link", "biometric_url", "TEXT"),  # push mode, issue 19
+    ("odoo_link", "commands_url", "TEXT"),
     ("commands", "kind", "TEXT NOT NULL DEFAULT ''"),
     ("commands", "params", "TEXT NOT NULL DEFAULT '{}'"),
     ("commands", "result", "TEXT"),

@@ -29,7 +29,8 @@ class OdooLink(StoreBase):
 
     def save_enrolment(self, *, odoo_url: str, relay_id: int, odoo_token: str, mode: str,
                        delivery_url: str | None, token_name: str,
-                       status_url: str | None = None) -> str | None:
+                       status_url: str | None = None, biometric_url: str | None = None,
+                       commands_url: str | None = None) -> str | None:
         """Store (or replace) the link after a successful enrolment. The push cursor is kept
         when the relay re-enrols with the same Odoo relay record, else it starts at 0 (Odoo's
         answer moves it to Odoo's own cursor at the first push). Returns the name of the API
@@ -42,10 +43,10 @@ class OdooLink(StoreBase):
             conn.execute("DELETE FROM odoo_link")
             conn.execute(
                 "INSERT INTO odoo_link (id, odoo_url, relay_id, odoo_token, mode, delivery_url,"
-                " token_name, enrolled_at, state, push_cursor, status_url) VALUES (1,?,?,?,?,?,"
-                "?,?, 'active',?,?)",
+                " token_name, enrolled_at, state, push_cursor, status_url, biometric_url,"
+                " commands_url) VALUES (1,?,?,?,?,?,?,?, 'active',?,?,?,?)",
                 (odoo_url, relay_id, odoo_token, mode, delivery_url, token_name, utc_now(),
-                 cursor, status_url))
+                 cursor, status_url, biometric_url, commands_url))
             previous = old[3] if old else None
             return previous if previous and previous != token_name else None
 
@@ -144,6 +145,8 @@ def link_status(store: Store, now: datetime | None = None) -> dict[str, Any]:
         "pushed_pages": link["pushed_pages"], "pushed_events": link["pushed_events"],
         "last_error": link["last_error"], "last_error_at": link["last_error_at"],
         "token_rotated_at": link["token_rotated_at"],
+        "biometric_url": link.get("biometric_url"), "commands_url": link.get("commands_url"),
+        "biometric": store.bio_push_status(),
     }
     delivery["destinations"] = [{
         "name": "odoo", "url": link["delivery_url"], "active": link["mode"] == "push"
