@@ -1,11 +1,13 @@
-"""The two doors a relay knocks on (issue 10; contract in relay/README.md).
+"""The doors a relay knocks on (issue 10; contract in relay/README.md).
 
 * ``POST /zk/relay/enrol``: a relay presents a one-time code, registers its public key and
   receives its credentials and terminal list.
 * ``POST /zk/relay/push``: a relay in push mode delivers a signed page of events.
+* ``POST /zk/relay/commands``: a relay in push mode reports results and takes the commands
+  waiting in its outbox (``zk.relay.outbox``).
 
-Neither door is opened by an Odoo user: the relay authenticates with the code or its delivery
-token, so both run as the superuser once that check has passed, and nothing is read, verified
+No door is opened by an Odoo user: the relay authenticates with the code or its delivery
+token, so they run as the superuser once that check has passed, and nothing is read, verified
 or imported before it. With several databases on one server, route relays to theirs with
 Odoo's ``dbfilter`` (as for any public URL).
 """
@@ -156,3 +158,20 @@ class RelayDelivery(http.Controller):
             return _json(*refusal)
         status, body = relay._receive_push(payload)
         return _json(status, body)
+
+    @http.route("/zk/relay/commands", type="http", auth="none", methods=["POST"], csrf=False,
+                save_session=False, readonly=False)
+    def commands(self):
+        """A push relay reports its outbox commands' results and takes those that wait."""
+        env, relay, refused = _pushing_relay()
+        if refused:
+            return refused
+        # One exchange at a time per relay (its own advisory key): a second is told to retry.
+        env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [0x7A6E, relay.id])
+        if not env.cr.fetchone()[0]:
+            return _json(429, {"error": "busy", "message": "this relay's commands are being "
+                               "read"}, **{"Retry-After": "1"})
+        payload, refusal = _read_json(_push_limit(env))
+        if refusal:
+            return _json(*refusal)
+        return _json(*env["zk.relay.outbox"]._zk_exchange(relay, payload))

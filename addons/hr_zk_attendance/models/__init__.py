@@ -23,5 +23,6 @@ from . import (
     zk_relay,
     zk_relay_delivery,
     zk_relay_enrolment,
+    zk_relay_outbox,
     zk_relay_page,
 )

@@ -228,7 +228,7 @@ class ZkDeviceUser(models.Model):
                 name = (line.employee_id.name or line.device_name or "")[:64]
                 params.update(name=name, privilege=line.privilege or 0)
             try:
-                command = line.device_id.relay_id._client().queue_command(
+                command = line.device_id.relay_id._command_client().queue_command(
                     line.device_id.serial, kind, **params)
             except RelayError as exc:
                 line.write({"sync_state": "error", "sync_message": str(exc)})
@@ -248,7 +248,9 @@ class ZkDeviceUser(models.Model):
         lines = self.with_context(active_test=False).search([
             ("device_id.relay_id", "=", relay.id), ("sync_state", "=", "pending"),
             ("command_id", "!=", 0)])
-        client = relay._client()
+        if not lines:
+            return lines
+        client = relay._command_client()
         for line in lines:
             try:
                 command = client.command(line.command_id)

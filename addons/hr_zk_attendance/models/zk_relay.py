@@ -6,6 +6,7 @@ from odoo.exceptions import UserError, ValidationError
 from zk_rules.signing import key_id
 
 from ..lib.relay_client import RelayClient, RelayError
+from .zk_relay_outbox import OutboxClient
 
 _logger = logging.getLogger(__name__)
 
@@ -168,6 +169,14 @@ class ZkRelay(models.Model):
         # sudo: the token is readable by administrators only, but the scheduled import and
         # officers' actions must be able to use it without seeing it.
         return RelayClient(self.url, self.sudo().token)
+
+    def _command_client(self):
+        """Where terminal commands go: the relay's API when Odoo can reach it (a URL), else,
+        for a relay enrolled in push mode, the outbox it fetches them from."""
+        self.ensure_one()
+        if not self.url and self.delivery_mode == "push" and self.link_state == "enrolled":
+            return OutboxClient(self)
+        return self._client()
 
     # ------------------------------------------------------------------ errors
     def _set_error(self, message):

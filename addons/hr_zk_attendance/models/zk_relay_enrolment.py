@@ -13,6 +13,7 @@ _logger = logging.getLogger(__name__)
 
 ENROL_CODE_HOURS = 24
 DELIVERY_PATH = "/zk/relay/push"
+COMMANDS_PATH = "/zk/relay/commands"  # push mode: the relay fetches its outbox there
 
 
 class ZkRelayEnrolment(models.Model):
@@ -154,7 +155,7 @@ class ZkRelayEnrolment(models.Model):
         devices = relay.with_context(active_test=False).device_ids
         return 200, {
             "relay_id": relay.id, "odoo_token": token, "mode": relay.delivery_mode,
-            "delivery_url": DELIVERY_PATH,
+            "delivery_url": DELIVERY_PATH, "commands_url": COMMANDS_PATH,
             "devices": [{"serial": d.serial, "timezone": d.timezone, "name": d.name or None,
                          "enabled": bool(d.active and d.state == "active")}
                         for d in devices if d.connection == "relay"],

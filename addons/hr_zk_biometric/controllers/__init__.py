@@ -1,1 +1,1 @@
-from . import photo
+from . import photo, relay_biometric

@@ -15,4 +15,5 @@ from . import (
     zk_device,
     zk_punch_photo,
     zk_relay,
+    zk_relay_outbox,
 )

@@ -17,5 +17,7 @@ class ZkAuditEntry(models.Model):
             "biometric_retention": self.env._("Biometric templates deleted (retention)"),
             "biometric_photo_stored": self.env._("Punch photo stored"),
             "biometric_photo_read": self.env._("Punch photo viewed"),
+            "biometric_outbox_taken": self.env._(
+                "Biometric template taken by the relay (deleted from Odoo's outbox)"),
         })
         return labels

@@ -38,7 +38,7 @@ class ZkBiometricErasureLine(models.Model):
                     "the terminal itself, then press Erased by hand.", line.pin)})
                 continue
             try:
-                command = device.relay_id._bio_client().queue_typed(
+                command = device.relay_id._command_client().queue_typed(
                     device.serial, "user_erase", {"pin": line.pin})
             except RelayError as exc:
                 line.write({"state": "to_send", "message": self.env._(
@@ -72,7 +72,7 @@ class ZkBiometricErasureLine(models.Model):
                                     ("state", "=", "pending"), ("command_id", "!=", 0)])
         if not lines:
             return lines
-        client = relay._client()
+        client = relay._command_client()
         for line in lines:
             try:
                 command = client.command(line.command_id)

@@ -129,8 +129,9 @@ class ZkBiometricSync(models.Model):
             [("state", "=", "pending"), ("command_id", "=", 0)]))
 
     def _zk_send(self):
-        """Queue each pending cell as a relay command; the cell waits for the result."""
-        for cell in self:
+        """Queue each pending cell as a relay command; the cell waits for the result. User
+        records go first: a terminal refuses a template for a user it does not have."""
+        for cell in self.sorted(lambda c: c.item not in ("user", "card")):
             device = cell.device_id
             if device.connection != "relay" or not device.relay_id:
                 cell.write({"state": "failed", "message": self.env._(
@@ -150,7 +151,7 @@ class ZkBiometricSync(models.Model):
                             "Sent to the relay; waiting for the terminal.")})
 
     def _zk_queue_command(self, device):
-        client = device.relay_id._client()
+        client = device.relay_id._command_client()
         if self.item in ("user", "card"):
             params = {"pin": self.pin, "name": (self.employee_id.name or "")[:64],
                       "privilege": 0}
@@ -165,10 +166,14 @@ class ZkBiometricSync(models.Model):
             self.write({"state": "not_wanted", "message": self.env._("Nothing to send.")})
             return None
         data = template._zk_open(f"template_upsert to {device.serial}")
-        command = device.relay_id._bio_client().queue_typed(device.serial, "template_upsert", {
-            "pin": self.pin, "kind": template.kind, "index": template.finger_index,
-            "algorithm": template.algorithm or "", "format": template.template_format or "",
-            "valid": template.valid, "data": base64.b64encode(data).decode("ascii")})
+        params = {"pin": self.pin, "kind": template.kind, "index": template.finger_index,
+                  "algorithm": template.algorithm or "", "valid": template.valid,
+                  "data": base64.b64encode(data).decode("ascii")}
+        if (template.template_format or "").isdigit():
+            # The relay takes the BIODATA Format as the number the terminal reported; a
+            # template without one (FP rows) is sent without it.
+            params["format"] = int(template.template_format)
+        command = client.queue_typed(device.serial, "template_upsert", params)
         self.env["zk.audit.entry"]._log(self, "biometric_sent", after={
             "terminal": device.serial, "kind": template.kind,
             "finger_index": template.finger_index, "command": int(command["id"])})
@@ -189,7 +194,7 @@ class ZkBiometricSync(models.Model):
                                     ("state", "=", "pending"), ("command_id", "!=", 0)])
         if not cells:
             return cells
-        client = relay._client()
+        client = relay._command_client()
         for cell in cells:
             try:
                 command = client.command(cell.command_id)

@@ -2,7 +2,7 @@ import base64
 import binascii
 import logging
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 from odoo.addons.hr_zk_attendance.lib.relay_client import RelayError
 
@@ -13,6 +13,7 @@ from ..lib.biometric_client import BiometricClient
 
 _logger = logging.getLogger(__name__)
 BIO_PAGE = 200
+BIOMETRIC_PATH = "/zk/relay/biometric"  # push mode: the relay posts its pages there
 
 
 class ZkRelay(models.Model):
@@ -30,6 +31,12 @@ class ZkRelay(models.Model):
         self.ensure_one()
         # sudo: the token is the administrators'; the import uses it without showing it.
         return BiometricClient(self.url, self.sudo().token)
+
+    def _command_client(self):
+        """Terminal commands, biometric kinds included: the relay's API (a URL), or the
+        outbox of a push relay Odoo cannot reach."""
+        self.ensure_one()
+        return self._bio_client() if self.url else super()._command_client()
 
     def _pull_side_channels(self, client):
         more = super()._pull_side_channels(client)
@@ -78,10 +85,13 @@ class ZkRelay(models.Model):
         if self._zk_bio_verified(payload) is None:
             return False
         Template = self.env["zk.biometric.template"]
+        start = self.biometric_cursor  # a row Odoo committed before is not taken twice
         kept, refused, unknown, employees = 0, [], 0, self.env["hr.employee"]
         devices = {d.serial: d for d in self.env["zk.device"].sudo().search(
             [("relay_id", "=", self.id)])}
         for row in payload.get("templates") or []:
+            if int(row.get("id") or 0) <= start:
+                continue
             device = devices.get(row.get("serial"))
             mapping = device and self.env["zk.device.user"].sudo().search(
                 [("device_id", "=", device.id), ("pin", "=", str(row.get("pin") or "")),
@@ -166,6 +176,51 @@ class ZkRelay(models.Model):
             except RelayError as exc:
                 # Not fatal: the cursors are Odoo's; the next pull acknowledges again.
                 _logger.info("zk relay %s: biometric ack deferred: %s", name, exc)
+
+    def _zk_bio_receive(self, payload):
+        """A page of templates or photos the relay pushed (its token was checked by the
+        controller). Verified and imported by the code that imports pulled pages; returns
+        (HTTP status, JSON body): `200 {"committed_up_to": N}`, the cursor Odoo keeps, from
+        which the relay sends next (relay/README.md)."""
+        self.ensure_one()
+        if not self.env["zk.biometric.sealed"]._zk_key():
+            return 409, {"error": "biometrics_off", "message": "Odoo has no biometric key "
+                         "(zk_biometric_key in odoo.conf): templates and photos are not "
+                         "accepted. Ask the Odoo administrator to set it."}
+        kind = next((k for k in ("templates", "photos") if isinstance(payload, dict)
+                     and isinstance(payload.get(k), list)), None)
+        after = payload.get("after") if kind else None
+        if kind is None or isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            return 400, {"error": "bad_request", "message": "expected a signed page of "
+                         "templates or photos with 'after'"}
+        field = "biometric_cursor" if kind == "templates" else "photo_cursor"
+        if kind == "photos" and self.company_id.zk_keep_photos_on_relay:
+            return 200, {"committed_up_to": self.photo_cursor, "wanted": False}
+        try:
+            if not self.public_key:
+                raise PageSignatureError("no_key", "no public key registered for this relay")
+            verify_page(payload, self.public_key)
+        except PageSignatureError as exc:
+            self.bio_message = self.env._("A biometric page was refused (%s); nothing of it "
+                                          "was kept.", exc)
+            return 400, {"error": "bad_signature", "message": str(exc)}
+        if self.bio_store_id and payload.get("store_id") != self.bio_store_id and after:
+            # A rebuilt relay: Odoo starts its new store from the beginning.
+            self.write({"biometric_cursor": 0, "photo_cursor": 0,
+                        "bio_store_id": payload.get("store_id")})
+        elif after <= self[field]:
+            if kind == "templates":
+                self._zk_bio_take_templates(payload)
+            else:
+                self._zk_bio_take_photos(payload)
+        return 200, {"committed_up_to": self[field]}
+
+    @api.model
+    def _enrol(self, request):
+        status, body = super()._enrol(request)
+        if status == 200:
+            body["biometric_url"] = BIOMETRIC_PATH
+        return status, body
 
     def action_zk_bio_reread(self):
         """Read every template and photo the relay holds again (after matching PINs)."""

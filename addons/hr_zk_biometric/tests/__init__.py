@@ -1,1 +1,8 @@
-from . import test_biometric_access, test_biometric_erasure, test_biometric_sync, test_tour
+from . import (
+    test_biometric_access,
+    test_biometric_erasure,
+    test_biometric_push,
+    test_biometric_push_relay,
+    test_biometric_sync,
+    test_tour,
+)
