@@ -198,3 +198,20 @@ def test_issue19_refused_outbox_commands_are_reported_with_their_reason(
     assert "pin" in peer.outbox_results[bad]["message"]
     assert peer.outbox_results[unknown]["error"] == "not_found"
     assert peer.outbox[bad].get("taken") and peer.outbox[unknown].get("taken")
+
+
+def test_issue19_outbox_rows_odoo_heard_closed_go_with_the_history(tmp_path: Any) -> None:
+    from zk_relay.store import Store
+
+    store = Store(tmp_path / "relay.sqlite3")
+    try:
+        store.outbox_take(1, "GONE1", "user_delete", None, None, "not_found", "not registered")
+        store.outbox_take(2, "GONE1", "user_delete", None, None, "not_found", "not registered")
+        assert {c["outbox_id"] for c in store.outbox_changes()} == {1, 2}
+        store.outbox_reported([c for c in store.outbox_changes() if c["outbox_id"] == 1])
+        assert [c["outbox_id"] for c in store.outbox_changes()] == [2], "1 is not sent again"
+        assert store.outbox_take(1, "GONE1", "user_delete", None, None, "x", "y") is False
+        assert store.prune_history(0, now=None) >= 1  # cutoff now: 1 was heard closed
+        assert [c["outbox_id"] for c in store.outbox_changes()] == [2], "2 waits for Odoo"
+    finally:
+        store.close()

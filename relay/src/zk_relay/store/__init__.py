@@ -39,7 +39,8 @@ class Store(Devices, Events, Commands, Tokens, OdooLink, OdooOutbox, Reconciliat
     def prune_history(self, retention_days: int, now: datetime | None = None) -> int:
         """Reconciliation and health history older than ``retention_days`` (as retention
         deletes the punches themselves): closed runs, terminal-days, health events, finished
-        clock repairs. Returns the rows deleted."""
+        clock repairs, and the outbox commands Odoo heard closed. Returns the rows deleted."""
         cutoff = ((now or datetime.now(UTC)) - timedelta(days=retention_days)).isoformat(
             timespec="milliseconds")
-        return self.prune_reconciliation(cutoff) + self.prune_health(cutoff)
+        return self.prune_reconciliation(cutoff) + self.prune_health(cutoff) \
+            + self.prune_outbox(cutoff)

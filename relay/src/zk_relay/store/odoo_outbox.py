@@ -88,7 +88,8 @@ class OdooOutbox(StoreBase):
         rows = self.read().execute(
             "SELECT o.outbox_id, o.command_id, o.refusal, o.message, o.reported_state, c.state,"
             " c.return_code, c.result FROM odoo_outbox o LEFT JOIN commands c ON c.id ="
-            " o.command_id ORDER BY o.outbox_id").fetchall()
+            " o.command_id WHERE o.reported_state IS NULL OR o.reported_state NOT IN ('done',"
+            " 'failed', 'refused') ORDER BY o.outbox_id").fetchall()
         out = []
         for outbox_id, cid, refusal, message, reported, state, code, result in rows:
             lost = not refusal and state is None
@@ -112,6 +113,12 @@ class OdooOutbox(StoreBase):
         self.write(lambda conn: conn.executemany(
             "UPDATE odoo_outbox SET reported_state = ? WHERE outbox_id = ?",
             [(item["state"], item["outbox_id"]) for item in items]))
+
+    def prune_outbox(self, cutoff: str) -> int:
+        """Rows of commands Odoo heard closed, received before ``cutoff``."""
+        return int(self.write(lambda conn: conn.execute(
+            "DELETE FROM odoo_outbox WHERE reported_state IN ('done', 'failed', 'timed_out',"
+            " 'refused') AND received_at < ?", (cutoff,)).rowcount))
 
     def bio_push_status(self) -> dict[str, Any]:
         counts = self.read().execute(
