@@ -20,6 +20,7 @@
         "data/zk_day_exception_data.xml",
         "wizards/zk_decision_wizard_views.xml",
         "wizards/zk_relay_enrol_wizard_views.xml",
+        "views/zk_relay_outbox_views.xml",
         "views/zk_relay_views.xml",
         "views/zk_device_views.xml",
         "views/zk_device_user_views.xml",

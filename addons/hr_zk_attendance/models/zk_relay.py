@@ -83,6 +83,10 @@ class ZkRelay(models.Model):
     rate_window_start = fields.Datetime(readonly=True, copy=False)
     rate_window_count = fields.Integer(readonly=True, copy=False)
     page_ids = fields.One2many("zk.relay.page", "relay_id", string="Pages")
+    outbox_open_count = fields.Integer(
+        string="Commands waiting", compute="_compute_outbox_open_count",
+        help="Commands for this relay's terminals that it has not finished (push mode: it "
+        "fetches them from Odoo).")
     active = fields.Boolean(default=True, tracking=True)
     company_id = fields.Many2one("res.company", required=True, default=lambda s: s.env.company,
                                  tracking=True)
@@ -157,6 +161,15 @@ class ZkRelay(models.Model):
                 relay.health = "stale"
             else:
                 relay.health = "ok"
+
+    def write(self, vals):
+        reachable = self.filtered(lambda r: not r.url) if vals.get("url") else self.browse()
+        result = super().write(vals)
+        for relay in reachable:
+            # Odoo now calls the relay: commands left in its outbox are not followed any more.
+            # sudo: the outbox is the system's bookkeeping of commands to this relay.
+            self.env["zk.relay.outbox"].sudo()._zk_abandon(relay)
+        return result
 
     # ------------------------------------------------------------------ client
     def _client(self):
@@ -269,6 +282,21 @@ class ZkRelay(models.Model):
         action["domain"] = [("relay_id", "=", self.id)]
         action["context"] = {"default_relay_id": self.id, "default_company_id":
                              self.company_id.id, "active_test": False}
+        return action
+
+    def _compute_outbox_open_count(self):
+        # sudo: a count for the button; the list it opens is read with the user's rights.
+        counts = dict(self.env["zk.relay.outbox"].sudo()._read_group(
+            [("relay_id", "in", self.ids), ("state", "in", ("waiting", "taken"))],
+            ["relay_id"], ["__count"]))
+        for relay in self:
+            relay.outbox_open_count = counts.get(relay._origin, 0)
+
+    def action_view_outbox(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "hr_zk_attendance.zk_relay_outbox_action")
+        action["domain"] = [("relay_id", "=", self.id)]
         return action
 
     def action_view_pages(self):

@@ -1,6 +1,9 @@
 import json
+from datetime import timedelta
 
 from odoo import api, fields, models
+
+from zk_rules.biometric_sync import item_label
 
 from ..lib.relay_client import RelayError
 
@@ -8,6 +11,7 @@ OUTBOX_STATES = [("waiting", "Waiting for the relay"), ("taken", "On the relay")
                  ("done", "Done"), ("failed", "Failed"), ("refused", "Refused by the relay")]
 RELAY_CLOSED = ("done", "failed", "timed_out", "refused")
 HAND_OUT = 50
+KEEP_CLOSED_DAYS = 30  # closed commands are deleted after this (their result was followed)
 # The relay refuses a template the terminal could not use for the reason the terminal itself
 # would answer -30 (algorithm version mismatch): the cell shows "Not compatible" either way.
 NOT_COMPATIBLE_CODE = -30
@@ -51,8 +55,11 @@ class ZkRelayOutbox(models.Model):
     relay_id = fields.Many2one("zk.relay", required=True, index=True, ondelete="cascade",
                                readonly=True)
     company_id = fields.Many2one(related="relay_id.company_id", store=True)
-    serial = fields.Char(string="Terminal", required=True, readonly=True)
+    serial = fields.Char(required=True, readonly=True)
+    device_id = fields.Many2one("zk.device", string="Terminal", readonly=True,
+                                ondelete="set null")
     kind = fields.Char(required=True, readonly=True)
+    summary = fields.Char(string="What", compute="_compute_summary")
     params = fields.Text(readonly=True, help="The command's fields (never biometric data).")
     state = fields.Selection(OUTBOX_STATES, default="waiting", required=True, readonly=True,
                              index=True)
@@ -65,6 +72,26 @@ class ZkRelayOutbox(models.Model):
     taken_at = fields.Datetime(readonly=True)
     done_at = fields.Datetime(readonly=True)
 
+    @api.depends("kind", "params")
+    def _compute_summary(self):
+        for row in self:
+            params = json.loads(row.params or "{}")
+            pin, index = params.get("pin", ""), params.get("index")
+            row.summary = {
+                "user_upsert": self.env._("Write user %(pin)s (%(name)s)", pin=pin,
+                                          name=params.get("name", "")),
+                "user_delete": self.env._("Remove user %s", pin),
+                "user_erase": self.env._("Erase user %s and all their biometric data", pin),
+                "template_upsert": self.env._(
+                    "Copy %(what)s of user %(pin)s",
+                    what=item_label(params.get("kind", ""), index), pin=pin),
+                "template_delete": self.env._("Delete biometric data of user %s", pin),
+                "attlog_query": self.env._("Send the punches from %(start)s to %(end)s again",
+                                           start=params.get("start"), end=params.get("end")),
+                "check": self.env._("Connect again (and set the clock)"),
+                "info": self.env._("Report its capacity and versions"),
+            }.get(row.kind, row.kind)
+
     # ------------------------------------------------------------------ queue
     @api.model
     def _zk_queue(self, relay, serial, kind, params):
@@ -73,8 +100,10 @@ class ZkRelayOutbox(models.Model):
             # Only hr_zk_biometric may queue a template: it seals it (see its override).
             raise RelayError(self.env._("A template cannot be queued without the biometric "
                                         "module."))
+        device = self.env["zk.device"].with_context(active_test=False).search(
+            [("relay_id", "=", relay.id), ("serial", "=", serial)], limit=1)
         row = self.create({"relay_id": relay.id, "serial": serial, "kind": kind,
-                           "params": json.dumps(params, sort_keys=True)})
+                           "device_id": device.id, "params": json.dumps(params, sort_keys=True)})
         return row._zk_as_command()
 
     def _zk_wire_params(self):
@@ -107,6 +136,9 @@ class ZkRelayOutbox(models.Model):
             return 400, {"error": "bad_request", "message": "expected {\"results\": [...]}"}
         self._zk_take_results(relay, results)
         self._zk_follow(relay)
+        self.search([("relay_id", "=", relay.id), ("state", "in", ("done", "failed", "refused")),
+                     ("done_at", "<", fields.Datetime.now() - timedelta(days=KEEP_CLOSED_DAYS))],
+                    limit=HAND_OUT).unlink()
         waiting = self.search([("relay_id", "=", relay.id), ("state", "=", "waiting")],
                               limit=HAND_OUT + 1)
         return 200, {"commands": [{"outbox_id": row.id, "serial": row.serial,
@@ -149,3 +181,23 @@ class ZkRelayOutbox(models.Model):
     def _zk_follow(self, relay):
         """After results: the records that wait for them follow (overridden to add more)."""
         return self.env["zk.device.user"]._follow_commands(relay)
+
+    @api.model
+    def _zk_abandon(self, relay):
+        """The relay now has a URL (switched to pull): commands still in its outbox will never
+        be reported, and the records waiting for them would read another command's result
+        under the same id from the relay's API. They are closed here, and the records that
+        waited are sent again the way they are now sent (overridden to add more)."""
+        rows = self.search([("relay_id", "=", relay.id), ("state", "in", ("waiting", "taken"))])
+        if not rows:
+            return rows
+        rows.write({"state": "failed", "done_at": fields.Datetime.now(), "message": self.env._(
+            "Not followed any more: the relay was switched to pull mode.")})
+        rows._zk_forget_secret()
+        # sudo: the PIN registry's command state is the system's bookkeeping.
+        lines = self.env["zk.device.user"].sudo().with_context(active_test=False).search([
+            ("device_id.relay_id", "=", relay.id), ("sync_state", "=", "pending"),
+            ("command_id", "in", rows.ids)])
+        for kind in set(lines.mapped("command_kind")):
+            lines.filtered(lambda ln, k=kind: ln.command_kind == k)._queue(kind)
+        return rows

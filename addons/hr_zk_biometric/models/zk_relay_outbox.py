@@ -65,3 +65,17 @@ class ZkRelayOutbox(models.Model):
         for follow in ("zk.biometric.sync", "zk.biometric.erasure.line"):
             self.env[follow]._zk_follow(relay)
         return followed
+
+    @api.model
+    def _zk_abandon(self, relay):
+        rows = super()._zk_abandon(relay)
+        if rows:
+            # sudo: the sync table and erasure lines are the system's bookkeeping; they are
+            # queued again by the scheduled action, now through the relay's API.
+            self.env["zk.biometric.sync"].sudo().search([
+                ("device_id.relay_id", "=", relay.id), ("state", "=", "pending"),
+                ("command_id", "in", rows.ids)]).write({"command_id": 0})
+            self.env["zk.biometric.erasure.line"].sudo().search([
+                ("device_id.relay_id", "=", relay.id), ("state", "=", "pending"),
+                ("command_id", "in", rows.ids)]).write({"state": "to_send", "command_id": 0})
+        return rows

@@ -9,6 +9,8 @@ from unittest.mock import patch
 from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.tools import SQL, config
 
+from odoo.addons.hr_zk_attendance.tests.screens import save_screens
+
 from zk_rules import signing
 from zk_rules.delivery import secret_hash
 
@@ -229,3 +231,55 @@ class TestBiometricOutbox(PushRelayMixin, TransactionCase):
         self.assertEqual((line.sync_state, line.command_id), ("pending", row.id))
         self.exchange([self.report(row, "done", 0)])
         self.assertEqual(line.sync_state, "synced")
+
+    def test_relay_given_a_url_sends_again_what_its_outbox_held(self):
+        """Odoo can now call the relay: outbox commands are no longer followed (their ids
+        would name other commands on the relay's API), and what waited is sent again."""
+        self.enrol()
+        self.env["zk.biometric.sync"]._cron_send()
+        self.employee.with_user(self.bio_user).action_zk_bio_erase()
+        open_rows = self.outbox(state="waiting")
+        self.assertTrue(open_rows)
+        line = self.employee.zk_user_ids.filtered(lambda ln: ln.device_id == self.dev_a)
+        line.action_push_to_terminal()
+        self.relay.write({"url": "http://127.0.0.1:9"})
+        self.assertEqual(set(self.outbox().mapped("state")), {"failed"})
+        self.assertFalse(any(self.outbox().sudo().mapped("data_sealed")))
+        erasure = self.employee.zk_bio_erasure_ids
+        self.assertEqual(set(erasure.line_ids.mapped("state")), {"to_send"})
+        # The PIN registry's command went through the relay's API at once (the fake relay).
+        self.assertEqual(self.fake.of_kind("user_upsert")[0]["serial"], "BIOA001")
+        self.assertEqual(line.command_id, self.fake.of_kind("user_upsert")[0]["id"])
+        self.env["zk.biometric.sync"]._cron_send()
+        self.assertEqual(sorted(c["serial"] for c in self.fake.of_kind("user_erase")),
+                         ["BIOA001", "BIOB002", "BIOC003"])
+
+    def test_closed_commands_leave_the_outbox_after_a_month(self):
+        row = self.env["zk.relay.outbox"].create({"relay_id": self.relay.id,
+                                                  "serial": "BIOA001", "kind": "check"})
+        self.exchange([self.report(row, "done", 0)])
+        self.assertTrue(row.exists())
+        row.done_at = "2020-01-01 00:00:00"
+        self.exchange()
+        self.assertFalse(row.exists())
+
+
+@tagged("post_install", "-at_install")
+class TestBiometricOutboxTour(PushRelayMixin, HttpCase):
+    """The administrator sees, on a push relay's form, what waits in its outbox."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setUpPushRelay()
+        cls.dev_c.active = False  # one other terminal: two commands wait (user, fingerprint)
+
+    def test_outbox_journey(self):
+        self.enrol()
+        self.env["zk.biometric.sync"]._cron_send()
+        self.assertEqual(self.relay.outbox_open_count, 2)
+        url = f"/odoo/action-hr_zk_attendance.zk_relay_action/{self.relay.id}"
+        self.start_tour(url, "hr_zk_biometric_push_outbox_tour", login="bio_admin")
+        save_screens(self, "bio_admin", [
+            ("/odoo/action-hr_zk_attendance.zk_relay_outbox_action", ".o_list_view",
+             "push_relay_outbox.png")])
