@@ -302,7 +302,7 @@ class OdooContractPeer:
                     taken["params"].pop("data", None)
             waiting = [dict(c) for c in self.outbox.values() if not c.get("taken")]
             self.handed_out.extend(c["outbox_id"] for c in waiting)
-            return 200, {"commands": waiting}
+            return 200, {"commands": waiting, "biometric_cursors": dict(self.bio_cursor)}
 
     # -- push delivery
     def handle_delivery(self, token: str | None, body: bytes

@@ -215,3 +215,21 @@ def test_issue19_outbox_rows_odoo_heard_closed_go_with_the_history(tmp_path: Any
         assert [c["outbox_id"] for c in store.outbox_changes()] == [2], "2 waits for Odoo"
     finally:
         store.close()
+
+
+def test_issue19_odoo_reading_again_rewinds_the_push_cursor(relay: Relay,
+                                                            peer: OdooContractPeer) -> None:
+    """Odoo's "Read biometric data again" puts its cursor back to 0: the commands answer says
+    so and the relay sends every template again; Odoo keeps each once."""
+    a = sim(relay, "PBIOA")
+    a.enrol(PIN, "fingerprint", 4, name="Ana")
+    assert a.sync()
+    wait_for(lambda: meta(relay, "bio_push_templates") > 0, "the template reaches Odoo")
+    sent = len([p for p in peer.bio_pages if p.get("templates")])
+    with peer.lock:
+        peer.bio_cursor["templates"] = 0
+        peer.bio_rows["templates"].clear()
+    wait_for(lambda: len(peer.bio_rows["templates"]) == 1, "sent again from the beginning")
+    wait_for(lambda: meta(relay, "bio_push_templates") == max(peer.bio_rows["templates"]),
+             "the relay moves its cursor to Odoo's answer")
+    assert len([p for p in peer.bio_pages if p.get("templates")]) == sent + 1

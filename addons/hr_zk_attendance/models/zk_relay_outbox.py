@@ -144,7 +144,12 @@ class ZkRelayOutbox(models.Model):
         return 200, {"commands": [{"outbox_id": row.id, "serial": row.serial,
                                    "kind": row.kind, "params": row._zk_wire_params()}
                                   for row in waiting[:HAND_OUT]],
-                     "has_more": len(waiting) > HAND_OUT}
+                     "has_more": len(waiting) > HAND_OUT, **self._zk_exchange_extra(relay)}
+
+    @api.model
+    def _zk_exchange_extra(self, relay):
+        """More for the relay in the answer (hr_zk_biometric: its biometric cursors)."""
+        return {}
 
     @api.model
     def _zk_take_results(self, relay, results):

@@ -79,3 +79,13 @@ class ZkRelayOutbox(models.Model):
                 ("device_id.relay_id", "=", relay.id), ("state", "=", "pending"),
                 ("command_id", "in", rows.ids)]).write({"state": "to_send", "command_id": 0})
         return rows
+
+    @api.model
+    def _zk_exchange_extra(self, relay):
+        """Where Odoo stands in the relay's templates and photos: after "Read biometric data
+        again" (cursors back to 0) the relay sends everything again from there."""
+        extra = super()._zk_exchange_extra(relay)
+        if self.env["zk.biometric.sealed"]._zk_key():
+            extra["biometric_cursors"] = {"templates": relay.biometric_cursor,
+                                          "photos": relay.photo_cursor}
+        return extra

@@ -175,7 +175,10 @@ class TestBiometricOutbox(PushRelayMixin, TransactionCase):
                                 f"%{coded}%", TEMPLATE[16:48]))
         self.assertEqual(self.env.cr.fetchone()[0], 0, "no template in clear in the outbox")
 
-        handed = self.exchange()["commands"]
+        answer = self.exchange()
+        # Where Odoo stands: "Read biometric data again" (cursors 0) makes the relay resend.
+        self.assertEqual(answer["biometric_cursors"], {"templates": 1, "photos": 0})
+        handed = answer["commands"]
         by_id = {c["outbox_id"]: c for c in handed}
         self.assertLessEqual(set(copies.ids), set(by_id))
         self.assertEqual(base64.b64decode(by_id[copies[0].id]["params"]["data"]), TEMPLATE)

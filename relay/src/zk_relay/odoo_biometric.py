@@ -19,9 +19,10 @@ biometrics_off`` when Odoo has no biometric key, 5xx, no answer — is logged, k
 ``health_interval_seconds`` (at once while something changed) POSTs
 ``{"store_id", "results": [...]}`` — the outbox commands whose state Odoo has not heard —
 and Odoo answers ``{"commands": [{"outbox_id", "serial", "kind", "params"}]}``, the commands
-waiting for this relay. Each is queued once (by ``outbox_id``) or refused with a reason
-(``bad_request``, ``not_compatible``, ``not_found``, ``biometrics_off``) that the next POST
-reports.
+waiting for this relay, and optionally ``"biometric_cursors": {"templates", "photos"}``, where
+Odoo stands: a push cursor beyond it goes back to it (Odoo asked to read everything again).
+Each command is queued once (by ``outbox_id``) or refused with a reason (``bad_request``,
+``not_compatible``, ``not_found``, ``biometrics_off``) that the next POST reports.
 """
 
 from __future__ import annotations
@@ -188,6 +189,9 @@ class OutboxFetcher:
         if not isinstance(commands, list):
             return self._fail(_refusal(reply))
         self.store.outbox_reported(changes)
+        cursors = answer.get("biometric_cursors")
+        if isinstance(cursors, dict):
+            self.store.rewind_bio_push(cursors)
         taken = sum(self.take(item) for item in commands if isinstance(item, dict))
         more = taken or answer.get("has_more") is True
         return self.backoff.ok(0.0 if more else self.config.health_interval_seconds)

@@ -56,6 +56,23 @@ class OdooOutbox(StoreBase):
 
         self.write(job)
 
+    def rewind_bio_push(self, cursors: dict[str, Any]) -> None:
+        """Odoo's cursors from its commands answer: a push cursor beyond Odoo's goes back to
+        it (Odoo owns the cursor; "Read biometric data again" sets it to 0). Never forward:
+        only a committed page moves it forward."""
+
+        def job(conn: sqlite3.Connection) -> None:
+            for kind in BIO_KINDS:
+                value = cursors.get(kind)
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    continue
+                row = conn.execute("SELECT value FROM meta WHERE key = ?",
+                                   (f"bio_push_{kind}",)).fetchone()
+                if row and int(row[0]) > value:
+                    _set_meta(conn, f"bio_push_{kind}", str(value))
+
+        self.write(job)
+
     def record_bio_push_error(self, error: str) -> None:
         def job(conn: sqlite3.Connection) -> None:
             _set_meta(conn, "bio_push_error", error[:1000])
