@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
-from zk_rules.biometric_sync import item_label
+from zk_rules.biometric_sync import command_outcome, item_label
 
 from ..lib.relay_client import RelayError
 
@@ -119,12 +119,15 @@ class ZkRelayOutbox(models.Model):
         self.ensure_one()
         state = self.relay_state or "queued"
         code = self.return_code if self.return_known else None
+        error = None
         if state == "refused":
-            state = "failed"
+            state, error = "failed", self.message or self.error
             if self.error == "not_compatible":
                 code = NOT_COMPATIBLE_CODE
+        elif self.error == "lost":
+            error = self.env._("the relay no longer has this command")
         return {"id": self.id, "serial": self.serial, "kind": self.kind, "state": state,
-                "return_code": code, "error": self.message or self.error or None}
+                "return_code": code, "error": error}
 
     # ------------------------------------------------------------------ the relay's door
     @api.model
@@ -166,10 +169,14 @@ class ZkRelayOutbox(models.Model):
                 continue
             code = item.get("return_code")
             known = isinstance(code, int) and not isinstance(code, bool)
+            error = str(item.get("error") or "")[:64] or False
+            # What a person reads: the relay's sentence for a refusal, else the terminal's
+            # answer in words (never the raw result line).
+            message = str(item.get("message") or "")[:500] if state == "refused" else \
+                command_outcome(row.kind, state, code if known else None,
+                                item.get("message") or None).message
             vals = {"relay_state": state[:20], "return_code": code if known else 0,
-                    "return_known": known, "error": str(item.get("error") or "")[:64] or False,
-                    "message": str(item.get("message") or item.get("result") or "")[:500]
-                    or False}
+                    "return_known": known, "error": error, "message": message or False}
             if isinstance(item.get("command_id"), int):
                 vals["relay_command_id"] = item["command_id"]
             if row.state == "waiting":

@@ -201,6 +201,9 @@ class TestBiometricOutbox(PushRelayMixin, TransactionCase):
         self.assertIn("memory is full", self.cell(self.dev_c).message)
         self.assertEqual(self.cell(self.dev_b, "user").state, "synced")
         self.assertEqual((copy_b.state, copy_c.state), ("done", "failed"))
+        # The outbox says it in words, not the terminal's result line.
+        self.assertEqual(copy_b.message, "On the terminal.")
+        self.assertIn("the terminal's memory is full", copy_c.message)
 
     def test_relay_refusing_a_template_shows_not_compatible(self):
         self.enrol()
@@ -209,6 +212,7 @@ class TestBiometricOutbox(PushRelayMixin, TransactionCase):
         self.exchange([self.report(copy_b, "refused", error="not_compatible",
                                    message="terminal BIOB002 uses fingerprint version 12")])
         self.assertEqual(copy_b.state, "refused")
+        self.assertEqual(copy_b.message, "terminal BIOB002 uses fingerprint version 12")
         self.assertEqual(self.cell(self.dev_b).state, "not_compatible")
 
     def test_erasure_goes_through_the_outbox_and_is_confirmed(self):

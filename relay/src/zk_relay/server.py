@@ -88,13 +88,11 @@ class Retention(threading.Thread):
 class Monitor(threading.Thread):
     """Every half second: reconciliation runs (``reconciler.py``), terminal health with clock
     repairs (``terminal_health.py``), and in push mode their delivery to Odoo
-    (``odoo_status.py``), biometric pages and Odoo's outbox of commands
-    (``odoo_biometric.py``); each recovers from its own failures."""
+    (``odoo_status.py``); each recovers from its own failures."""
 
     def __init__(self, store: Store, config: Config, key: RelayKey, *,
                  now: Callable[[], datetime] | None = None) -> None:
         super().__init__(name="zk-relay-monitor", daemon=True)
-        from zk_relay.odoo_biometric import BiometricPusher, OutboxFetcher
         from zk_relay.odoo_status import StatusPusher
         from zk_relay.poller import Poller
         from zk_relay.reconciler import Reconciler
@@ -104,14 +102,32 @@ class Monitor(threading.Thread):
         self.reconciler = Reconciler(store, config, now=now, poller=poller)
         self.health = HealthMonitor(store, config, now=now, poller=poller)
         self.status = StatusPusher(store, config, key)  # push mode: the same to Odoo
-        self.biometric = BiometricPusher(store, config, key)  # push mode: templates, photos
-        self.outbox = OutboxFetcher(store, config)  # push mode: Odoo's commands
         self.stopped = threading.Event()
 
     def run(self) -> None:
         while not self.stopped.wait(0.5):
-            for part in (self.reconciler, self.health, self.status, self.biometric,
-                         self.outbox):
+            for part in (self.reconciler, self.health, self.status):
+                try:
+                    part.tick()
+                except Exception:
+                    log.exception("%s pass failed; will retry", type(part).__name__)
+
+
+class OdooBiometric(threading.Thread):
+    """Push mode, issue 19 (``odoo_biometric.py``): every half second, biometric pages to Odoo
+    and Odoo's outbox of commands. A thread of its own: a slow or unreachable Odoo holds it
+    (up to ``push_timeout_seconds`` per call), never reconciliation or health."""
+
+    def __init__(self, store: Store, config: Config, key: RelayKey) -> None:
+        super().__init__(name="zk-relay-odoo-biometric", daemon=True)
+        from zk_relay.odoo_biometric import BiometricPusher, OutboxFetcher
+
+        self.parts = (BiometricPusher(store, config, key), OutboxFetcher(store, config))
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.5):
+            for part in self.parts:
                 try:
                     part.tick()
                 except Exception:
@@ -159,6 +175,7 @@ class RelayServer:
             self.tasks.append(DelivererThread(self.store, config, self.key,
                                               metrics=self.metrics))
             self.tasks.append(Monitor(self.store, config, self.key, now=now))
+            self.tasks.append(OdooBiometric(self.store, config, self.key))
 
     def run(self) -> None:
         for task in self.tasks:
