@@ -233,3 +233,38 @@ def test_issue19_odoo_reading_again_rewinds_the_push_cursor(relay: Relay,
     wait_for(lambda: meta(relay, "bio_push_templates") == max(peer.bio_rows["templates"]),
              "the relay moves its cursor to Odoo's answer")
     assert len([p for p in peer.bio_pages if p.get("templates")]) == sent + 1
+
+
+def test_issue19_commands_error_is_shown_then_cleared(tmp_path: Any, peer: OdooContractPeer
+                                                     ) -> None:
+    """Odoo unreachable for commands: the error is kept for `zk-relay odoo status`; the next
+    exchange that works clears it."""
+    from zk_relay.config import load_config
+    from zk_relay.keys import load_or_create
+    from zk_relay.odoo_biometric import OutboxFetcher
+    from zk_relay.odoo_enrolment import enrol
+    from zk_relay.odoo_http import HttpReply, http_post_json
+    from zk_relay.store import Store
+
+    config = load_config(env={}, overrides={"data_dir": str(tmp_path)})
+    store = Store(config.db_path)
+    try:
+        enrol(store, config, load_or_create(tmp_path), odoo_url=peer.url, code=peer.new_code())
+        clock, odoo_up = [100.0], [False]
+
+        def post(*args: Any) -> HttpReply:
+            return http_post_json(*args) if odoo_up[0] else HttpReply(
+                503, b'{"error": "unavailable", "message": "try later"}')
+
+        fetcher = OutboxFetcher(store, config, clock=lambda: clock[0], post=post)
+        wait = fetcher.tick()
+        assert wait > 0
+        assert store.bio_push_status()["last_error"] == "commands: HTTP 503: unavailable: try" \
+            " later"
+        odoo_up[0] = True
+        clock[0] += wait
+        fetcher.tick()
+        assert store.bio_push_status()["last_error"] is None
+        assert fetcher.backoff.failures == 0
+    finally:
+        store.close()

@@ -14,7 +14,7 @@ from odoo.addons.hr_zk_attendance.tests.screens import save_screens
 from zk_rules import signing
 from zk_rules.delivery import secret_hash
 
-from .common import PHOTO, TEMPLATE, BiometricMixin
+from .common import PHOTO, TEMPLATE, BiometricMixin, RelayError
 
 TOKEN = "push-relay-token-0001"
 
@@ -290,3 +290,23 @@ class TestBiometricOutboxTour(PushRelayMixin, HttpCase):
         save_screens(self, "bio_admin", [
             ("/odoo/action-hr_zk_attendance.zk_relay_outbox_action", ".o_list_view",
              "push_relay_outbox.png")])
+
+
+@tagged("post_install", "-at_install")
+class TestBiometricOutboxIsolation(PushRelayMixin, TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setUpPushRelay()
+
+    def test_a_relay_sees_and_reports_only_its_own_commands(self):
+        other = self.env["zk.relay"].create({"name": "Other branch", "delivery_mode": "push"})
+        other.sudo().write({"link_state": "enrolled"})
+        theirs = self.env["zk.relay.outbox"].create({"relay_id": other.id, "serial": "OTH1",
+                                                     "kind": "check"})
+        mine = self.relay._command_client().queue_command("BIOA001", "check")
+        answer = self.exchange([self.report(theirs, "done", 0)])
+        self.assertEqual([c["outbox_id"] for c in answer["commands"]], [mine["id"]])
+        self.assertEqual(theirs.state, "waiting", "another relay's command is not touched")
+        with self.assertRaises(RelayError):
+            other._command_client().command(mine["id"])

@@ -189,6 +189,8 @@ class OutboxFetcher:
         if not isinstance(commands, list):
             return self._fail(_refusal(reply))
         self.store.outbox_reported(changes)
+        if self.backoff.failures:
+            self.store.clear_bio_push_error("commands:")
         cursors = answer.get("biometric_cursors")
         if isinstance(cursors, dict):
             self.store.rewind_bio_push(cursors)

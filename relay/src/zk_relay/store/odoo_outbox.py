@@ -73,6 +73,12 @@ class OdooOutbox(StoreBase):
 
         self.write(job)
 
+    def clear_bio_push_error(self, prefix: str) -> None:
+        """A success of the channel whose errors start with ``prefix`` clears its error."""
+        self.write(lambda conn: conn.execute(
+            "DELETE FROM meta WHERE key IN ('bio_push_error', 'bio_push_error_at') AND"
+            " (SELECT value FROM meta WHERE key = 'bio_push_error') LIKE ?", (prefix + "%",)))
+
     def record_bio_push_error(self, error: str) -> None:
         def job(conn: sqlite3.Connection) -> None:
             _set_meta(conn, "bio_push_error", error[:1000])
