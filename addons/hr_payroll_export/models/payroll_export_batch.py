@@ -15,6 +15,8 @@ KINDS = [("full", "Full file"), ("correction_diff", "Correction: differences"),
 MANAGER_GROUP = "hr_payroll_export.group_payroll_manager"
 # What a person may set; everything else is written by the batch's own methods.
 USER_FIELDS = {"company_id", "period_start", "period_end", "force_reason"}
+# The last draft batch the scheduled issue tried in its current round (0: none).
+CLOSE_POSITION = "hr_payroll_export.close_position"
 
 
 def leave_kind(name, cto=False):
@@ -302,8 +304,10 @@ class PayrollExportBatch(models.Model):
     # ------------------------------------------------------------------ scheduled
     @api.model
     def _cron_close_periods(self, now=None):
-        """Create and issue the batch of every period that closed since the last run; a
-        blocked period stays a draft batch with its reasons and is tried again next run."""
+        """Create the draft batch of every period that closed since the last run, then try
+        one draft per run (Odoo's batch cron API runs it again at once while drafts remain,
+        each run its own commit): a killed run goes on after the last draft it committed. A
+        blocked period stays a draft batch with its reasons and is tried again next round."""
         now = now or fields.Datetime.now()
         until = now.replace(tzinfo=UTC)
         companies = self.env["res.company"].search([("payroll_export_auto", "=", True)])
@@ -317,16 +321,25 @@ class PayrollExportBatch(models.Model):
                     self.create({"company_id": company.id, "period_start": period.start,
                                  "period_end": period.end})
             company.payroll_last_close_check = now
-            for batch in self.search([("company_id", "=", company.id),
-                                      ("state", "=", "draft")], order="period_start, id"):
-                try:
-                    with self.env.cr.savepoint():
-                        batch._generate(raise_blocked=False)
-                except UserError as error:
-                    batch._internal().write({"blocking_reasons": str(error)})
-                if batch.state == "draft":
-                    batch._schedule_officer_activities()
-        return True
+        # sudo: the round's position is the scheduled job's own bookkeeping.
+        params = self.env["ir.config_parameter"].sudo()
+        after = int(params.get_param(CLOSE_POSITION) or 0)
+        domain = [("company_id", "in", companies.ids), ("state", "=", "draft")]
+        batch = self.search([*domain, ("id", ">", after)], order="id", limit=1)
+        if batch:
+            try:
+                with self.env.cr.savepoint():
+                    batch._generate(raise_blocked=False)
+            except UserError as error:
+                batch._internal().write({"blocking_reasons": str(error)})
+            if batch.state == "draft":
+                batch._schedule_officer_activities()
+        remaining = self.search_count([*domain, ("id", ">", batch.id)]) if batch else 0
+        params.set_param(CLOSE_POSITION, str(batch.id) if remaining else "0")
+        self.env.flush_all()
+        self.env.invalidate_all()
+        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
+        return remaining
 
 
 def _config_dict(config):

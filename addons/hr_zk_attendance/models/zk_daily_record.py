@@ -13,7 +13,6 @@ from zk_rules.hashchain import canonical_json
 
 from .zk_day_inputs import RULE_VERSION, _RangeInputs, leave_work_minutes
 from .zk_day_view import day_intervals_text, day_punches_html
-from .zk_time_tools import _to_local
 
 _logger = logging.getLogger(__name__)
 
@@ -177,44 +176,6 @@ class ZkDailyRecord(models.Model):
             # sudo: the manager's correction is recorded with its reason by _compute_range.
             self.sudo()._compute_range(record.employee_id, record.work_date, record.work_date,
                                 reason=reason, force_locked=True)
-        return True
-
-    # ------------------------------------------------------------------ scheduled
-    @api.model
-    def _cron_compute_pending(self, limit=200):
-        """Days with new or changed punches, a chunk of employees per run."""
-        self.env.flush_all()
-        self.env.cr.execute(
-            "SELECT employee_id, min(timestamp_utc), max(timestamp_utc) FROM zk_punch "
-            "WHERE record_pending AND employee_id IS NOT NULL AND NOT pairing_pending "
-            "GROUP BY employee_id ORDER BY employee_id LIMIT %s", (limit + 1,))
-        rows = self.env.cr.fetchall()
-        remaining = max(len(rows) - limit, 0)
-        for employee_id, lowest, highest in rows[:limit]:
-            employee = self.env["hr.employee"].browse(employee_id)
-            tz = ZoneInfo(employee._get_tz() or "UTC")
-            first = _to_local(lowest, tz).date() - timedelta(days=1)
-            last = _to_local(highest, tz).date()
-            self._compute_range(employee, first, last)
-            self.env["zk.punch"].search([("employee_id", "=", employee_id),
-                                         ("record_pending", "=", True),
-                                         ("timestamp_utc", "<=", highest)]).write(
-                {"record_pending": False})
-        self.env["ir.cron"]._notify_progress(done=min(len(rows), limit), remaining=remaining)
-        return remaining
-
-    @api.model
-    def _cron_recompute_trailing(self):
-        """Nightly: recompute the trailing days of every company to absorb late punches."""
-        today = fields.Date.context_today(self)
-        companies = self.env["res.company"].search([])  # pylint: disable=no-search-all
-        for company in companies:
-            days = company.zk_recompute_days or 0
-            if days <= 0:
-                continue
-            employees = self.env["hr.employee"].search([("company_id", "=", company.id)])
-            self._compute_range(employees, today - timedelta(days=days),
-                                today - timedelta(days=1))
         return True
 
     # ------------------------------------------------------------------ engine

@@ -20,6 +20,8 @@ _logger = logging.getLogger(__name__)
 # Odoo's pull from a relay backs off per relay (full jitter, zk_rules.backoff).
 PULL_BACKOFF_BASE_SECONDS = 60
 PULL_BACKOFF_CAP_SECONDS = 3600
+# Relays pulled (one page each) per scheduled run: one run stays short with 200 relays.
+PULL_RELAYS_PER_RUN = 20
 
 
 class PageRefused(Exception):
@@ -38,24 +40,32 @@ class ZkRelayDelivery(models.Model):
 
     # ------------------------------------------------------------------ pull
     @api.model
-    def _cron_pull(self):
-        """Scheduled action: one page per active relay per run, each run its own commit.
+    def _cron_pull(self, limit=PULL_RELAYS_PER_RUN):
+        """Scheduled action: one page of each of at most `limit` relays per run, each run
+        its own commit.
 
-        While a relay has more, progress tells the cron framework to run again at once
-        (ir_cron `_notify_progress`), so long imports never hold one giant transaction. A
-        relay that failed waits out its backoff (full jitter, per relay) before the next try.
-        Push relays with a URL are visited for their users and commands only.
+        While relays remain (not yet visited in this round, or with more waiting) progress
+        tells the cron framework to run again at once (ir_cron `_notify_progress`), so long
+        imports never hold one giant transaction and 200 relays do not make one long run.
+        The relays pulled longest ago go first. A relay that failed waits out its backoff
+        (full jitter, per relay) before the next try. Push relays with a URL are visited for
+        their users and commands only.
         """
         now = fields.Datetime.now()
-        relays = self.search([("active", "=", True), ("link_state", "!=", "revoked"),
-                              ("url", "!=", False)])
-        done = remaining = 0
+        # This round began after the cron's last completed run (its `lastcall`).
+        round_start = self.env.context.get("lastcall") or now
+        due = [("active", "=", True), ("link_state", "!=", "revoked"), ("url", "!=", False),
+               "|", ("next_pull_at", "=", False), ("next_pull_at", "<=", now),
+               "|", "|", ("last_pull_at", "=", False), ("last_pull_at", "<", round_start),
+               ("lag_events", ">", 0)]
+        relays = self.search(due, order="last_pull_at asc nulls first, id", limit=limit)
+        done = more = 0
         for relay in relays:
-            if relay.next_pull_at and relay.next_pull_at > now:
-                continue
             has_more = relay._pull_one_page()
             done += 1
-            remaining += 1 if has_more else 0
+            more += 1 if has_more else 0
+        self.env.flush_all()
+        remaining = max(self.search_count(due), more)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return remaining
 
@@ -72,8 +82,11 @@ class ZkRelayDelivery(models.Model):
     def _pull_one_page(self):
         """One page pulled and imported in a savepoint, acknowledged after commit; True when
         more wait. A failed page is rolled back to the savepoint (cursor unchanged, nothing
-        acked): it comes again on the next run, and other relays go on."""
+        acked): it comes again on the next run, and other relays go on. A relay another
+        worker is pulling right now is left to it (False)."""
         self.ensure_one()
+        if not self._lock_for_pull():
+            return False
         try:
             with self.env.cr.savepoint():
                 has_more, ack_to = self._pull_page()
@@ -84,6 +97,28 @@ class ZkRelayDelivery(models.Model):
         if ack_to:
             self._ack_after_commit(self.store_id, ack_to)
         return has_more
+
+    def _lock_for_pull(self):
+        """Take this relay's row for this transaction, or False when another cron worker
+        (or a person's "Import now") holds it or changed it since this transaction began.
+
+        The row lock (FOR UPDATE SKIP LOCKED) is the only lock: two workers never fetch
+        the same page from the same cursor, and the punches' unique fingerprint would
+        refuse a second insert anyway."""
+        self.ensure_one()
+        self.env.flush_all()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT id FROM zk_relay WHERE id = %s FOR UPDATE SKIP LOCKED", [self.id])
+                locked = bool(self.env.cr.fetchone())
+        except psycopg2.errors.SerializationFailure:
+            # Another worker pulled this relay and committed after this transaction began:
+            # its cursor is newer than what this transaction can see.
+            locked = False
+        if not locked:
+            _logger.info("zk relay %s: being pulled by another worker, skipped", self.name)
+        return locked
 
     def _pull_page(self):
         """Import one page from this relay.
@@ -320,6 +355,10 @@ class ZkRelayDelivery(models.Model):
             # SUPERUSER because it is the system finishing its own scheduled work.
             with registry.cursor() as cr:
                 relay = api.Environment(cr, SUPERUSER_ID, {})["zk.relay"].browse(relay_id)
+                if not relay._lock_for_pull():
+                    # Another worker is pulling it: its pull acknowledges the committed
+                    # cursor first.
+                    return
                 try:
                     relay._ack(relay._client(), store_id, up_to)
                 except RelayError as exc:

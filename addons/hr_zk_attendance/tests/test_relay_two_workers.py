@@ -1,0 +1,137 @@
+import threading
+import time
+from datetime import date, timedelta
+from unittest.mock import patch
+
+from odoo import SUPERUSER_ID, api
+from odoo.tests import TransactionCase, tagged
+
+from .relay_process import RelayProcess, relay_command
+
+SERIAL = "TWO0000001"
+LINES = 240
+PAGE_SIZE = 40
+
+
+@tagged("post_install", "-at_install")
+class TestRelayTwoWorkers(TransactionCase):
+    """Issue 22: two cron workers pull the same real relay at the same time, each on its own
+    database connection with real commits: every page is imported once (the relay row's
+    lock, FOR UPDATE SKIP LOCKED, and the punches' unique fingerprint; no lock service).
+
+    The fixtures are committed (the workers' connections must see them) and removed at the
+    end."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if relay_command() is None:
+            cls.skipTest(cls, "zk-relay is not installed in Odoo's environment")
+        cls.relay_proc = RelayProcess()
+        cls.addClassCleanup(cls.relay_proc.close)
+        token = cls.relay_proc.cli("token", "create", "odoo")
+        cls.relay_proc.start()
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            relay = env["zk.relay"].create({
+                "name": "Two workers", "url": cls.relay_proc.url, "token": token,
+                "page_size": PAGE_SIZE, "public_key": cls.relay_proc.public_key()})
+            device = env["zk.device"].create({
+                "serial": SERIAL, "name": "Gate", "timezone": "Asia/Manila",
+                "relay_id": relay.id})
+            cls.relay_id, cls.device_id = relay.id, device.id
+            cr.commit()
+        cls.addClassCleanup(cls.remove_committed)
+
+    @classmethod
+    def remove_committed(cls):
+        with cls.registry.cursor() as cr:
+            cr.execute("DELETE FROM zk_punch WHERE relay_id = %s", [cls.relay_id])
+            cr.execute("DELETE FROM zk_relay_page WHERE relay_id = %s", [cls.relay_id])
+            cr.execute("DELETE FROM zk_device WHERE id = %s", [cls.device_id])
+            cr.execute("DELETE FROM mail_message WHERE model = 'zk.relay' AND res_id = %s",
+                       [cls.relay_id])
+            cr.execute("DELETE FROM mail_followers WHERE res_model = 'zk.relay' "
+                       "AND res_id = %s", [cls.relay_id])
+            cr.execute("DELETE FROM zk_relay WHERE id = %s", [cls.relay_id])
+            cr.commit()
+
+    def read(self, query, *args):
+        with self.registry.cursor() as cr:
+            cr.execute(query, args)
+            return cr.fetchall()
+
+    def test_two_workers_import_each_page_once(self):
+        day = date.today() - timedelta(days=4)
+        lines = [("900", f"{day} {h:02d}:{m:02d}:{s:02d}", 0)
+                 for h in range(6, 12) for m in range(60) for s in (7, 37)][:LINES]
+        status, _text = self.relay_proc.push_attlog(SERIAL, lines)
+        self.assertEqual(status, 200)
+        last_event_id = self.relay_proc.last_event_id()
+
+        Relay = self.registry["zk.relay"]
+        original = Relay._import_page
+        first_inside, second_tried = threading.Event(), threading.Event()
+        outcomes = {"first": [], "second": []}
+        errors = []
+
+        def import_page(relay, *args, **kwargs):
+            # The first worker holds the relay (inside its first page's transaction)
+            # until the second has tried the same relay.
+            if threading.current_thread().name == "first" and not first_inside.is_set():
+                first_inside.set()
+                second_tried.wait(30)
+            return original(relay, *args, **kwargs)
+
+        def worker(name):
+            try:
+                with self.registry.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+                    relay = env["zk.relay"].browse(self.relay_id)
+                    if name == "second":
+                        first_inside.wait(30)
+                    for _attempt in range(200):
+                        env.invalidate_all()
+                        if relay.cursor >= last_event_id:
+                            break
+                        pages = env["zk.relay.page"].search_count(
+                            [("relay_id", "=", relay.id)])
+                        relay._pull_one_page()
+                        cr.commit()
+                        took = env["zk.relay.page"].search_count(
+                            [("relay_id", "=", relay.id)]) > pages
+                        outcomes[name].append(took)
+                        if name == "second":
+                            second_tried.set()
+                        if not took:
+                            time.sleep(0.02)
+            except Exception as exc:  # noqa: BLE001 - reported by the test below
+                errors.append(f"{name}: {exc!r}")
+                second_tried.set()
+
+        with patch.object(Relay, "_import_page", import_page):
+            threads = [threading.Thread(target=worker, args=(n,), name=n)
+                       for n in ("first", "second")]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(120)
+        self.assertFalse(errors)
+        self.assertFalse(any(t.is_alive() for t in threads))
+        # The second worker found the relay held by the first and left it, importing nothing.
+        self.assertFalse(outcomes["second"][0])
+        self.assertTrue(outcomes["first"][0])
+
+        pages = self.read("SELECT after, next_after FROM zk_relay_page WHERE relay_id = %s "
+                          "AND state = 'accepted' ORDER BY after", self.relay_id)
+        self.assertEqual(len(pages), LINES // PAGE_SIZE, "each page imported once")
+        self.assertEqual([after for after, _next in pages],
+                         [0] + [next_after for _after, next_after in pages[:-1]],
+                         "no gap and no overlap between pages")
+        punches = self.read("SELECT count(*), count(DISTINCT fingerprint) FROM zk_punch "
+                            "WHERE relay_id = %s", self.relay_id)[0]
+        self.assertEqual(punches, (LINES, LINES), "every punch once")
+        cursor = self.read("SELECT cursor FROM zk_relay WHERE id = %s", self.relay_id)[0][0]
+        self.assertEqual(cursor, last_event_id)
+        self.assertEqual(sum(outcomes["first"]) + sum(outcomes["second"]), len(pages),
+                         "every page taken by exactly one of the two workers")
