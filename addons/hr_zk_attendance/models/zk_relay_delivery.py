@@ -22,6 +22,8 @@ PULL_BACKOFF_BASE_SECONDS = 60
 PULL_BACKOFF_CAP_SECONDS = 3600
 # Relays pulled (one page each) per scheduled run: one run stays short with 200 relays.
 PULL_RELAYS_PER_RUN = 20
+# Where the scheduled pull's pass stands: "<last relay id visited>:<relays that had more>".
+PULL_POSITION = "hr_zk_attendance.pull_position"
 
 
 class PageRefused(Exception):
@@ -44,29 +46,30 @@ class ZkRelayDelivery(models.Model):
         """Scheduled action: one page of each of at most `limit` relays per run, each run
         its own commit.
 
-        While relays remain (not yet visited in this round, or with more waiting) progress
-        tells the cron framework to run again at once (ir_cron `_notify_progress`), so long
-        imports never hold one giant transaction and 200 relays do not make one long run.
-        The relays pulled longest ago go first. A relay that failed waits out its backoff
-        (full jitter, per relay) before the next try. Push relays with a URL are visited for
-        their users and commands only.
+        The relays are visited in passes (id order, the position kept between runs); while
+        the pass is not over, or a relay of the pass had more, progress tells the cron
+        framework to run again at once (ir_cron `_notify_progress`): long imports never hold
+        one giant transaction and 200 relays do not make one long run. A relay that failed
+        waits out its backoff (full jitter, per relay) before the next try. Push relays with
+        a URL are visited for their users and commands only.
         """
         now = fields.Datetime.now()
-        # This round began after the cron's last completed run (its `lastcall`).
-        round_start = self.env.context.get("lastcall") or now
+        # sudo: the pass's position is the scheduled job's own bookkeeping.
+        params = self.env["ir.config_parameter"].sudo()
+        position, _sep, more = (params.get_param(PULL_POSITION) or "0:0").partition(":")
+        after, more = int(position or 0), int(more or 0)
         due = [("active", "=", True), ("link_state", "!=", "revoked"), ("url", "!=", False),
-               "|", ("next_pull_at", "=", False), ("next_pull_at", "<=", now),
-               "|", "|", ("last_pull_at", "=", False), ("last_pull_at", "<", round_start),
-               ("lag_events", ">", 0)]
-        relays = self.search(due, order="last_pull_at asc nulls first, id", limit=limit)
-        done = more = 0
+               "|", ("next_pull_at", "=", False), ("next_pull_at", "<=", now)]
+        relays = self.search([*due, ("id", ">", after)], order="id", limit=limit)
         for relay in relays:
-            has_more = relay._pull_one_page()
-            done += 1
-            more += 1 if has_more else 0
-        self.env.flush_all()
-        remaining = max(self.search_count(due), more)
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+            more += 1 if relay._pull_one_page() else 0
+        later = self.search_count([*due, ("id", ">", relays[-1:].id or after)])
+        if later:
+            remaining, position = later + more, f"{relays[-1].id}:{more}"
+        else:  # the pass is over: another one while some relay had more
+            remaining, position = more, "0:0"
+        params.set_param(PULL_POSITION, position)
+        self.env["ir.cron"]._notify_progress(done=len(relays), remaining=remaining)
         return remaining
 
     def _pull_failed(self, message, uniform=random.uniform):

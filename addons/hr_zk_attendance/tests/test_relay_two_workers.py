@@ -1,3 +1,4 @@
+import faulthandler
 import threading
 import time
 from datetime import date, timedelta
@@ -115,9 +116,12 @@ class TestRelayTwoWorkers(TransactionCase):
             for thread in threads:
                 thread.start()
             for thread in threads:
-                thread.join(120)
+                thread.join(90)
+            stuck = [t.name for t in threads if t.is_alive()]
+            if stuck:
+                faulthandler.dump_traceback(all_threads=True)
+        self.assertFalse(stuck, "a worker never finished (its stack is printed above)")
         self.assertFalse(errors)
-        self.assertFalse(any(t.is_alive() for t in threads))
         # The second worker found the relay held by the first and left it, importing nothing.
         self.assertFalse(outcomes["second"][0])
         self.assertTrue(outcomes["first"][0])
