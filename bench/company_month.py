@@ -42,6 +42,12 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# zk_rules and zk_relay from this checkout, here and in the Odoo processes it starts (Odoo's
+# venv may hold another checkout's copy), as ./run-tests does.
+OWN = [str(ROOT / pkg / "src") for pkg in ("rules", "relay", "sim")]
+os.environ["PYTHONPATH"] = os.pathsep.join(OWN + [p for p in [os.environ.get("PYTHONPATH")]
+                                                  if p])
+sys.path[:0] = OWN
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "bench"))
 from odoo_import import DB, HOME, ZONE, open_registry, signing_key  # noqa: E402
