@@ -164,10 +164,12 @@ def build_company(registry, size: int, relays: int, days: list[date]):
                 relay = env["zk.relay"].browse(relay_ids[r])
                 events = day_events(staff[r], day, cursors[r] + 1)
                 payload = signing.sign_page({
-                    "store_id": f"store-{r}", "events": events,
+                    "store_id": f"store-{r}", "after": cursors[r], "events": events,
                     "next_after": events[-1]["id"], "has_more": False,
                     "last_event_id": events[-1]["id"]}, signing_key())
-                relay._receive_push(payload)
+                status, body = relay._receive_push(payload)
+                if status != 200:
+                    raise RuntimeError(f"set-up page refused: {body}")
                 cursors[r] = events[-1]["id"]
             while env["hr.attendance"]._zk_build_pending():
                 pass
@@ -183,7 +185,8 @@ def build_company(registry, size: int, relays: int, days: list[date]):
     for r in range(relays):
         events = day_events(staff[r], days[-1], cursors[r] + 1)
         pages.append((TOKEN.format(n=r), signing.sign_page({
-            "store_id": f"store-{r}", "events": events, "next_after": events[-1]["id"],
+            "store_id": f"store-{r}", "after": cursors[r], "events": events,
+            "next_after": events[-1]["id"],
             "has_more": False, "last_event_id": events[-1]["id"]}, signing_key())))
     return pages, employee_ids
 
@@ -237,6 +240,7 @@ def wait_for(pg: ThrowawayPostgres, query: str, deadline: float = 3600) -> None:
 def run_size(size: int, relays: int, durable: bool) -> list[dict]:
     pg = ThrowawayPostgres(durable=durable)
     rows = []
+    odoo = None
     try:
         registry = open_registry(pg, MODULES)
         today = date.today()
@@ -312,9 +316,20 @@ def run_size(size: int, relays: int, durable: bool) -> list[dict]:
             rows[-1]["notes"].append("batch blocked: " + sql(
                 pg, f"SELECT left(blocking_reasons, 200) FROM payroll_export_batch "
                 f"WHERE id = {batch_id}"))
-        odoo.terminate()
-        odoo.wait(60)
     finally:
+        if odoo is not None:
+            workers = children(odoo.pid)
+            odoo.terminate()
+            try:
+                odoo.wait(60)
+            except subprocess.TimeoutExpired:
+                odoo.kill()
+            time.sleep(2)
+            for pid in workers:  # workers the server left behind
+                try:
+                    os.kill(pid, 9)
+                except ProcessLookupError:
+                    pass
         pg.stop()
     return rows
 
