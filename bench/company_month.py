@@ -222,18 +222,35 @@ def sql(pg: ThrowawayPostgres, query: str) -> str:
 
 
 def trigger(pg: ThrowawayPostgres, *xmlids: str) -> None:
-    """Make these scheduled jobs due now and wake the cron workers (as `_trigger` does)."""
+    """Ask for a run of these scheduled jobs now and wake the cron workers, as
+    `ir.cron._trigger` does (a trigger row, NOTIFY on the `postgres` database)."""
     names = ",".join(f"'{x.split('.')[1]}'" for x in xmlids)
-    sql(pg, "UPDATE ir_cron SET nextcall = now() at time zone 'UTC' WHERE id IN (SELECT "
-        f"res_id FROM ir_model_data WHERE model = 'ir.cron' AND name IN ({names}))")
-    sql(pg, f"NOTIFY cron_trigger, '{DB}'")
+    sql(pg, "INSERT INTO ir_cron_trigger (cron_id, call_at) SELECT res_id, now() at time "
+        f"zone 'UTC' FROM ir_model_data WHERE model = 'ir.cron' AND name IN ({names})")
+    pg.psql("postgres", f"NOTIFY cron_trigger, '{DB}'")
 
 
-def wait_for(pg: ThrowawayPostgres, query: str, deadline: float = 3600) -> None:
+def quiet_crons(pg: ThrowawayPostgres) -> None:
+    """Only the stage being measured runs: the project's jobs wait for their trigger, and
+    nothing polls terminals (the bench has none on the network)."""
+    sql(pg, "UPDATE ir_cron SET nextcall = '2099-01-01' WHERE id IN (SELECT res_id FROM "
+        "ir_model_data WHERE model = 'ir.cron' AND module LIKE 'hr_%')")
+    sql(pg, "UPDATE ir_cron SET active = false WHERE id IN (SELECT res_id FROM ir_model_data "
+        "WHERE model = 'ir.cron' AND name IN ('ir_cron_zk_poll_direct', "
+        "'ir_cron_zk_sync_devices', 'ir_cron_zk_pull_relays'))")
+
+
+def wait_for(pg: ThrowawayPostgres, query: str, poke=None, deadline: float = 3600) -> None:
+    """Until `query` answers true; `poke` (the stage's trigger) again every 10 s, as the
+    jobs' own schedule would."""
     end = time.monotonic() + deadline
+    poked = time.monotonic()
     while sql(pg, query) != "t":
         if time.monotonic() > end:
             raise RuntimeError(f"never happened: {query}")
+        if poke and time.monotonic() - poked > 10:
+            poke()
+            poked = time.monotonic()
         time.sleep(0.5)
 
 
@@ -257,6 +274,7 @@ def run_size(size: int, relays: int, durable: bool) -> list[dict]:
                 "company_id": env.company.id, "period_start": previous.replace(day=1),
                 "period_end": previous}).id
         registry = None
+        quiet_crons(pg)
         port, log = free_port(), pg.root / "odoo-workers.log"
         odoo = start_odoo(pg, port, log)
         postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
@@ -268,7 +286,7 @@ def run_size(size: int, relays: int, durable: bool) -> list[dict]:
                 began = time.perf_counter()
                 action()
                 if done_sql:
-                    wait_for(pg, done_sql)
+                    wait_for(pg, done_sql, poke=action)
                 seconds = time.perf_counter() - began
             written = int(sql(pg, count_sql)) - before
             with open(log, errors="replace") as handle:
