@@ -50,7 +50,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(OWN + [p for p in [os.environ.get("PY
 sys.path[:0] = OWN
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "bench"))
-from odoo_import import DB, HOME, ZONE, open_registry, signing_key  # noqa: E402
+from odoo_import import DB, HOME, ZONE, install, open_registry, signing_key  # noqa: E402
 from pg_throwaway import ThrowawayPostgres, free_port  # noqa: E402
 
 MODULES = "hr_payroll_export"
@@ -260,7 +260,7 @@ def run_size(size: int, relays: int, durable: bool, history: int) -> list[dict]:
     rows = []
     odoo = None
     try:
-        registry = open_registry(pg, MODULES)
+        registry = open_fresh_registry(pg)
         today = date.today()
         previous = today.replace(day=1) - timedelta(days=1)
         days = working_days(previous.year, previous.month)
@@ -352,6 +352,24 @@ def run_size(size: int, relays: int, durable: bool, history: int) -> list[dict]:
                     pass
         pg.stop()
     return rows
+
+
+def open_fresh_registry(pg: ThrowawayPostgres):
+    """The registry of this size's new cluster; Odoo's configuration is parsed once per
+    process, so a later size points it at its own cluster."""
+    if "odoo" not in sys.modules:
+        return open_registry(pg, MODULES)
+    import odoo
+
+    pg.start()
+    print(f"installing {MODULES} into a fresh database ({pg.root}) ...", flush=True)
+    install(pg, MODULES)
+    odoo.modules.registry.Registry.delete_all()
+    odoo.sql_db.close_all()
+    odoo.tools.config["db_host"] = str(pg.sock)
+    odoo.tools.config["db_port"] = pg.port
+    odoo.tools.config["data_dir"] = str(pg.root / "filestore")
+    return odoo.modules.registry.Registry(DB)
 
 
 def open_registry_again(pg: ThrowawayPostgres):
