@@ -7,8 +7,9 @@ Run with Odoo's interpreter (Odoo 18 and the addons' dependencies, as ./run-test
 
 For each size, in a fresh throwaway database (hr_payroll_export installed): a company of N
 employees on 200 push relays (one terminal each), the month's working days before the last
-one (or the last `--history` of them) already imported and computed (set-up, untimed). Then Odoo runs as in production —
-`odoo-bin --workers 2 --max-cron-threads 2` with Odoo's default memory and time limits —
+one (or the last `--history` of them) already imported and computed (set-up, untimed).
+Then Odoo runs as in production — `odoo-bin --workers 2 --max-cron-threads 2` with Odoo's
+default memory and time limits —
 and the month-end is timed stage by stage:
 
 1. import of the last day: the relays push their signed pages (recorded by this script,
