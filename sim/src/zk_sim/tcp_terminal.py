@@ -28,6 +28,14 @@ Fault switches (attributes, may be changed while running):
 ``error_commands``
     A set of command codes answered with ``CMD_ACK_ERROR`` (the terminal is up but refuses,
     e.g. ``{zkproto.CMD_PREPARE_BUFFER}`` makes pyzk's reads raise ``ZKErrorResponse``).
+
+Fingerprint templates (issue 19) live in ``templates`` ((PIN, finger) -> bytes) and
+``template_flags`` (the valid flag, 1 or 3 for a duress finger): pyzk writes them
+(``save_user_template``) and deletes them (``delete_user_template``, ``delete_user``);
+:meth:`TcpTerminal.enrol_finger` enrols one at the terminal as a person would; pyzk's
+``get_templates`` reads them as the table ``FCT_FINGERTMP`` (``CMD_DB_RRQ`` through
+``CMD_PREPARE_BUFFER``, chunked like the other tables) and ``get_fp_version`` the option
+``~ZKFPVersion`` (10). ``tables_read`` records which tables were read.
 """
 
 from __future__ import annotations
@@ -145,6 +153,8 @@ class TcpTerminal:
         self.enabled = True
         self.connections_accepted = 0
         self.commands: list[int] = []
+        # (command, table) of every CMD_PREPARE_BUFFER, e.g. (CMD_DB_RRQ, FCT_FINGERTMP)
+        self.tables_read: list[tuple[int, int]] = []
 
         self._listener: socket.socket | None = None
         self._port: int | None = None
@@ -567,6 +577,8 @@ class TcpTerminal:
             self._reply(session, pkt, zp.CMD_ACK_ERROR)
             return
         _flag, command, fct, _ext = struct.unpack_from("<bhii", pkt.payload)
+        with self._lock:
+            self.tables_read.append((command, fct))
         table = self._table(command, fct)
         if len(table) <= self.inline_max_bytes:
             session.buffer = None
