@@ -340,6 +340,33 @@ def test_issue19_relay_process_reads_back_templates_enrolled_at_a_polled_termina
     stored = [(a["pin"], a["index"]) for a in audit if a["action"] == "stored"]
     assert stored == [("0042", 4), ("0042", 4)]
 
+    # the FP version read from the terminal guards template_upsert as for push terminals
+    refused = relay.api("POST", f"/api/v1/devices/{SERIAL}/commands", {
+        "kind": "template_upsert", "params": {
+            "pin": "A7", "kind": "fingerprint", "index": 3, "algorithm": "finger:9",
+            "data": base64.b64encode(sent).decode()}}, token=token)
+    assert (refused.status, refused.json()["error"]) == (409, "not_compatible")
+
+    # erasure deletes the templates and their digests; a re-read of the terminal (where the
+    # user and the fingers are gone) stores nothing
+    reply = relay.api("POST", f"/api/v1/devices/{SERIAL}/commands",
+                      {"kind": "user_erase", "pin": "0042"}, token=token)
+    assert reply.status == 201, reply.text
+    erase = reply.json()["command"]["id"]
+    wait_for(lambda: relay.api("GET", f"/api/v1/commands/{erase}").json()["command"]["state"]
+             == "done", "the erasure")
+    conn = relay.db()
+    try:
+        assert conn.execute("SELECT count(*) FROM bio_templates WHERE pin = '0042'"
+                            ).fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM bio_seen WHERE pin = '0042'").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM bio_seen WHERE pin = 'A7'").fetchone()[0] == 1
+    finally:
+        conn.close()
+    reads = template_reads(relay)
+    wait_for(lambda: template_reads(relay) >= reads + 2, "two reads after the erasure")
+    assert templates() == []
+
 
 def test_issue19_relay_process_without_a_key_reads_no_templates(
         relay_factory: Callable[..., Relay], terminal: TcpTerminal) -> None:
