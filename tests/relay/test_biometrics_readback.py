@@ -25,7 +25,7 @@ from zk import ZK
 from zk_relay.biometric_crypto import BiometricCipher
 from zk_relay.config import load_config
 from zk_relay.poller import Poller, PollResult
-from zk_relay.store import Store
+from zk_relay.store import ReadTemplate, Store
 from zk_sim import TcpTerminal, TerminalUser
 from zk_sim import zkproto as zp
 
@@ -220,27 +220,57 @@ def test_issue19_without_a_key_or_with_reading_off_no_template_is_read(
 
 
 def test_issue19_a_failing_template_read_does_not_fail_the_poll(
-        tmp_path: Path, terminal: TcpTerminal) -> None:
+        tmp_path: Path, terminal: TcpTerminal, monkeypatch: pytest.MonkeyPatch) -> None:
     terminal.enrol_finger("0042", 1)
     store, clock, poller, device = make(tmp_path, terminal)
-    real = ZK.get_templates
 
     def broken(self: Any) -> Any:
         raise OSError("the terminal refused the template table")
 
     try:
-        ZK.get_templates = broken  # type: ignore[method-assign]
-        result = poll(poller, device)
+        with monkeypatch.context() as patch:
+            patch.setattr(ZK, "get_templates", broken)
+            result = poll(poller, device)
         assert result.templates_read is None and store.templates_held() == 0
-        assert poller.failures.get(SERIAL, 0) == 0
-        ZK.get_templates = real  # type: ignore[method-assign]
+        assert poller.failures.get(SERIAL, 0) == 0 and result.users == 3
         clock.t += 60  # the next try comes after the template interval, not the next poll
         assert poll(poller, device).templates_read is None
         clock.t += 900
         assert poll(poller, device).templates_stored == 1
     finally:
-        ZK.get_templates = real  # type: ignore[method-assign]
         poller.close()
+        store.close()
+
+
+def test_issue19_store_compares_read_templates_and_refuses_what_is_no_template(
+        tmp_path: Path) -> None:
+    """Store level: a template the relay holds from before digests were kept is compared after
+    unsealing; a changed valid flag alone is not a new enrolment; an entry that cannot be a
+    template is audited as dropped and not kept."""
+    store = Store(tmp_path / "relay.sqlite3")
+    store.bio_cipher = BiometricCipher(KEY_BYTES)
+    store.upsert_device(SERIAL, timezone="Asia/Manila")
+    try:
+        data = bytes(range(256)) * 2
+        first = store.store_read_templates(SERIAL, 10, [ReadTemplate("0042", 1, 1, data)])
+        assert (first.read, first.stored, first.unchanged) == (1, 1, 0)
+        conn = sqlite3.connect(tmp_path / "relay.sqlite3")
+        try:
+            conn.execute("DELETE FROM bio_seen")  # a row stored by an older relay
+            conn.commit()
+        finally:
+            conn.close()
+        again = store.store_read_templates(SERIAL, 10, [ReadTemplate("0042", 1, 3, data)])
+        assert (again.stored, again.unchanged) == (0, 1)
+        bad = store.store_read_templates(SERIAL, 10, [
+            ReadTemplate("0042", 12, 1, data), ReadTemplate("0042", 2, 1, b""),
+            ReadTemplate("0042", 3, 1, b"x" * (64 * 1024 + 1))])
+        assert (bad.stored, bad.refused) == (0, 3)
+        assert store.templates_held() == 1
+        dropped = [a["detail"] for a in store.audit_page(0, 100)[0] if a["action"] == "dropped"]
+        assert len(dropped) == 3 and "0-9" in dropped[0] and "empty" in dropped[1]
+        assert store.device(SERIAL)["options"]["FPVersion"] == "10"
+    finally:
         store.close()
 
 
