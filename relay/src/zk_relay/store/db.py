@@ -12,7 +12,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 log = logging.getLogger("zk_relay.store")
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -272,6 +272,16 @@ CREATE TABLE IF NOT EXISTS bio_templates (
     received_at TEXT NOT NULL,
     UNIQUE (serial, pin, kind, idx, sub)
 );
+CREATE TABLE IF NOT EXISTS bio_seen (
+    serial TEXT NOT NULL,
+    pin TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    sub INTEGER NOT NULL DEFAULT 0,
+    digest BLOB NOT NULL,
+    seen_at TEXT NOT NULL,
+    PRIMARY KEY (serial, pin, kind, idx, sub)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS bio_audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,
