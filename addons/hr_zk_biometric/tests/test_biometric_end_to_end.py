@@ -46,6 +46,10 @@ class TestBiometricEndToEnd(HttpCase):
         cls.hr_manager = new_test_user(
             cls.env, "e2e_hr_manager", groups="base.group_user,hr.group_hr_manager,"
             "hr_attendance.group_hr_attendance_manager", name="Hana HR")
+        cls.bio_user = new_test_user(
+            cls.env, "e2e_bio_admin", groups="base.group_user,hr.group_hr_manager,"
+            "hr_attendance.group_hr_attendance_manager,hr_zk_biometric.group_zk_biometric",
+            name="Bea Bio")
 
     def setUp(self):
         super().setUp()
@@ -167,6 +171,15 @@ class TestBiometricEndToEnd(HttpCase):
                          ["Face", "Fingerprint: right index finger"])
         self.assertEqual(templates.source_device_id, self.dev_a)
         self.assertEqual(self.relay.bio_message, "2 template(s) kept.")
+        # The relay holds them sealed too (its own key): rows of that PIN, no clear bytes.
+        self.assertEqual(self.relay_sql(
+            "SELECT serial, kind FROM bio_templates WHERE pin = ? ORDER BY kind", PIN),
+            [(SERIALS[0], "face"), (SERIALS[0], "fingerprint")])
+        relay_files = b"".join(path.read_bytes() for path in self.relay_proc.data.iterdir()
+                               if path.is_file())
+        for secret in (finger.data, face.data):
+            for form in clear_forms(secret):
+                self.assertNotIn(form, relay_files, "a template in clear on the relay")
         # Sealed: the bytes open (for the system) to what the terminal holds...
         by_kind = {t.kind: t for t in templates}
         self.assertEqual(by_kind["fingerprint"]._zk_open("test"), finger.data)
@@ -223,25 +236,45 @@ class TestBiometricEndToEnd(HttpCase):
                          "A keeps what was enrolled there")
 
     def test_departure_erases_everywhere(self):
-        """Issue 19 (erase everywhere): archiving the employee sends user_erase to A, B and
-        C; each terminal deletes the user, Odoo confirms each terminal, and neither the
-        relay's database nor Odoo's holds a template of the person."""
+        """Issue 19 (erase everywhere): an HR manager outside the Biometric data group
+        archives the employee; user_erase goes to A, B and C (after the attendance addon's
+        user_delete), each terminal ends without the person, Odoo confirms each terminal,
+        and neither the relay's database nor Odoo's holds a template of the person."""
         finger, face = self.enrol_and_copy()
         self.employee.with_user(self.hr_manager).action_archive()
+        erasure = self.employee.with_context(active_test=False).zk_bio_erasure_ids
+        self.assertEqual((erasure.reason, erasure.requested_by), ("departure", self.hr_manager))
+        commands = self.erased_everywhere(erasure, finger, face)
+        # The attendance addon's user_delete ran first: user_erase found nothing left (-10),
+        # which the relay counts as done.
+        self.assertEqual({c["return_code"] for c in commands.values()}, {-10}, commands)
 
-        employee = self.employee.with_context(active_test=False)
-        erasure = employee.zk_bio_erasure_ids
-        self.assertEqual(erasure.reason, "departure")
+    def test_erase_button_erases_everywhere(self):
+        """Issue 19 (erase on request): the Biometric data group's button; user_erase itself
+        deletes the user and the templates at A, B and C, and the relay its own copies."""
+        finger, face = self.enrol_and_copy()
+        self.employee.with_user(self.bio_user).action_zk_bio_erase()
+        erasure = self.employee.zk_bio_erasure_ids
+        self.assertEqual((erasure.reason, erasure.requested_by), ("request", self.bio_user))
+        commands = self.erased_everywhere(erasure, finger, face)
+        self.assertEqual({c["return_code"] for c in commands.values()}, {0}, commands)
+        self.assertTrue(self.employee.active)
+
+    def erased_everywhere(self, erasure, finger, face):
+        """Journey 2 from the erasure on: the terminals run user_erase, Odoo reads the
+        results, nothing of the person is left. Returns the relay's commands."""
         self.assertEqual(erasure.odoo_deleted, "2 template(s), 0 photo(s)")
         self.assertEqual(erasure.line_ids.device_id, self.devices)
         self.assertEqual(set(erasure.line_ids.mapped("state")), {"pending"})
-        self.assertEqual(erasure.progress, "0 / 3")
+        self.assertEqual((erasure.state, erasure.progress), ("pending", "0 / 3"))
         self.assertFalse(self.env["zk.biometric.template"].search(
             [("employee_id", "=", self.employee.id)]), "Odoo deletes its copies at once")
 
         commands = self.terminals_run(erasure.line_ids.mapped("command_id"),
                                       list(self.sims.values()))
-        self.assertEqual({c["state"] for c in commands.values()}, {"done"}, commands)
+        self.assertEqual({(c["kind"], c["state"]) for c in commands.values()},
+                         {("user_erase", "done")}, commands)
+        self.assertEqual(sorted(c["serial"] for c in commands.values()), sorted(SERIALS))
         for sim in self.sims.values():
             self.assertNotIn(PIN, sim.users, f"{sim.serial} deleted the user")
             self.assertEqual(sim.bio.of(PIN), [], f"{sim.serial} deleted the templates")
@@ -249,8 +282,12 @@ class TestBiometricEndToEnd(HttpCase):
         self.pull_all()
         self.assertEqual(set(erasure.line_ids.mapped("state")), {"confirmed"},
                          erasure.line_ids.mapped("message"))
+        self.assertEqual(set(erasure.line_ids.mapped("message")),
+                         {"Removed from the terminal."})
         self.assertEqual((erasure.state, erasure.progress), ("done", "3 / 3"))
         self.assertTrue(erasure.completed_at)
+        self.assertFalse(self.employee.with_context(active_test=False).with_user(
+            self.bio_user).zk_bio_erasure_open)
         done = self.env["zk.audit.entry"].search([("action", "=", "biometric_erased")])
         self.assertEqual(done.res_id, erasure.id)
 
@@ -265,4 +302,5 @@ class TestBiometricEndToEnd(HttpCase):
         self.env.cr.execute(SQL("SELECT count(*) FROM zk_biometric_template"))
         self.assertEqual(self.env.cr.fetchone()[0], 0)
         self.assertEqual(self.odoo_columns_holding([finger.data, face.data]), [[], []])
-        self.assertFalse(employee.zk_bio_sync_ids)
+        self.assertFalse(self.cells())
+        return commands
