@@ -250,15 +250,22 @@ class TestBiometricEndToEnd(HttpCase):
         self.assertEqual({c["return_code"] for c in commands.values()}, {-10}, commands)
 
     def test_erase_button_erases_everywhere(self):
-        """Issue 19 (erase on request): the Biometric data group's button; user_erase itself
-        deletes the user and the templates at A, B and C, and the relay its own copies."""
+        """Issue 19 (erase on request), in the browser: the Biometric data group sees every
+        copy in sync and presses Erase biometric data; user_erase itself deletes the user
+        and the templates at A, B and C, the relay its own copies, and the erasure form
+        shows every terminal confirmed. (The relay calls nobody: the browser's requests may
+        use the test cursor while this thread waits in start_tour.)"""
         finger, face = self.enrol_and_copy()
-        self.employee.with_user(self.bio_user).action_zk_bio_erase()
+        self.start_tour(f"/odoo/employees/{self.employee.id}",
+                        "hr_zk_biometric_e2e_erase_tour", login="e2e_bio_admin")
+        self.env.invalidate_all()
         erasure = self.employee.zk_bio_erasure_ids
         self.assertEqual((erasure.reason, erasure.requested_by), ("request", self.bio_user))
         commands = self.erased_everywhere(erasure, finger, face)
         self.assertEqual({c["return_code"] for c in commands.values()}, {0}, commands)
         self.assertTrue(self.employee.active)
+        self.start_tour(f"/odoo/action-hr_zk_biometric.zk_biometric_erasure_action/{erasure.id}",
+                        "hr_zk_biometric_e2e_erased_tour", login="e2e_bio_admin")
 
     def erased_everywhere(self, erasure, finger, face):
         """Journey 2 from the erasure on: the terminals run user_erase, Odoo reads the
