@@ -13,6 +13,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import SQL, config
 
 from odoo.addons.hr_zk_attendance.tests.relay_process import RelayProcess, relay_command
+from odoo.addons.hr_zk_attendance.tests.screens import save_screens
 
 from zk_sim.model import TerminalUser
 from zk_sim.push_terminal import PushTerminal
@@ -256,16 +257,22 @@ class TestBiometricEndToEnd(HttpCase):
         shows every terminal confirmed. (The relay calls nobody: the browser's requests may
         use the test cursor while this thread waits in start_tour.)"""
         finger, face = self.enrol_and_copy()
-        self.start_tour(f"/odoo/employees/{self.employee.id}",
-                        "hr_zk_biometric_e2e_erase_tour", login="e2e_bio_admin")
+        url = f"/odoo/employees/{self.employee.id}"
+        save_screens(self, "e2e_bio_admin", [  # only with ZK_SCREENSHOTS set
+            (url, ".o_form_view", "biometric_e2e_in_sync.png", ".o_zk_bio_sync_table",
+             "a[name='zk_biometrics']")])
+        self.start_tour(url, "hr_zk_biometric_e2e_erase_tour", login="e2e_bio_admin")
         self.env.invalidate_all()
         erasure = self.employee.zk_bio_erasure_ids
         self.assertEqual((erasure.reason, erasure.requested_by), ("request", self.bio_user))
         commands = self.erased_everywhere(erasure, finger, face)
         self.assertEqual({c["return_code"] for c in commands.values()}, {0}, commands)
         self.assertTrue(self.employee.active)
-        self.start_tour(f"/odoo/action-hr_zk_biometric.zk_biometric_erasure_action/{erasure.id}",
-                        "hr_zk_biometric_e2e_erased_tour", login="e2e_bio_admin")
+        erasure_url = f"/odoo/action-hr_zk_biometric.zk_biometric_erasure_action/{erasure.id}"
+        self.start_tour(erasure_url, "hr_zk_biometric_e2e_erased_tour", login="e2e_bio_admin")
+        save_screens(self, "e2e_bio_admin", [
+            (erasure_url, ".o_form_view .o_field_widget[name=line_ids] .o_data_row",
+             "biometric_e2e_erased.png")])
 
     def erased_everywhere(self, erasure, finger, face):
         """Journey 2 from the erasure on: the terminals run user_erase, Odoo reads the
