@@ -22,7 +22,7 @@ ODOO_KEY = base64.urlsafe_b64encode(os.urandom(32)).decode()
 RELAY_KEY = base64.urlsafe_b64encode(os.urandom(32)).decode()
 PIN = "0042"
 SERIALS = ("E2EBIOA01", "E2EBIOB02", "E2EBIOC03")
-FINAL = ("done", "failed", "timed_out")
+FINAL = ("done", "failed", "timed_out", "expired", "cancelled")  # the relay stopped waiting
 
 
 def clear_forms(secret):
