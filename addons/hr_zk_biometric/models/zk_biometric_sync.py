@@ -18,6 +18,7 @@ STATES = [("synced", "In sync"), ("pending", "Pending"), ("failed", "Failed"),
 VERSION_FIELD = {"fingerprint": "bio_fp_version", "face": "bio_face_version",
                  "palm": "bio_palm_version", "finger_vein": "bio_vein_version"}
 SEND_BATCH = 200
+USER_ITEMS = ("user", "card")  # sent as user_upsert, before the templates
 
 
 class ZkBiometricSync(models.Model):
@@ -115,8 +116,13 @@ class ZkBiometricSync(models.Model):
     def _cron_send(self):
         """Scheduled action: queue pending cells on their relays, then read the results."""
         # sudo: the system transfers templates to terminals (each transfer is audited).
-        cells = self.sudo().search([("state", "=", "pending"), ("command_id", "=", 0)],
-                                   limit=SEND_BATCH)
+        # User records first: a terminal refuses a template of a PIN it does not have (-10),
+        # and the relay hands commands to a terminal in the order they were queued.
+        unsent = [("state", "=", "pending"), ("command_id", "=", 0)]
+        cells = self.sudo().search(unsent + [("item", "in", USER_ITEMS)], limit=SEND_BATCH)
+        if len(cells) < SEND_BATCH:
+            cells += self.sudo().search(unsent + [("item", "not in", USER_ITEMS)],
+                                        limit=SEND_BATCH - len(cells))
         cells._zk_send()
         relays = self.sudo().search([("state", "=", "pending"), ("command_id", "!=", 0)]
                                     ).device_id.relay_id
@@ -165,10 +171,13 @@ class ZkBiometricSync(models.Model):
             self.write({"state": "not_wanted", "message": self.env._("Nothing to send.")})
             return None
         data = template._zk_open(f"template_upsert to {device.serial}")
-        command = device.relay_id._bio_client().queue_typed(device.serial, "template_upsert", {
-            "pin": self.pin, "kind": template.kind, "index": template.finger_index,
-            "algorithm": template.algorithm or "", "format": template.template_format or "",
-            "valid": template.valid, "data": base64.b64encode(data).decode("ascii")})
+        params = {"pin": self.pin, "kind": template.kind, "index": template.finger_index,
+                  "algorithm": template.algorithm or "", "valid": template.valid,
+                  "data": base64.b64encode(data).decode("ascii")}
+        if (template.template_format or "").isdigit():  # the relay takes BIODATA Format 0-255
+            params["format"] = int(template.template_format)
+        command = device.relay_id._bio_client().queue_typed(device.serial, "template_upsert",
+                                                            params)
         self.env["zk.audit.entry"]._log(self, "biometric_sent", after={
             "terminal": device.serial, "kind": template.kind,
             "finger_index": template.finger_index, "command": int(command["id"])})

@@ -1,1 +1,7 @@
-from . import test_biometric_access, test_biometric_erasure, test_biometric_sync, test_tour
+from . import (
+    test_biometric_access,
+    test_biometric_end_to_end,
+    test_biometric_erasure,
+    test_biometric_sync,
+    test_tour,
+)
