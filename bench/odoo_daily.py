@@ -73,8 +73,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--employees", type=int, default=1000)
     parser.add_argument("--days", type=int, default=31)
+    parser.add_argument("--durable", action="store_true",
+                        help="PostgreSQL with fsync, synchronous_commit, full_page_writes on")
     args = parser.parse_args()
-    pg = ThrowawayPostgres()
+    pg = ThrowawayPostgres(durable=args.durable)
+    print(f"PostgreSQL: {pg.durability}", flush=True)
     try:
         registry = open_registry(pg)
         from odoo import SUPERUSER_ID, api

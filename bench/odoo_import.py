@@ -295,9 +295,12 @@ def main() -> int:
     parser.add_argument("--page-size", type=int, default=1000)
     parser.add_argument("--breakdown", action="store_true",
                         help="time the attendance build's steps and Odoo's methods inside")
+    parser.add_argument("--durable", action="store_true",
+                        help="PostgreSQL with fsync, synchronous_commit, full_page_writes on")
     args = parser.parse_args()
     os.nice(0)
-    pg = ThrowawayPostgres()
+    pg = ThrowawayPostgres(durable=args.durable)
+    print(f"PostgreSQL: {pg.durability}", flush=True)
     try:
         registry = open_registry(pg)
         from odoo import SUPERUSER_ID, api

@@ -50,8 +50,11 @@ class PeakRss:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--employees", type=int, default=1000)
+    parser.add_argument("--durable", action="store_true",
+                        help="PostgreSQL with fsync, synchronous_commit, full_page_writes on")
     args = parser.parse_args()
-    pg = ThrowawayPostgres()
+    pg = ThrowawayPostgres(durable=args.durable)
+    print(f"PostgreSQL: {pg.durability}", flush=True)
     try:
         registry = open_registry(pg, "hr_payroll_export")
         from odoo import SUPERUSER_ID, api

@@ -3,6 +3,11 @@
 Lives in a temporary folder, listens on a Unix socket there and on a loopback port, trusts
 local connections, and disappears on stop(). PostgreSQL's server tools refuse to run as root,
 so as root they run as the `postgres` account.
+
+By default it trades durability for speed (fsync, synchronous_commit and full_page_writes
+off: a crash may lose it, which a throwaway cluster does not mind). `durable=True` keeps
+PostgreSQL's durable defaults (all three on), so a benchmark measures what a production
+database pays for each commit; `durability` says which one a run used.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ def free_port() -> int:
 class ThrowawayPostgres:
     """A PostgreSQL cluster in a temporary folder, on a Unix socket and loopback port."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        self.durable = durable
         self.bin = next((Path(p) for p in PG_BIN_CANDIDATES if Path(p, "initdb").exists()), None)
         if self.bin is None:
             found = shutil.which("initdb")
@@ -62,7 +68,9 @@ class ThrowawayPostgres:
         if init.returncode:
             raise RuntimeError(f"initdb failed: {init.stderr.strip()}")
         options = (f"-k {self.sock} -p {self.port} -c listen_addresses=127.0.0.1 "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+                   + ("-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+                      if self.durable else
+                      "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"))
         start = run(
             self._cmd(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options,
                       "-l", str(self.root / "postgres.log"), "-w", "start"),
@@ -71,6 +79,13 @@ class ThrowawayPostgres:
         if start.returncode:
             raise RuntimeError(f"PostgreSQL did not start: {start.stderr.strip()}")
         self.psql("postgres", "CREATE ROLE odoo LOGIN SUPERUSER")
+
+    @property
+    def durability(self) -> str:
+        """What the report prints: the cluster's durability settings."""
+        if self.durable:
+            return "durable (fsync, synchronous_commit, full_page_writes on)"
+        return "not durable (fsync, synchronous_commit, full_page_writes off)"
 
     def psql(self, db: str, sql: str, user: str = "postgres") -> str:
         result = run(

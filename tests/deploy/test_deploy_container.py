@@ -286,14 +286,15 @@ def test_odoo_dockerfile_steps_on_a_stand_in_base(tmp_path: Path) -> None:
     not show is Odoo itself running: that needs the real image (docker/README.md)."""
     require_arch(NATIVE)
     base = base_image(NATIVE)
-    stand_in = "localhost/zk-odoo-standin:smoke"
+    # Tags of this run only: a second run at the same time (another checkout) removes its own.
+    stand_in = f"localhost/zk-odoo-standin:smoke-{os.getpid()}"
     (tmp_path / "Containerfile").write_text(
         f"FROM {base}\n"
         "RUN useradd --system --create-home --home-dir /var/lib/odoo odoo"
         " && mkdir -p /etc/odoo /mnt/extra-addons && chown odoo /etc/odoo /mnt/extra-addons\n"
         "USER odoo\n")
     podman("build", "-t", stand_in, str(tmp_path), timeout=300)
-    image = "localhost/zk-odoo-odoo:smoke"
+    image = f"localhost/zk-odoo-odoo:smoke-{os.getpid()}"
     build = ["build", "--format", "docker", "--build-arg", f"ODOO_IMAGE={stand_in}",
              "--ignorefile", str(DOCKER / "odoo.Dockerfile.dockerignore"),
              "-f", str(DOCKER / "odoo.Dockerfile"), "-t", image]

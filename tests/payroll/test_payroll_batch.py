@@ -172,3 +172,33 @@ def test_batches_do_not_share_mutable_state_with_inputs():
     people[1]["name"] = "Someone Else"
     assert batch.content == golden("day_comma_minutes.csv")
     assert batch.rows[0][2] == 'Dela Cruz, "Jun"'
+
+
+@pytest.mark.parametrize("config", [MINUTES, {"granularity": "period"}, None])
+@pytest.mark.parametrize("chunk", [1, 2, 100])
+def test_streamed_batch_is_byte_identical_to_the_batch_built_at_once(config, chunk):
+    """Issue 22: the batch written chunk by chunk (memory of one chunk) has the same bytes,
+    file hash and inputs hash as the one built from every employee at once."""
+    from zk_rules.payroll import BatchStream
+
+    employees = sorted(golden_employees_with_newcomer(), key=lambda e: e["code"])
+    whole = build_batch(PERIOD, employees, config)
+    stream = BatchStream(PERIOD, config)
+    for start in range(0, len(employees), chunk):
+        stream.add(employees[start:start + chunk])
+    streamed = stream.finish()
+    assert streamed.content == whole.content
+    assert streamed.sha256 == whole.sha256
+    assert streamed.inputs_sha256 == whole.inputs_sha256
+    assert streamed.row_count == whole.row_count > 0
+    assert streamed.filename() == whole.filename()
+
+
+def test_streamed_batch_refuses_chunks_out_of_code_order():
+    from zk_rules.payroll import BatchStream
+
+    employees = sorted(golden_employees(), key=lambda e: e["code"])
+    stream = BatchStream(PERIOD, MINUTES)
+    stream.add(employees[1:2])
+    with pytest.raises(PayrollInputError, match="code order"):
+        stream.add(employees[:1])

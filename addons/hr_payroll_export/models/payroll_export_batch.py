@@ -15,6 +15,10 @@ KINDS = [("full", "Full file"), ("correction_diff", "Correction: differences"),
 MANAGER_GROUP = "hr_payroll_export.group_payroll_manager"
 # What a person may set; everything else is written by the batch's own methods.
 USER_FIELDS = {"company_id", "period_start", "period_end", "force_reason"}
+# Daily records locked per write when a batch is issued.
+LOCK_CHUNK = 2000
+# The last draft batch the scheduled issue tried in its current round (0: none).
+CLOSE_POSITION = "hr_payroll_export.close_position"
 
 
 def leave_kind(name, cto=False):
@@ -186,7 +190,9 @@ class PayrollExportBatch(models.Model):
         self.ensure_one()
         if self.state != "draft":
             raise UserError(self.env._("This batch is already issued."))
-        full, blocked, records = self._build()
+        # A first issue streams its file (memory of one chunk of employees); a correction
+        # compares rows with the issued file and builds at once.
+        full, blocked, records = self._build(stream=not self.supersedes_id)
         if blocked and not force_reason:
             lines = [f"{b.employee_code} {b.employee_name} {b.work_date}: {b.reason}"
                      for b in blocked]
@@ -211,18 +217,21 @@ class PayrollExportBatch(models.Model):
             "inputs_sha256": batch.inputs_sha256,
             "supersedes_sha256": batch.supersedes_sha256 or False,
             "config_json": canonical_json(_config_dict(batch.config)),
-            "row_count": len(batch.rows), "blocking_reasons": "\n".join(
+            "row_count": batch.row_count, "blocking_reasons": "\n".join(
                 f"{b.employee_code} {b.work_date}: {b.reason}" for b in blocked) or False,
             "blocked_count": len(blocked), "forced": bool(blocked), "issued_at":
             fields.Datetime.now(), "issued_by": self.env.uid,
         })
         # sudo: exported days are locked by the system; they change only by audited correction.
-        records.sudo().write({"locked": True})
+        for start in range(0, len(records), LOCK_CHUNK):
+            records[start:start + LOCK_CHUNK].sudo().write({"locked": True})
+            self.env.flush_all()
+            records[start:start + LOCK_CHUNK].invalidate_recordset()
         self._close_officer_activities()
         self.env["zk.audit.entry"]._log(
             self, "payroll_issue", after={"sha256": batch.sha256, "kind": kind,
                                           "inputs_sha256": batch.inputs_sha256,
-                                          "rows": len(batch.rows),
+                                          "rows": batch.row_count,
                                           "forced_days": len(blocked)},
             reason=force_reason if blocked else None)
         return True
@@ -284,7 +293,7 @@ class PayrollExportBatch(models.Model):
     def _rebuilt_content(self):
         """The bytes this batch would have if generated now from the current data."""
         self.ensure_one()
-        full, _blocked, _records = self._build()
+        full, _blocked, _records = self._build(stream=not self.supersedes_id)
         if not self.supersedes_id:
             return full.content
         mode = "diff" if self.kind == "correction_diff" else "full"
@@ -302,8 +311,10 @@ class PayrollExportBatch(models.Model):
     # ------------------------------------------------------------------ scheduled
     @api.model
     def _cron_close_periods(self, now=None):
-        """Create and issue the batch of every period that closed since the last run; a
-        blocked period stays a draft batch with its reasons and is tried again next run."""
+        """Create the draft batch of every period that closed since the last run, then try
+        one draft per run (Odoo's batch cron API runs it again at once while drafts remain,
+        each run its own commit): a killed run goes on after the last draft it committed. A
+        blocked period stays a draft batch with its reasons and is tried again next round."""
         now = now or fields.Datetime.now()
         until = now.replace(tzinfo=UTC)
         companies = self.env["res.company"].search([("payroll_export_auto", "=", True)])
@@ -317,16 +328,25 @@ class PayrollExportBatch(models.Model):
                     self.create({"company_id": company.id, "period_start": period.start,
                                  "period_end": period.end})
             company.payroll_last_close_check = now
-            for batch in self.search([("company_id", "=", company.id),
-                                      ("state", "=", "draft")], order="period_start, id"):
-                try:
-                    with self.env.cr.savepoint():
-                        batch._generate(raise_blocked=False)
-                except UserError as error:
-                    batch._internal().write({"blocking_reasons": str(error)})
-                if batch.state == "draft":
-                    batch._schedule_officer_activities()
-        return True
+        # sudo: the round's position is the scheduled job's own bookkeeping.
+        params = self.env["ir.config_parameter"].sudo()
+        after = int(params.get_param(CLOSE_POSITION) or 0)
+        domain = [("company_id", "in", companies.ids), ("state", "=", "draft")]
+        batch = self.search([*domain, ("id", ">", after)], order="id", limit=1)
+        if batch:
+            try:
+                with self.env.cr.savepoint():
+                    batch._generate(raise_blocked=False)
+            except UserError as error:
+                batch._internal().write({"blocking_reasons": str(error)})
+            if batch.state == "draft":
+                batch._schedule_officer_activities()
+        remaining = self.search_count([*domain, ("id", ">", batch.id)]) if batch else 0
+        params.set_param(CLOSE_POSITION, str(batch.id) if remaining else "0")
+        self.env.flush_all()
+        self.env.invalidate_all()
+        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
+        return remaining
 
 
 def _config_dict(config):

@@ -6,6 +6,7 @@ from odoo import models
 from odoo.exceptions import UserError
 
 from zk_rules.payroll import (
+    BatchStream,
     BlockingDay,
     LayoutConfig,
     PayrollInputError,
@@ -16,6 +17,9 @@ from zk_rules.payroll import (
 )
 
 from .payroll_export_batch import employee_code, leave_kind
+
+# Employees per chunk of a streamed payroll file.
+EXPORT_CHUNK = 500
 
 
 class PayrollExportBatchInputs(models.Model):
@@ -43,18 +47,28 @@ class PayrollExportBatchInputs(models.Model):
             batch = batch.supersedes_id
         return batch
 
-    def _inputs(self):
+    def _record_domain(self):
+        return [("company_id", "=", self.company_id.id), ("work_date", ">=", self.period_start),
+                ("work_date", "<=", self.period_end)]
+
+    def _inputs(self, employees=None, uses=None):
         """(employee bundles for zk_rules.payroll, their daily records, CTO uses on dates
-        without a record as blocking days)."""
+        without a record as blocking days): of every employee of the batch, or of
+        `employees` only (one chunk; `uses` then the batch's CTO uses, read once)."""
         self.ensure_one()
         company = self.company_id
+        domain = self._record_domain()
+        if employees is not None:
+            domain.append(("employee_id", "in", employees.ids))
         # sudo: a payroll officer exports everyone's days of the company; access to the batch
         # itself is what is checked.
         records = self.env["zk.daily.record"].sudo().search(
-            [("company_id", "=", company.id), ("work_date", ">=", self.period_start),
-             ("work_date", "<=", self.period_end)], order="employee_id, work_date")
-        uses = self._cto_uses()
-        employees = records.employee_id | self.env["hr.employee"].sudo().browse(sorted(uses))
+            domain, order="employee_id, work_date")
+        if uses is None:
+            uses = self._cto_uses()
+        if employees is None:
+            employees = records.employee_id | self.env["hr.employee"].sudo().browse(
+                sorted(uses))
         if not employees:
             return [], records, []
         dates = list(self._period().dates())
@@ -87,6 +101,24 @@ class PayrollExportBatchInputs(models.Model):
                          "daily record: compute the day so that the leave is counted.",))
                 for day, minutes in sorted(undated.items()))
         return bundles, records, orphans
+
+    def _employee_chunks(self, uses):
+        """The batch's employees (a daily record in the period, or a CTO use) in chunks of
+        EXPORT_CHUNK, in payroll code order: the order of the file."""
+        # sudo: as in _inputs.
+        Days = self.env["zk.daily.record"].sudo()
+        ids = {employee.id for [employee] in Days._read_group(self._record_domain(),
+                                                                ["employee_id"])}
+        ids.update(uses)
+        Employee = self.env["hr.employee"].sudo().with_context(active_test=False)
+        keyed = []
+        for start in range(0, len(ids), EXPORT_CHUNK):
+            chunk = Employee.browse(sorted(ids)[start:start + EXPORT_CHUNK])
+            keyed.extend((employee_code(employee), employee.id) for employee in chunk)
+            chunk.invalidate_recordset()
+        keyed.sort()
+        for start in range(0, len(keyed), EXPORT_CHUNK):
+            yield Employee.browse([key[1] for key in keyed[start:start + EXPORT_CHUNK]])
 
     def _leave_weights(self, leaves):
         """{date: {kind: minutes}}: each approved leave's working time on each date, as the
@@ -141,15 +173,39 @@ class PayrollExportBatchInputs(models.Model):
                                             leaves.get(key, {}))
         return day
 
-    def _build(self):
-        """(full zk_rules Batch of today's data, blocking days, daily records)."""
+    def _build(self, stream=False):
+        """(full zk_rules Batch of today's data, blocking days, daily records).
+
+        With `stream`, the file is written a chunk of employees at a time (BatchStream: the
+        same bytes and hashes), each chunk's records dropped from memory after it, so that
+        the memory of an issue does not grow with the company; the Batch then holds the
+        file's bytes but not its rows (a correction, which compares rows, builds at once)."""
         self.ensure_one()
-        bundles, records, orphans = self._inputs()
+        if not stream:
+            bundles, records, orphans = self._inputs()
         try:
-            blocked = sorted([*blocking_days(bundles), *orphans],
-                             key=lambda b: (b.employee_code, b.work_date))
-            full = build_batch(self._period(), bundles, self._layout())
+            if stream:
+                full, blocked, records = self._build_streamed()
+            else:
+                blocked = [*blocking_days(bundles), *orphans]
+                full = build_batch(self._period(), bundles, self._layout())
         except PayrollInputError as error:
             raise UserError(self.env._("The payroll file cannot be built: %s", error)) \
                 from error
+        blocked = sorted(blocked, key=lambda b: (b.employee_code, b.work_date))
         return full, blocked, records
+
+    def _build_streamed(self):
+        writer = BatchStream(self._period(), self._layout())
+        uses = self._cto_uses()
+        blocked, record_ids = [], []
+        for employees in self._employee_chunks(uses):
+            bundles, records, orphans = self._inputs(employees, uses)
+            blocked.extend(blocking_days(bundles))
+            blocked.extend(orphans)
+            writer.add(bundles)
+            record_ids.extend(records.ids)
+            del bundles, records
+            self.env.invalidate_all()
+        # sudo: as in _inputs.
+        return writer.finish(), blocked, self.env["zk.daily.record"].sudo().browse(record_ids)

@@ -12,6 +12,7 @@ from . import (
     zk_adjustment_request,
     zk_audit_entry,
     zk_daily_record,
+    zk_daily_record_cron,
     zk_daily_record_self_service,
     zk_daily_record_version,
     zk_day_comment,

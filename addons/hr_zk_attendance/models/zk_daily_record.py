@@ -6,18 +6,15 @@ from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, format_date
+from odoo.tools import format_date
 
 from zk_rules.engine import compute_days, reconcile_lines
 from zk_rules.hashchain import canonical_json
 
 from .zk_day_inputs import RULE_VERSION, _RangeInputs, leave_work_minutes
 from .zk_day_view import day_intervals_text, day_punches_html
-from .zk_time_tools import _to_local
 
 _logger = logging.getLogger(__name__)
-# Employees computed together: one read of their inputs and one write of their days.
-COMPUTE_BATCH = 100
 
 MINUTE_FIELDS = [
     "scheduled_minutes", "leave_minutes", "expected_minutes", "presence_minutes",
@@ -179,65 +176,6 @@ class ZkDailyRecord(models.Model):
             # sudo: the manager's correction is recorded with its reason by _compute_range.
             self.sudo()._compute_range(record.employee_id, record.work_date, record.work_date,
                                 reason=reason, force_locked=True)
-        return True
-
-    # ------------------------------------------------------------------ scheduled
-    @api.model
-    def _cron_compute_pending(self, limit=200):
-        """Days with new or changed punches, a chunk of employees per run."""
-        self.env.flush_all()
-        self.env.cr.execute(
-            "SELECT employee_id, min(timestamp_utc), max(timestamp_utc) FROM zk_punch "
-            "WHERE (record_pending OR pairing_pending) AND employee_id IS NOT NULL "
-            "GROUP BY employee_id ORDER BY employee_id LIMIT %s", (limit + 1,))
-        rows = self.env.cr.fetchall()
-        remaining = max(len(rows) - limit, 0)
-        rows = rows[:limit]
-        # Employees whose changed days span the same dates are computed together: one read of
-        # their inputs, one engine run each, one write of their days and attendances.
-        spans = defaultdict(list)
-        for employee_id, lowest, highest in rows:
-            employee = self.env["hr.employee"].browse(employee_id)
-            tz = ZoneInfo(employee._get_tz() or "UTC")
-            spans[(_to_local(lowest, tz).date() - timedelta(days=1),
-                   _to_local(highest, tz).date())].append(employee_id)
-        for (first, last), employee_ids in spans.items():
-            for start in range(0, len(employee_ids), COMPUTE_BATCH):
-                self._compute_range(self.env["hr.employee"].browse(
-                    employee_ids[start:start + COMPUTE_BATCH]), first, last)
-                # Written; what the cache holds of their days is not needed again (memory
-                # stays flat however many days a chunk holds).
-                self.env.flush_all()
-                self.invalidate_model()
-                self.env["hr.attendance"].invalidate_model()
-                self.env["zk.punch"].invalidate_model()
-        if rows:
-            self.env.flush_all()
-            # Only what was pending up to the newest punch computed: a punch arriving
-            # meanwhile stays pending for the next run.
-            self.env.cr.execute(SQL(
-                "UPDATE zk_punch SET record_pending = false, pairing_pending = false "
-                "FROM (VALUES %s) AS v(employee, newest) WHERE zk_punch.employee_id = "
-                "v.employee AND (record_pending OR pairing_pending) "
-                "AND zk_punch.timestamp_utc <= v.newest",
-                SQL(", ").join(SQL("(%s, %s::timestamp)", employee_id, highest)
-                               for employee_id, _lowest, highest in rows)))
-            self.env["zk.punch"].invalidate_model(["record_pending", "pairing_pending"])
-        self.env["ir.cron"]._notify_progress(done=len(rows), remaining=remaining)
-        return remaining
-
-    @api.model
-    def _cron_recompute_trailing(self):
-        """Nightly: recompute the trailing days of every company to absorb late punches."""
-        today = fields.Date.context_today(self)
-        companies = self.env["res.company"].search([])  # pylint: disable=no-search-all
-        for company in companies:
-            days = company.zk_recompute_days or 0
-            if days <= 0:
-                continue
-            employees = self.env["hr.employee"].search([("company_id", "=", company.id)])
-            self._compute_range(employees, today - timedelta(days=days),
-                                today - timedelta(days=1))
         return True
 
     # ------------------------------------------------------------------ engine

@@ -20,6 +20,10 @@ _logger = logging.getLogger(__name__)
 # Odoo's pull from a relay backs off per relay (full jitter, zk_rules.backoff).
 PULL_BACKOFF_BASE_SECONDS = 60
 PULL_BACKOFF_CAP_SECONDS = 3600
+# Relays pulled (one page each) per scheduled run: one run stays short with 200 relays.
+PULL_RELAYS_PER_RUN = 20
+# Where the scheduled pull's pass stands: "<last relay id visited>:<relays that had more>".
+PULL_POSITION = "hr_zk_attendance.pull_position"
 
 
 class PageRefused(Exception):
@@ -38,25 +42,34 @@ class ZkRelayDelivery(models.Model):
 
     # ------------------------------------------------------------------ pull
     @api.model
-    def _cron_pull(self):
-        """Scheduled action: one page per active relay per run, each run its own commit.
+    def _cron_pull(self, limit=PULL_RELAYS_PER_RUN):
+        """Scheduled action: one page of each of at most `limit` relays per run, each run
+        its own commit.
 
-        While a relay has more, progress tells the cron framework to run again at once
-        (ir_cron `_notify_progress`), so long imports never hold one giant transaction. A
-        relay that failed waits out its backoff (full jitter, per relay) before the next try.
-        Push relays with a URL are visited for their users and commands only.
+        The relays are visited in passes (id order, the position kept between runs); while
+        the pass is not over, or a relay of the pass had more, progress tells the cron
+        framework to run again at once (ir_cron `_notify_progress`): long imports never hold
+        one giant transaction and 200 relays do not make one long run. A relay that failed
+        waits out its backoff (full jitter, per relay) before the next try. Push relays with
+        a URL are visited for their users and commands only.
         """
         now = fields.Datetime.now()
-        relays = self.search([("active", "=", True), ("link_state", "!=", "revoked"),
-                              ("url", "!=", False)])
-        done = remaining = 0
+        # sudo: the pass's position is the scheduled job's own bookkeeping.
+        params = self.env["ir.config_parameter"].sudo()
+        position, _sep, more = (params.get_param(PULL_POSITION) or "0:0").partition(":")
+        after, more = int(position or 0), int(more or 0)
+        due = [("active", "=", True), ("link_state", "!=", "revoked"), ("url", "!=", False),
+               "|", ("next_pull_at", "=", False), ("next_pull_at", "<=", now)]
+        relays = self.search([*due, ("id", ">", after)], order="id", limit=limit)
         for relay in relays:
-            if relay.next_pull_at and relay.next_pull_at > now:
-                continue
-            has_more = relay._pull_one_page()
-            done += 1
-            remaining += 1 if has_more else 0
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+            more += 1 if relay._pull_one_page() else 0
+        later = self.search_count([*due, ("id", ">", relays[-1:].id or after)])
+        if later:
+            remaining, position = later + more, f"{relays[-1].id}:{more}"
+        else:  # the pass is over: another one while some relay had more
+            remaining, position = more, "0:0"
+        params.set_param(PULL_POSITION, position)
+        self.env["ir.cron"]._notify_progress(done=len(relays), remaining=remaining)
         return remaining
 
     def _pull_failed(self, message, uniform=random.uniform):
@@ -72,8 +85,11 @@ class ZkRelayDelivery(models.Model):
     def _pull_one_page(self):
         """One page pulled and imported in a savepoint, acknowledged after commit; True when
         more wait. A failed page is rolled back to the savepoint (cursor unchanged, nothing
-        acked): it comes again on the next run, and other relays go on."""
+        acked): it comes again on the next run, and other relays go on. A relay another
+        worker is pulling right now is left to it (False)."""
         self.ensure_one()
+        if not self._lock_for_pull():
+            return False
         try:
             with self.env.cr.savepoint():
                 has_more, ack_to = self._pull_page()
@@ -84,6 +100,28 @@ class ZkRelayDelivery(models.Model):
         if ack_to:
             self._ack_after_commit(self.store_id, ack_to)
         return has_more
+
+    def _lock_for_pull(self):
+        """Take this relay's row for this transaction, or False when another cron worker
+        (or a person's "Import now") holds it or changed it since this transaction began.
+
+        The row lock (FOR UPDATE SKIP LOCKED) is the only lock: two workers never fetch
+        the same page from the same cursor, and the punches' unique fingerprint would
+        refuse a second insert anyway."""
+        self.ensure_one()
+        self.env.flush_all()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT id FROM zk_relay WHERE id = %s FOR UPDATE SKIP LOCKED", [self.id])
+                locked = bool(self.env.cr.fetchone())
+        except psycopg2.errors.SerializationFailure:
+            # Another worker pulled this relay and committed after this transaction began:
+            # its cursor is newer than what this transaction can see.
+            locked = False
+        if not locked:
+            _logger.info("zk relay %s: being pulled by another worker, skipped", self.name)
+        return locked
 
     def _pull_page(self):
         """Import one page from this relay.
@@ -320,6 +358,10 @@ class ZkRelayDelivery(models.Model):
             # SUPERUSER because it is the system finishing its own scheduled work.
             with registry.cursor() as cr:
                 relay = api.Environment(cr, SUPERUSER_ID, {})["zk.relay"].browse(relay_id)
+                if not relay._lock_for_pull():
+                    # Another worker is pulling it: its pull acknowledges the committed
+                    # cursor first.
+                    return
                 try:
                     relay._ack(relay._client(), store_id, up_to)
                 except RelayError as exc:

@@ -18,6 +18,7 @@ STATES = [("synced", "In sync"), ("pending", "Pending"), ("failed", "Failed"),
 VERSION_FIELD = {"fingerprint": "bio_fp_version", "face": "bio_face_version",
                  "palm": "bio_palm_version", "finger_vein": "bio_vein_version"}
 SEND_BATCH = 200
+USER_ITEMS = ("user", "card")  # sent as user_upsert, before the templates
 
 
 class ZkBiometricSync(models.Model):
@@ -115,8 +116,13 @@ class ZkBiometricSync(models.Model):
     def _cron_send(self):
         """Scheduled action: queue pending cells on their relays, then read the results."""
         # sudo: the system transfers templates to terminals (each transfer is audited).
-        cells = self.sudo().search([("state", "=", "pending"), ("command_id", "=", 0)],
-                                   limit=SEND_BATCH)
+        # User records first: a terminal refuses a template of a PIN it does not have (-10),
+        # and the relay hands commands to a terminal in the order they were queued.
+        unsent = [("state", "=", "pending"), ("command_id", "=", 0)]
+        cells = self.sudo().search(unsent + [("item", "in", USER_ITEMS)], limit=SEND_BATCH)
+        if len(cells) < SEND_BATCH:
+            cells += self.sudo().search(unsent + [("item", "not in", USER_ITEMS)],
+                                        limit=SEND_BATCH - len(cells))
         cells._zk_send()
         relays = self.sudo().search([("state", "=", "pending"), ("command_id", "!=", 0)]
                                     ).device_id.relay_id
@@ -129,9 +135,8 @@ class ZkBiometricSync(models.Model):
             [("state", "=", "pending"), ("command_id", "=", 0)]))
 
     def _zk_send(self):
-        """Queue each pending cell as a relay command; the cell waits for the result. User
-        records go first: a terminal refuses a template for a user it does not have."""
-        for cell in self.sorted(lambda c: c.item not in ("user", "card")):
+        """Queue each pending cell as a relay command; the cell waits for the result."""
+        for cell in self:
             device = cell.device_id
             if device.connection != "relay" or not device.relay_id:
                 cell.write({"state": "failed", "message": self.env._(
@@ -169,9 +174,7 @@ class ZkBiometricSync(models.Model):
         params = {"pin": self.pin, "kind": template.kind, "index": template.finger_index,
                   "algorithm": template.algorithm or "", "valid": template.valid,
                   "data": base64.b64encode(data).decode("ascii")}
-        if (template.template_format or "").isdigit():
-            # The relay takes the BIODATA Format as the number the terminal reported; a
-            # template without one (FP rows) is sent without it.
+        if (template.template_format or "").isdigit():  # the relay takes BIODATA Format 0-255
             params["format"] = int(template.template_format)
         command = client.queue_typed(device.serial, "template_upsert", params)
         self.env["zk.audit.entry"]._log(self, "biometric_sent", after={

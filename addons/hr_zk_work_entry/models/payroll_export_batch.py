@@ -1,4 +1,5 @@
 from datetime import UTC, timedelta
+from itertools import chain
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
@@ -6,6 +7,7 @@ from markupsafe import Markup, escape
 from odoo import models
 
 from odoo.addons.hr_payroll_export.models.payroll_export_batch import employee_code
+from odoo.addons.hr_payroll_export.models.payroll_export_batch_inputs import EXPORT_CHUNK
 
 from zk_rules.payroll import LayoutConfig, build_batch, columns
 from zk_rules.work_entries import (
@@ -56,13 +58,44 @@ class PayrollExportBatch(models.Model):
 
     def _zk_work_entry_check(self):
         """[(employee, quantity label, file minutes, work-entry minutes)] that disagree, and
-        the number of employees compared."""
+        the number of employees compared. A chunk of employees at a time (the batch's own
+        chunks), each dropped from memory after it: the check's memory does not grow with
+        the company."""
         self.ensure_one()
         employees = self._zk_work_entry_employees()
         if not employees:
             return [], 0
+        wanted = set(employees.ids)
+        differences = []
+        uses = self._cto_uses()
+        Employee = self.env["hr.employee"].sudo().with_context(active_test=False)
+        # The file's employees in its chunks, then those with work entries but no day in
+        # the file (their entries disagree with an empty file).
+        chunks = self._employee_chunks(uses)
+        for chunk in chain(chunks, self._zk_work_entry_leftovers(wanted)):
+            chunk = chunk.browse([i for i in chunk.ids if i in wanted])
+            wanted.difference_update(chunk.ids)
+            if chunk:
+                differences.extend((employee.id, label, in_file, in_entries)
+                                   for employee, label, in_file, in_entries
+                                   in self._zk_work_entry_disagreements(chunk, uses))
+            self.env.invalidate_all()
+        return [(Employee.browse(employee_id), label, in_file, in_entries)
+                for employee_id, label, in_file, in_entries in differences], len(employees)
+
+    def _zk_work_entry_leftovers(self, wanted):
+        """Chunks of the employees still in `wanted` once the file's chunks are done (read
+        lazily: the set is emptied as the file's chunks go)."""
+        Employee = self.env["hr.employee"].sudo().with_context(active_test=False)
+        ids = sorted(wanted)
+        for start in range(0, len(ids), EXPORT_CHUNK):
+            yield Employee.browse(ids[start:start + EXPORT_CHUNK])
+
+    def _zk_work_entry_disagreements(self, employees, uses):
+        """The check for one chunk of employees: the file's day rows against their work
+        entries."""
         by_code = {employee_code(employee): employee for employee in employees}
-        bundles, _records, _orphans = self._inputs()
+        bundles, _records, _orphans = self._inputs(employees, uses)
         config = LayoutConfig.from_mapping({"granularity": "day", "unit": "minutes"})
         batch = build_batch(self._period(), [b for b in bundles if b["code"] in by_code],
                             config)
@@ -92,13 +125,12 @@ class PayrollExportBatch(models.Model):
             if self.period_start <= local <= self.period_end:
                 items.append((employee_code(entry.employee_id), "leave",
                               round(entry.duration * 60)))
-        differences = [
+        return [
             (by_code[code], LABELS[column], in_file, in_entries)
             for code, column, in_file, in_entries in disagreements(
                 export_totals(rows, rules), entry_totals(items))
             if code in by_code
         ]
-        return differences, len(employees)
 
     def _zk_work_entry_message(self):
         """(ok, message for people) of the check; no message when no employee of the

@@ -5,6 +5,10 @@ base64. Each value is sealed with AES-256-GCM under a fresh 12-byte nonce; the a
 names what the value is (``serial|pin|kind|index``), so a sealed value copied onto another
 row does not open. Stored as one BLOB ``nonce || ciphertext``. Without a key the feature is
 off: nothing biometric is kept.
+
+:meth:`BiometricCipher.digest` is a keyed digest (HMAC-SHA256 under a key derived from the
+biometric key, with the row's associated data) that tells whether a template read back from a
+terminal is one the relay has seen, without keeping the template: never a plain hash.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -45,10 +50,19 @@ class BiometricCipher:
         self._aead = AESGCM(key)
         # an identifier of the key (not the key): shows which key sealed the data
         self.key_id = hashlib.sha256(b"zk-relay-biometric|" + key).hexdigest()[:16]
+        self._digest_key = hmac.new(key, b"zk-relay template digest", hashlib.sha256).digest()
 
     def seal(self, plain: bytes, associated: bytes) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
         return nonce + self._aead.encrypt(nonce, plain, associated)
+
+    def digest(self, plain: bytes, associated: bytes) -> bytes:
+        """Keyed digest of a value for one row: equal values of the same row give the same
+        digest; without the key it says nothing about the value."""
+        mac = hmac.new(self._digest_key, digestmod=hashlib.sha256)
+        mac.update(len(associated).to_bytes(4, "big") + associated)
+        mac.update(plain)
+        return mac.digest()
 
     def open(self, sealed: bytes, associated: bytes) -> bytes:
         sealed = bytes(sealed)

@@ -67,6 +67,9 @@ class Config:
     poll_backoff_cap_seconds: float = 1800.0
     poll_timeout_seconds: float = 15.0
     poll_concurrency: int = 4  # terminals polled at the same time (one hung terminal waits alone)
+    # fingerprint templates enrolled at a polled terminal are read back at most this often
+    # (with a biometric key; a full table read, so not on every poll); 0: never
+    poll_templates_interval_seconds: float = 900.0
     # [odoo]  (push mode: the deliverer that sends signed pages to Odoo, issue 10)
     push_page_size: int = 500
     push_interval_seconds: float = 2.0
@@ -242,6 +245,7 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "poll_backoff_cap_seconds": ("poll", _float_in(0.01, 7 * 86400)),
     "poll_timeout_seconds": ("poll", _float_in(0.1, 600)),
     "poll_concurrency": ("poll", _int_in(1, 64)),
+    "poll_templates_interval_seconds": ("poll", _float_in(0, 7 * 86400)),
     "push_page_size": ("odoo", _int_in(1, 5000)),
     "push_interval_seconds": ("odoo", _float_in(0.01, 3600)),
     "push_backoff_base_seconds": ("odoo", _float_in(0.01, 86400)),

@@ -1,6 +1,8 @@
 """Polling fallback: terminals registered with an address are read with pyzk (TCP 4370).
 
-Each poll connects, reads the users and the attendance log, disconnects, and stores what it
+Each poll connects, reads the users and the attendance log, runs the queued user and biometric
+commands (``poll_commands.py``), with a biometric key reads the fingerprint templates every
+``poll_templates_interval_seconds`` (``poll_templates.py``), disconnects, and stores what it
 read through the same store calls as ADMS pushes: punches are de-duplicated on (serial, PIN,
 device-local time) exactly like pushed ones, and a record pyzk returns that cannot be a punch is
 quarantined with the reason. pyzk objects are mapped by ``zk_rules.terminal_records`` (the
@@ -42,6 +44,7 @@ from zk_relay.adms_handshake import zone
 from zk_relay.config import Config
 from zk_relay.metrics import Metrics
 from zk_relay.poll_commands import POLL_KINDS, run_one
+from zk_relay.poll_templates import TemplateRead, TemplateSchedule, read_templates
 from zk_relay.store import Store
 from zk_rules.backoff import backoff_delay
 from zk_rules.terminal_records import record_from_pyzk, user_from_pyzk
@@ -56,6 +59,8 @@ class PollResult:
     duplicates: int = 0
     quarantined: int = 0
     users: int = 0
+    templates_read: int | None = None  # None: the templates were not read in this poll
+    templates_stored: int = 0
 
 
 def _default_zk(address: str, port: int, password: int, timeout: float) -> Any:
@@ -86,6 +91,7 @@ class Poller:
         self.next_due: dict[str, float] = {}
         self.failures: dict[str, int] = {}
         self.in_flight: dict[str, Future[PollResult | None]] = {}
+        self.template_schedule = TemplateSchedule(config.poll_templates_interval_seconds, clock)
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=config.poll_concurrency,
                                         thread_name_prefix="zk-poll")
@@ -106,6 +112,7 @@ class Poller:
                 if serial not in known and serial not in self.in_flight:
                     self.next_due.pop(serial)
                     self.failures.pop(serial, None)
+                    self.template_schedule.forget(serial)
             for device in devices:
                 serial = device["serial"]
                 if serial in self.in_flight:
@@ -159,16 +166,22 @@ class Poller:
         if self.metrics is not None:
             self.metrics.polls.labels("success").inc()
             self.metrics.polled_records.inc(result.records)
-        log.info("polled %s: %d record(s), %d new, %d user(s)", serial, result.records,
+        log.info("polled %s: %d record(s), %d new, %d user(s)%s", serial, result.records,
                  result.inserted, result.users,
+                 "" if result.templates_read is None else
+                 f", {result.templates_read} template(s) read, {result.templates_stored} new",
                  extra={"serial": serial, "records": result.records,
                         "inserted": result.inserted})
         return result
 
     # -- one poll
     def poll(self, device: dict[str, Any]) -> PollResult:
-        """Connect, read users and attendance, disconnect (under the watchdog), store."""
+        """Connect, read users and attendance, run the queued commands, read the templates
+        when due, disconnect (under the watchdog), store."""
         box: dict[str, Any] = {}
+        serial = device["serial"]
+        with_templates = self.template_schedule.due(
+            serial, getattr(self.store, "bio_cipher", None) is not None)
         # user and biometric commands queued for this terminal (issue 19): run on this connection
         queued = self.store.take_polled_commands(device["serial"], POLL_KINDS)
         zk = self.zk_factory(device["address"], int(device["port"] or 4370),
@@ -183,6 +196,8 @@ class Poller:
                 box["attendance"] = conn.get_attendance()
                 box["drift"] = self._drift(conn, device)
                 box["results"] = [run_one(conn, *command) for command in queued]
+                if with_templates:
+                    box["templates"] = self._read_templates(conn, box["users"] or [], serial)
             except BaseException as exc:  # noqa: BLE001 - handed to the poller
                 box["error"] = exc
             finally:
@@ -194,8 +209,9 @@ class Poller:
 
         worker = threading.Thread(target=work, name=f"zk-poll-{device['serial']}", daemon=True)
         worker.start()
-        # connect + two reads (each may take several timeouts on a slow terminal)
-        worker.join(self.config.poll_timeout_seconds * 4)
+        # connect + two reads (each may take several timeouts on a slow terminal); reading the
+        # template table as well may take as long again
+        worker.join(self.config.poll_timeout_seconds * (8 if with_templates else 4))
         if worker.is_alive():
             sock = getattr(zk, "_ZK__sock", None)
             if sock is not None:
@@ -211,7 +227,25 @@ class Poller:
             self.store.record_drift(device["serial"], box["drift"], "pyzk")
         if box.get("results"):
             self.store.store_command_results(device["serial"], device["address"], box["results"])
-        return self.store_polled(device, box.get("users") or [], box.get("attendance") or [])
+        result = self.store_polled(device, box.get("users") or [], box.get("attendance") or [])
+        if with_templates:
+            self.template_schedule.read_done(serial)
+        read: TemplateRead | None = box.get("templates")
+        if read is not None:
+            stored = self.store.store_read_templates(serial, read.fp_version, read.templates)
+            result.templates_read, result.templates_stored = stored.read, stored.stored
+        return result
+
+    @staticmethod
+    def _read_templates(conn: Any, users: list[Any], serial: str) -> TemplateRead | None:
+        """The terminal's templates, or None when the read failed (the poll still counts)."""
+        try:
+            return read_templates(conn, users)
+        except Exception as exc:  # noqa: BLE001 - tried again after the interval
+            log.warning("reading the fingerprint templates of %s failed (%s: %s); the next"
+                        " try is after poll_templates_interval_seconds", serial,
+                        type(exc).__name__, str(exc)[:200], extra={"serial": serial})
+            return None
 
     @staticmethod
     def _drift(conn: Any, device: dict[str, Any]) -> float | None:

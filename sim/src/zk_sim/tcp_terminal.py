@@ -28,6 +28,14 @@ Fault switches (attributes, may be changed while running):
 ``error_commands``
     A set of command codes answered with ``CMD_ACK_ERROR`` (the terminal is up but refuses,
     e.g. ``{zkproto.CMD_PREPARE_BUFFER}`` makes pyzk's reads raise ``ZKErrorResponse``).
+
+Fingerprint templates (issue 19) live in ``templates`` ((PIN, finger) -> bytes) and
+``template_flags`` (the valid flag, 1 or 3 for a duress finger): pyzk writes them
+(``save_user_template``) and deletes them (``delete_user_template``, ``delete_user``);
+:meth:`TcpTerminal.enrol_finger` enrols one at the terminal as a person would; pyzk's
+``get_templates`` reads them as the table ``FCT_FINGERTMP`` (``CMD_DB_RRQ`` through
+``CMD_PREPARE_BUFFER``, chunked like the other tables) and ``get_fp_version`` the option
+``~ZKFPVersion`` (10). ``tables_read`` records which tables were read.
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from . import zkproto as zp
+from .biometrics import fake_template
 from .model import TerminalRecord, TerminalUser
 
 log = logging.getLogger("zk_sim.tcp")
@@ -127,8 +136,11 @@ class TcpTerminal:
             self._put_user(user)
         self._records: list[TerminalRecord] = list(records)
         # fingerprint templates (issue 19): (PIN, finger) -> template, written by pyzk's
-        # save_user_template, removed by delete_user_template / delete_user
+        # save_user_template or enrolled at the terminal (enrol_finger), removed by
+        # delete_user_template / delete_user, read by pyzk's get_templates
         self.templates: dict[tuple[str, int], bytes] = {}
+        # (PIN, finger) -> valid flag of a template (1 normal, 3 duress finger); 1 when absent
+        self.template_flags: dict[tuple[str, int], int] = {}
 
         # fault switches
         self.drop_after_bytes: int | None = None
@@ -141,6 +153,8 @@ class TcpTerminal:
         self.enabled = True
         self.connections_accepted = 0
         self.commands: list[int] = []
+        # (command, table) of every CMD_PREPARE_BUFFER, e.g. (CMD_DB_RRQ, FCT_FINGERTMP)
+        self.tables_read: list[tuple[int, int]] = []
 
         self._listener: socket.socket | None = None
         self._port: int | None = None
@@ -168,6 +182,23 @@ class TcpTerminal:
     def add_user(self, user: TerminalUser) -> None:
         with self._lock:
             self._put_user(user)
+
+    def enrol_finger(self, pin: str, finger: int, template: bytes | None = None,
+                     valid: int = 1) -> bytes:
+        """A person enrols (or re-enrols) a finger at the terminal's keypad: the template is
+        kept like one pyzk wrote and shows up in the next ``get_templates``. Without
+        ``template``, new pseudo-template bytes (each enrolment of a finger differs, as a real
+        scan does). Returns the template."""
+        with self._lock:
+            if not any(u.pin == pin for u in self._users.values()):
+                raise ValueError(f"PIN {pin!r} is not enrolled on this terminal")
+            if template is None:
+                seed = f"enrol|{self.serial}|{len(self.commands)}|{random.random()}"  # noqa: S311
+                template = fake_template(pin, "fingerprint", finger, seed=seed)
+            zp.pack_template(1, finger, valid, template)  # refuse what could not be served
+            self.templates[pin, finger] = template
+            self.template_flags[pin, finger] = valid
+            return template
 
     def _put_user(self, user: TerminalUser) -> None:
         zp.pack_user(user)  # refuse what could not be served (over-long fields)
@@ -503,7 +534,9 @@ class TcpTerminal:
     def _on_free_sizes(self, session: _Session, pkt: zp.Packet) -> None:
         with self._lock:
             users, records = len(self._users), len(self._records)
-        payload = zp.free_sizes(users, records, max(3000, users), max(100_000, records))
+            fingers = len(self.templates)
+        payload = zp.free_sizes(users, records, max(3000, users), max(100_000, records),
+                                fingers)
         self._reply(session, pkt, zp.CMD_ACK_OK, payload)
 
     def _on_pin_width(self, session: _Session, pkt: zp.Packet) -> None:
@@ -529,13 +562,23 @@ class TcpTerminal:
             if command == zp.CMD_USERTEMP_RRQ and fct == zp.FCT_USER:
                 users = sorted(self._users.values(), key=lambda u: u.uid)
                 return zp.table_buffer([zp.pack_user(u) for u in users])
-        return b""  # fingerprint templates and other tables: this terminal has none
+            if command == zp.CMD_DB_RRQ and fct == zp.FCT_FINGERTMP:
+                uid_of = {u.pin: u.uid for u in self._users.values()}
+                return zp.table_buffer([
+                    zp.pack_template(uid_of[pin], finger, self.template_flags.get((pin, finger), 1),
+                                     data)
+                    for (pin, finger), data in sorted(self.templates.items(),
+                                                      key=lambda kv: (uid_of[kv[0][0]], kv[0][1]))
+                    if pin in uid_of])
+        return b""  # other tables: this terminal has none
 
     def _on_prepare_buffer(self, session: _Session, pkt: zp.Packet) -> None:
         if len(pkt.payload) < 11:
             self._reply(session, pkt, zp.CMD_ACK_ERROR)
             return
         _flag, command, fct, _ext = struct.unpack_from("<bhii", pkt.payload)
+        with self._lock:
+            self.tables_read.append((command, fct))
         table = self._table(command, fct)
         if len(table) <= self.inline_max_bytes:
             session.buffer = None
@@ -586,6 +629,7 @@ class TcpTerminal:
             if user is not None:  # the user's fingerprints go with the user
                 for key in [k for k in self.templates if k[0] == user.pin]:
                     del self.templates[key]
+                    self.template_flags.pop(key, None)
         self._reply(session, pkt, zp.CMD_ACK_OK)
 
     # -- templates written by pyzk (save_user_template, delete_user_template)
@@ -618,6 +662,8 @@ class TcpTerminal:
                         raise ValueError(f"no user {uid} or an empty template")
                     found[user.pin, fnum - 0x10] = templates[start + 2:start + 2 + size]
                 self.templates.update(found)
+                for key in found:  # pyzk sends no valid flag: the firmware keeps 1
+                    self.template_flags[key] = 1
         except (struct.error, ValueError) as exc:
             log.info("template write refused: %s", exc)
             self._reply(session, pkt, zp.CMD_ACK_ERROR)
@@ -632,6 +678,8 @@ class TcpTerminal:
         with self._lock:
             user = self._users.get(uid)
             removed = user is not None and self.templates.pop((user.pin, finger), None)
+            if user is not None:
+                self.template_flags.pop((user.pin, finger), None)
         self._reply(session, pkt, zp.CMD_ACK_OK if removed else zp.CMD_ACK_ERROR)
 
     def _on_clear_attlog(self, session: _Session, pkt: zp.Packet) -> None:

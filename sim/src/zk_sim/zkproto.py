@@ -10,10 +10,11 @@ Framing (TCP)::
     payload: command specific
 
 A terminal answers every request with the request's reply id and the session id it handed
-out on ``CMD_CONNECT``. Large buffers (users, attendance) are read in three steps:
-``CMD_PREPARE_BUFFER`` (1503) makes the terminal snapshot a table and answer its size,
-``CMD_READ_BUFFER`` (1504, start/size) returns one slice as ``CMD_PREPARE_DATA`` (size) +
-``CMD_DATA`` (bytes) + ``CMD_ACK_OK``, and ``CMD_FREE_DATA`` drops the snapshot.
+out on ``CMD_CONNECT``. Large buffers (users, attendance, fingerprint templates) are read in
+three steps: ``CMD_PREPARE_BUFFER`` (1503) makes the terminal snapshot a table and answer its
+size, ``CMD_READ_BUFFER`` (1504, start/size) returns one slice as ``CMD_PREPARE_DATA`` (size)
++ ``CMD_DATA`` (bytes) + ``CMD_ACK_OK``, and ``CMD_FREE_DATA`` drops the snapshot. Templates
+are the table ``FCT_FINGERTMP`` read with ``CMD_DB_RRQ`` (pyzk's ``get_templates``).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ CMD_ACK_DATA = 2002
 CMD_ACK_UNAUTH = 2005
 CMD_ACK_UNKNOWN = 0xFFFF
 
+FCT_FINGERTMP = 2
 FCT_USER = 5
 
 TOP_SIZE = 8
@@ -83,6 +85,9 @@ _HEADER = struct.Struct("<HHHH")
 _USER72 = struct.Struct("<HB8s24sIB7sx24s")
 # uid, PIN, verify, time, state, 4 reserved bytes, workcode (pyzk reads the last 8 as spare)
 _ATT40 = struct.Struct("<H24sB4sB4sI")
+# fingerprint template entry: entry size (this header included), uid, finger, valid flag
+_TEMPLATE_HEAD = struct.Struct("<HHbb")
+MAX_TEMPLATE_BYTES = 0xFFFF - _TEMPLATE_HEAD.size
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,22 +257,34 @@ def pack_record(record: TerminalRecord, uid: int) -> bytes:
     )
 
 
+def pack_template(uid: int, finger: int, valid: int, template: bytes) -> bytes:
+    """One entry of the fingerprint table (``FCT_FINGERTMP``, read with ``CMD_DB_RRQ``):
+    ``<HHbb`` entry size, uid, finger 0-9, valid flag (1 normal, 3 duress), then the template."""
+    if not 0 <= finger <= 9:
+        raise ValueError(f"finger must be 0-9, not {finger!r}")
+    if not template or len(template) > MAX_TEMPLATE_BYTES:
+        raise ValueError(f"a template has 1-{MAX_TEMPLATE_BYTES} bytes, not {len(template)}")
+    return _TEMPLATE_HEAD.pack(_TEMPLATE_HEAD.size + len(template), uid, finger, valid) + template
+
+
 def table_buffer(records: list[bytes]) -> bytes:
     """A table as a terminal serves it from ``CMD_PREPARE_BUFFER``: total size, then records."""
     body = b"".join(records)
     return struct.pack("<I", len(body)) + body
 
 
-def free_sizes(users: int, records: int, users_cap: int, records_cap: int) -> bytes:
-    """``CMD_GET_FREE_SIZES`` answer: 20 ints of counts and capacities, then 3 face ints."""
+def free_sizes(users: int, records: int, users_cap: int, records_cap: int,
+               fingers: int = 0) -> bytes:
+    """``CMD_GET_FREE_SIZES`` answer: 20 ints of counts and capacities, then 3 face ints.
+    pyzk's ``get_templates`` reads nothing when ``fingers`` (field 6) is 0."""
     fields = [0] * 20
     fields[4] = users
-    fields[6] = 0  # fingerprint templates
+    fields[6] = fingers  # fingerprint templates
     fields[8] = records
     fields[14] = 3000  # fingerprint capacity
     fields[15] = users_cap
     fields[16] = records_cap
-    fields[17] = 3000
+    fields[17] = max(0, 3000 - fingers)
     fields[18] = max(0, users_cap - users)
     fields[19] = max(0, records_cap - records)
     return struct.pack("<20i", *fields) + struct.pack("<3i", 0, 0, 0)

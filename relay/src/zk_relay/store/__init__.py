@@ -8,13 +8,15 @@ One module per table family; :class:`Store` puts them together, so callers see o
 * ``commands`` — device commands;  * ``tokens`` — API tokens;  * ``odoo_link`` — the Odoo link;
   ``odoo_outbox`` — biometric pages pushed and Odoo's outbox of commands (push mode);
 * ``recon`` — reconciliation runs and terminal-days;  * ``health`` — health events, computed
-  terminal health, clock repairs;  * ``biometrics`` — sealed templates and photos, audit.
+  terminal health, clock repairs;  * ``biometrics`` — sealed templates and photos, audit;
+* ``biometric_readback`` — templates read back from polled terminals.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from zk_relay.store.biometric_readback import ReadbackResult, ReadTemplate, TemplateReadback
 from zk_relay.store.biometrics import Biometrics
 from zk_relay.store.commands import COMMAND_STATES, REQUEUE_KINDS, Commands
 from zk_relay.store.db import INSERT_EVENT, StoreError, connect, utc_now
@@ -29,11 +31,12 @@ from zk_relay.store.tokens import Tokens
 from zk_relay.store.writer import AttlogResult, Writer
 
 __all__ = ["COMMAND_STATES", "INSERT_EVENT", "REQUEUE_KINDS", "AttlogResult", "DeviceGeneration",
-           "Store", "StoreError", "Writer", "connect", "link_status", "session_token", "utc_now"]
+           "ReadTemplate", "ReadbackResult", "Store", "StoreError", "Writer", "connect",
+           "link_status", "session_token", "utc_now"]
 
 
 class Store(Devices, Events, Commands, Tokens, OdooLink, OdooOutbox, Reconciliation, Health,
-            Biometrics):
+            Biometrics, TemplateReadback):
     """The relay's database (see the modules of this package)."""
 
     def prune_history(self, retention_days: int, now: datetime | None = None) -> int:

@@ -20,6 +20,7 @@ from zk_relay.biometric_crypto import BiometricCipher, aad
 from zk_relay.biometric_rows import (
     ALGORITHM_PREFIX,
     BIOMETRIC_ROWS,
+    Template,
     device_versions,
     parse_template,
     redact,
@@ -93,6 +94,7 @@ def after_result(conn: sqlite3.Connection, serial: str, cid: int, code: int | No
             args.append(index)
     templates = conn.execute(f"DELETE FROM bio_templates WHERE {' AND '.join(where)}",  # noqa: S608
                              args).rowcount
+    conn.execute(f"DELETE FROM bio_seen WHERE {' AND '.join(where)}", args)  # noqa: S608
     photos = conn.execute("DELETE FROM photos WHERE serial = ? AND pin = ?",
                           (serial, pin)).rowcount if kind == "user_erase" else 0
     audit(conn, "erased" if kind == "user_erase" else "deleted", serial,
@@ -133,22 +135,40 @@ def store_bio_rows(conn: sqlite3.Connection, cipher: BiometricCipher | None, ser
             conn.execute(INSERT_QUARANTINE, (serial, source, parsed, redact(row.raw), now))
             audit(conn, "dropped", serial, parsed, serial=serial, pin=row.pin)
             continue
-        sealed = cipher.seal(parsed.data, template_aad(serial, parsed.pin, parsed.kind,
-                                                       parsed.index, parsed.sub))
-        # a newer template of the same finger replaces the older one, under a new id (so
-        # Odoo's cursor sees it)
-        conn.execute("DELETE FROM bio_templates WHERE serial = ? AND pin = ? AND kind = ? AND"
-                     " idx = ? AND sub = ?", (serial, parsed.pin, parsed.kind, parsed.index,
-                                              parsed.sub))
-        conn.execute(
-            "INSERT INTO bio_templates (serial, pin, kind, idx, sub, valid, major, minor, format,"
-            " size, sealed, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (serial, parsed.pin, parsed.kind, parsed.index, parsed.sub, parsed.valid,
-             parsed.major, parsed.minor, parsed.fmt, len(parsed.data), sealed, now))
-        audit(conn, "stored", serial, f"{len(parsed.data)} bytes, sealed", serial=serial,
-              pin=parsed.pin, kind=parsed.kind, index=parsed.index)
+        seal_template(conn, cipher, serial, parsed, now, f"{len(parsed.data)} bytes, sealed")
         stored += 1
     return stored, dropped
+
+
+def seal_template(conn: sqlite3.Connection, cipher: BiometricCipher, serial: str,
+                  parsed: Template, now: str, detail: str) -> None:
+    """Seal one template into ``bio_templates`` (a newer template of the same finger replaces
+    the older one, under a new id, so Odoo's cursor sees it), remember its keyed digest
+    (``bio_seen``: a read-back of the same template is not a new one) and audit ``stored``."""
+    associated = template_aad(serial, parsed.pin, parsed.kind, parsed.index, parsed.sub)
+    conn.execute("DELETE FROM bio_templates WHERE serial = ? AND pin = ? AND kind = ? AND"
+                 " idx = ? AND sub = ?", (serial, parsed.pin, parsed.kind, parsed.index,
+                                          parsed.sub))
+    conn.execute(
+        "INSERT INTO bio_templates (serial, pin, kind, idx, sub, valid, major, minor, format,"
+        " size, sealed, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        (serial, parsed.pin, parsed.kind, parsed.index, parsed.sub, parsed.valid,
+         parsed.major, parsed.minor, parsed.fmt, len(parsed.data),
+         cipher.seal(parsed.data, associated), now))
+    remember_seen(conn, serial, parsed.pin, parsed.kind, parsed.index, parsed.sub,
+                  cipher.digest(parsed.data, associated), now)
+    audit(conn, "stored", serial, detail, serial=serial, pin=parsed.pin, kind=parsed.kind,
+          index=parsed.index)
+
+
+def remember_seen(conn: sqlite3.Connection, serial: str, pin: str, kind: str, index: int,
+                  sub: int, digest: bytes, now: str) -> None:
+    """The keyed digest of the template this terminal holds for this finger (never the
+    template, never a plain hash)."""
+    conn.execute("INSERT INTO bio_seen (serial, pin, kind, idx, sub, digest, seen_at)"
+                 " VALUES (?,?,?,?,?,?,?) ON CONFLICT(serial, pin, kind, idx, sub) DO UPDATE"
+                 " SET digest = excluded.digest, seen_at = excluded.seen_at",
+                 (serial, pin, kind, index, sub, digest, now))
 
 
 def redact_bad(bad: Sequence[BadLine]) -> list[BadLine]:

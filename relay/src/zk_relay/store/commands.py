@@ -13,6 +13,7 @@ from zk_relay.biometric_commands import fill
 from zk_relay.biometric_crypto import SealError, aad
 from zk_relay.commands import Command, state_for, wire_safe
 from zk_relay.store.base import StoreBase
+from zk_relay.store.biometric_readback import remember_sent
 from zk_relay.store.biometrics import after_result, audit_queued
 from zk_relay.store.db import utc_now
 
@@ -67,6 +68,10 @@ class Commands(StoreBase):
                     " received_at) VALUES (?,?,?,?,?,?,?)",
                     (serial, r.cmd_id, r.return_code, r.cmd, json.dumps(r.fields), r.raw, now))
                 if r.cmd_id.isdigit() and len(r.cmd_id) <= 16:
+                    # before the sealed template is erased: its digest (a read-back of it
+                    # from the terminal is not a new enrolment)
+                    remember_sent(conn, getattr(self, "bio_cipher", None), serial,
+                                  int(r.cmd_id), r.return_code)
                     closed = conn.execute(
                         "UPDATE commands SET state = ?, done_at = ?, return_code = ?, result = ?,"
                         " result_fields = ?, secret = NULL WHERE id = ? AND serial = ? AND state"

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 log = logging.getLogger("zk_relay.store")
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -197,8 +197,7 @@ CREATE TABLE IF NOT EXISTS odoo_link (
     last_error_at TEXT,
     token_rotated_at TEXT,
     status_url TEXT,
-    biometric_url TEXT,
-    commands_url TEXT
+    biometric_url TEXT, commands_url TEXT
 );
 CREATE TABLE IF NOT EXISTS odoo_outbox (
     outbox_id INTEGER PRIMARY KEY,
@@ -284,6 +283,16 @@ CREATE TABLE IF NOT EXISTS bio_templates (
     received_at TEXT NOT NULL,
     UNIQUE (serial, pin, kind, idx, sub)
 );
+CREATE TABLE IF NOT EXISTS bio_seen (
+    serial TEXT NOT NULL,
+    pin TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    sub INTEGER NOT NULL DEFAULT 0,
+    digest BLOB NOT NULL,
+    seen_at TEXT NOT NULL,
+    PRIMARY KEY (serial, pin, kind, idx, sub)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS bio_audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,
@@ -368,8 +377,7 @@ _ADDED_COLUMNS = (
     ("devices", "clock_drift_at", "TEXT"),
     ("devices", "clock_drift_source", "TEXT"),
     ("odoo_link", "status_url", "TEXT"),
-    ("odoo_link", "biometric_url", "TEXT"),  # push mode, issue 19
-    ("odoo_link", "commands_url", "TEXT"),
+    ("odoo_link", "biometric_url", "TEXT"), ("odoo_link", "commands_url", "TEXT"),  # issue 19
     ("commands", "kind", "TEXT NOT NULL DEFAULT ''"),
     ("commands", "params", "TEXT NOT NULL DEFAULT '{}'"),
     ("commands", "result", "TEXT"),

@@ -7,6 +7,7 @@ Public API::
         / .closed_between(after, until)
     LayoutConfig.from_mapping({...}); columns(config)
     build_batch(period, employees, config) -> Batch     # bytes + sha256 + inputs_sha256
+    BatchStream(period, config).add(chunk)... .finish() -> Batch  # the same, chunk by chunk
     correction_batch(issued_bytes, new_batch, mode="diff" | "full") -> Batch
     apply_correction(issued_bytes, diff_bytes, config) -> bytes
     blocking_days(employees) -> [BlockingDay]
@@ -17,6 +18,7 @@ Public API::
 from zk_rules.hashchain import canonical_json
 from zk_rules.payroll.batch import (
     Batch,
+    BatchStream,
     apply_correction,
     build_batch,
     correction_batch,
@@ -55,6 +57,7 @@ from zk_rules.payroll.readiness import BlockingDay, blocking_days
 __all__ = [
     "LAYOUT_VERSION",
     "Batch",
+    "BatchStream",
     "BlockingDay",
     "CtoUse",
     "Employee",

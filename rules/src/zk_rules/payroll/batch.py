@@ -47,9 +47,14 @@ Row = tuple[str, ...]
 
 def render(header: Sequence[str], rows: Iterable[Sequence[str]], separator: str) -> bytes:
     """Header and rows → file bytes (UTF-8, no BOM, CRLF line ends, RFC 4180 quoting)."""
+    return render_lines((header, *rows), separator)
+
+
+def render_lines(rows: Iterable[Sequence[str]], separator: str) -> bytes:
+    """Lines of the file (a header is a line like any other) → their bytes."""
     out = io.StringIO()
     write = out.write
-    for row in (header, *rows):
+    for row in rows:
         line = separator.join(row)
         # Fast path, exact: no cell holds the separator, a quote, CR or LF exactly when the
         # joined line has one separator per gap and none of the other three.
@@ -90,9 +95,12 @@ class Batch:
     inputs_sha256: str
     supersedes_sha256: str | None = None
 
+    # A streamed batch (BatchStream) keeps no rows in memory, only their number.
+    streamed_rows: int | None = None
+
     @property
     def row_count(self) -> int:
-        return len(self.rows)
+        return len(self.rows) if self.streamed_rows is None else self.streamed_rows
 
     def change_counts(self) -> dict[str, int]:
         """For a diff correction: rows per change kind (zeros otherwise)."""
@@ -137,6 +145,79 @@ def build_batch(
         inputs_sha256=sha256_hex(
             canonical_json(inputs_document(period, bundles, config)).encode("ascii")),
     )
+
+
+class BatchStream:
+    """A full batch written chunk by chunk (issue 22: memory flat in the company's size).
+
+    ``add`` takes the employees of one chunk; the chunks must come in employee code order
+    (code-point order, as ``parse_employees`` sorts them). The file bytes go to ``out`` (a
+    binary file object; an in-memory buffer by default) and into the file's hash as they are
+    written, each bundle's canonical JSON into the inputs hash: ``finish`` returns the same
+    bytes, ``sha256`` and ``inputs_sha256`` as :func:`build_batch` over all the employees at
+    once, with one chunk's bundles and rows in memory at a time.
+    """
+
+    def __init__(
+        self,
+        period: Period | Any,
+        config: LayoutConfig | Mapping[str, Any] | None = None,
+        out: Any = None,
+    ) -> None:
+        self.config = LayoutConfig.from_mapping(config)
+        self.period = Period.from_value(period)
+        self.header = columns(self.config)
+        self.out = out if out is not None else io.BytesIO()
+        self.row_count = 0
+        self._file_hash = hashlib.sha256()
+        self._inputs_hash = hashlib.sha256()
+        self._last_code: str | None = None
+        self._write(render_lines([self.header], self.config.separator))
+        # inputs_document's canonical JSON, its keys in sorted order, written piecewise.
+        self._inputs(f'{{"config":{canonical_json(self.config.to_dict())},"employees":[')
+
+    def _write(self, data: bytes) -> None:
+        self._file_hash.update(data)
+        self.out.write(data)
+
+    def _inputs(self, text: str) -> None:
+        self._inputs_hash.update(text.encode("ascii"))
+
+    def add(self, employees: Iterable[Any]) -> int:
+        """Validate and write one chunk of employees; returns its number of rows."""
+        bundles = parse_employees(employees, within=self.period)
+        if not bundles:
+            return 0
+        first = bundles[0].employee.code
+        if self._last_code is not None and first <= self._last_code:
+            raise PayrollInputError(
+                "employees", f"{first!r} comes after {self._last_code!r}: chunks must follow "
+                "the employee code order")
+        rows = rows_from_bundles(self.period, bundles, self.config)
+        self._write(render_lines(rows, self.config.separator))
+        self._inputs(("," if self._last_code is not None else "") + ",".join(
+            canonical_json(bundle.to_canonical()) for bundle in bundles))
+        self._last_code = bundles[-1].employee.code
+        self.row_count += len(rows)
+        return len(rows)
+
+    def finish(self) -> Batch:
+        """The batch written so far; ``content`` is the buffer's bytes when ``out`` is the
+        default in-memory buffer, else empty (the caller has the file)."""
+        self._inputs(f'],"layout":{canonical_json(LAYOUT_VERSION)},'
+                     f'"period":{canonical_json(self.period.to_dict())}}}')
+        content = self.out.getvalue() if isinstance(self.out, io.BytesIO) else b""
+        return Batch(
+            kind="full",
+            period=self.period,
+            config=self.config,
+            header=self.header,
+            rows=(),
+            content=content,
+            sha256=self._file_hash.hexdigest(),
+            inputs_sha256=self._inputs_hash.hexdigest(),
+            streamed_rows=self.row_count,
+        )
 
 
 def read_rows(

@@ -1,0 +1,1 @@
+from . import test_cto_leave_entries
