@@ -86,14 +86,13 @@ class Retention(threading.Thread):
 
 
 class Monitor(threading.Thread):
-    """Every half second: reconciliation runs (``reconciler.py``), terminal health with clock
-    repairs (``terminal_health.py``), and in push mode their delivery to Odoo
-    (``odoo_status.py``); each recovers from its own failures."""
+    """Every half second: reconciliation runs (``reconciler.py``) and terminal health with
+    clock repairs (``terminal_health.py``); each recovers from its own failures. Nothing here
+    calls Odoo (that is :class:`OdooPush`), so a slow Odoo never holds them."""
 
-    def __init__(self, store: Store, config: Config, key: RelayKey, *,
+    def __init__(self, store: Store, config: Config, *,
                  now: Callable[[], datetime] | None = None) -> None:
         super().__init__(name="zk-relay-monitor", daemon=True)
-        from zk_relay.odoo_status import StatusPusher
         from zk_relay.poller import Poller
         from zk_relay.reconciler import Reconciler
         from zk_relay.terminal_health import HealthMonitor
@@ -101,28 +100,30 @@ class Monitor(threading.Thread):
         poller = Poller(store, config)  # pyzk reads of days and clocks, one pool for both
         self.reconciler = Reconciler(store, config, now=now, poller=poller)
         self.health = HealthMonitor(store, config, now=now, poller=poller)
-        self.status = StatusPusher(store, config, key)  # push mode: the same to Odoo
         self.stopped = threading.Event()
 
     def run(self) -> None:
         while not self.stopped.wait(0.5):
-            for part in (self.reconciler, self.health, self.status):
+            for part in (self.reconciler, self.health):
                 try:
                     part.tick()
                 except Exception:
                     log.exception("%s pass failed; will retry", type(part).__name__)
 
 
-class OdooBiometric(threading.Thread):
-    """Push mode, issue 19 (``odoo_biometric.py``): every half second, biometric pages to Odoo
-    and Odoo's outbox of commands. A thread of its own: a slow or unreachable Odoo holds it
-    (up to ``push_timeout_seconds`` per call), never reconciliation or health."""
+class OdooPush(threading.Thread):
+    """Push mode, every half second: reconciliation and health to Odoo (``odoo_status.py``),
+    biometric pages to Odoo and Odoo's outbox of commands (``odoo_biometric.py``). A thread of
+    its own: a slow or unreachable Odoo holds it (up to ``push_timeout_seconds`` per call),
+    never reconciliation or health themselves."""
 
     def __init__(self, store: Store, config: Config, key: RelayKey) -> None:
-        super().__init__(name="zk-relay-odoo-biometric", daemon=True)
+        super().__init__(name="zk-relay-odoo-push", daemon=True)
         from zk_relay.odoo_biometric import BiometricPusher, OutboxFetcher
+        from zk_relay.odoo_status import StatusPusher
 
-        self.parts = (BiometricPusher(store, config, key), OutboxFetcher(store, config))
+        self.parts = (StatusPusher(store, config, key), BiometricPusher(store, config, key),
+                      OutboxFetcher(store, config))
         self.stopped = threading.Event()
 
     def run(self) -> None:
@@ -174,8 +175,8 @@ class RelayServer:
 
             self.tasks.append(DelivererThread(self.store, config, self.key,
                                               metrics=self.metrics))
-            self.tasks.append(Monitor(self.store, config, self.key, now=now))
-            self.tasks.append(OdooBiometric(self.store, config, self.key))
+            self.tasks.append(Monitor(self.store, config, now=now))
+            self.tasks.append(OdooPush(self.store, config, self.key))
 
     def run(self) -> None:
         for task in self.tasks:
