@@ -35,6 +35,7 @@ import calendar
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -300,7 +301,8 @@ def wait_for(pg: ThrowawayPostgres, query: str, poke=None, deadline: float = 360
         time.sleep(0.5)
 
 
-def run_size(size: int, relays: int, durable: bool, history: int, cto: bool) -> list[dict]:
+def run_size(size: int, relays: int, durable: bool, history: int, cto: bool,
+             keep_log: str | None = None) -> list[dict]:
     pg = ThrowawayPostgres(durable=durable)
     rows = []
     odoo = None
@@ -394,6 +396,8 @@ def run_size(size: int, relays: int, durable: bool, history: int, cto: bool) -> 
                     os.kill(pid, 9)
                 except ProcessLookupError:
                     pass
+        if keep_log and (pg.root / "odoo-workers.log").exists():
+            shutil.copy(pg.root / "odoo-workers.log", Path(keep_log) / f"odoo-{size}.log")
         pg.stop()
     return rows
 
@@ -434,6 +438,8 @@ def main() -> int:
     parser.add_argument("--cto", action="store_true",
                         help="with the CTO bank (hr_payroll_export_cto): approved overtime "
                         "is credited, the batch carries the bank's columns")
+    parser.add_argument("--keep-log", metavar="DIR",
+                        help="copy each size's Odoo server log into DIR (odoo-<size>.log)")
     parser.add_argument("--durable", action="store_true",
                         help="PostgreSQL with fsync, synchronous_commit, full_page_writes on")
     args = parser.parse_args()
@@ -444,7 +450,8 @@ def main() -> int:
     rows = []
     for size in sizes:
         print(f"{size} employees, {args.relays} relays ({datetime.now():%H:%M:%S})", flush=True)
-        rows += run_size(size, args.relays, args.durable, args.history, args.cto)
+        rows += run_size(size, args.relays, args.durable, args.history, args.cto,
+                         args.keep_log)
     print()
     print(f"{'employees':>9} {'stage':46} {'seconds':>8} {'throughput':>18} "
           f"{'Odoo peak':>9} {'PG peak':>8} {'rows':>8} {'in limits':>9}")
