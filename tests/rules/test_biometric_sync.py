@@ -74,3 +74,21 @@ def test_labels():
     assert item_label("fingerprint", 6) == "Fingerprint: right index finger"
     assert item_label("face", 0) == "Face"
     assert item_label("user") == "User record"
+
+
+def test_sub_templates_are_numbered_only_after_the_first():
+    """Issue 19: a palm or visible-light face can come as several templates of one No."""
+    assert item_label("palm", 0, 0) == "Palm"
+    assert item_label("palm", 0, 1) == "Palm, template 2"
+    assert item_label("face", 0, 3) == "Face, template 4"
+    assert item_label("fingerprint", 6, 1) == "Fingerprint: right index finger, template 2"
+    assert item_label("palm", 0, None) == "Palm"
+
+
+def test_sub_index_out_of_range_is_refused():
+    assert template_problem("palm", 0, 100, sub_index=1) is None
+    assert template_problem("palm", 0, 100, sub_index=None) is None
+    assert template_problem("palm", 0, 100, sub_index=99) is None
+    assert template_problem("palm", 0, 100, sub_index=100) == "sub-template 100 is out of range"
+    assert template_problem("palm", 0, 100, sub_index=-1) == "sub-template -1 is out of range"
+    assert template_problem("face", 0, 100, sub_index="x") == "unreadable sub-template number"

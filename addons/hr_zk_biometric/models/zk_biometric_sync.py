@@ -23,11 +23,12 @@ USER_ITEMS = ("user", "card")  # sent as user_upsert, before the templates
 
 class ZkBiometricSync(models.Model):
     """One cell of the sync table: one item (user record, card, password, a finger, the
-    face, the palm) of one employee on one terminal, and whether the terminal has it."""
+    face, the palm; each sub-template of a palm or face) of one employee on one terminal,
+    and whether the terminal has it."""
 
     _name = "zk.biometric.sync"
     _description = "Biometric Sync State"
-    _order = "employee_id, device_id, item, finger_index"
+    _order = "employee_id, device_id, item, finger_index, sub_index"
 
     employee_id = fields.Many2one("hr.employee", required=True, index=True, readonly=True,
                                   ondelete="cascade")
@@ -37,6 +38,7 @@ class ZkBiometricSync(models.Model):
     pin = fields.Char(string="PIN", readonly=True)
     item = fields.Selection(ITEMS, required=True, readonly=True)
     finger_index = fields.Integer(readonly=True)
+    sub_index = fields.Integer(readonly=True, default=0)
     template_id = fields.Many2one("zk.biometric.template", readonly=True, ondelete="cascade")
     label = fields.Char(string="What", compute="_compute_label")
     state = fields.Selection(STATES, required=True, default="pending", readonly=True,
@@ -47,14 +49,14 @@ class ZkBiometricSync(models.Model):
     sent_at = fields.Datetime(readonly=True)
 
     _sql_constraints = [
-        ("cell_uniq", "UNIQUE(employee_id, device_id, item, finger_index)",
+        ("cell_uniq", "UNIQUE(employee_id, device_id, item, finger_index, sub_index)",
          "One sync state per employee, terminal and item."),
     ]
 
-    @api.depends("item", "finger_index")
+    @api.depends("item", "finger_index", "sub_index")
     def _compute_label(self):
         for cell in self:
-            cell.label = item_label(cell.item, cell.finger_index)
+            cell.label = item_label(cell.item, cell.finger_index, cell.sub_index)
 
     # ------------------------------------------------------------------ planning
     @api.model
@@ -64,7 +66,8 @@ class ZkBiometricSync(models.Model):
         is known to differ. Returns the new cells."""
         templates = templates if templates is not None else self.env[
             "zk.biometric.template"].sudo().search([("employee_id", "=", employee.id)])
-        existing = {(c.device_id.id, c.item, c.finger_index): c for c in self.sudo().search(
+        existing = {(c.device_id.id, c.item, c.finger_index, c.sub_index): c
+                    for c in self.sudo().search(
             [("employee_id", "=", employee.id), ("device_id", "in", devices.ids)])}
         to_create = []
         # sudo: the registry of PINs (and the card numbers terminals reported) is read here.
@@ -72,7 +75,7 @@ class ZkBiometricSync(models.Model):
         card = mappings.filtered("card")[:1].card
         for device in devices:
             pin = employee._zk_bio_pin(device)
-            if card and (device.id, "card", 0) not in existing:
+            if card and (device.id, "card", 0, 0) not in existing:
                 here = mappings.filtered(lambda m, d=device: m.device_id == d and m.card == card)
                 to_create.append({
                     "employee_id": employee.id, "device_id": device.id, "pin": pin,
@@ -80,7 +83,7 @@ class ZkBiometricSync(models.Model):
                     "state": "synced" if here else "pending",
                     "message": self.env._("The terminal reported this card.") if here
                     else self.env._("Waiting to be sent to the terminal.")})
-            if (device.id, "user", 0) not in existing:
+            if (device.id, "user", 0, 0) not in existing:
                 present = device in templates.source_device_id
                 to_create.append({
                     "employee_id": employee.id, "device_id": device.id, "pin": pin,
@@ -89,7 +92,8 @@ class ZkBiometricSync(models.Model):
                     "message": self.env._("Enrolled here.") if present else self.env._(
                         "Waiting to be sent to the terminal.")})
             for template in templates:
-                key = (device.id, template.kind, template.finger_index)
+                # One cell per template: each sub-template of a palm or face has its own.
+                key = (device.id, template.kind, template.finger_index, template.sub_index)
                 vals = {"template_id": template.id, "pin": pin}
                 if template.source_device_id == device:
                     vals.update(state="synced", message=self.env._("Enrolled here."))
@@ -107,7 +111,8 @@ class ZkBiometricSync(models.Model):
                 else:
                     to_create.append(dict(vals, employee_id=employee.id, device_id=device.id,
                                           item=template.kind,
-                                          finger_index=template.finger_index))
+                                          finger_index=template.finger_index,
+                                          sub_index=template.sub_index))
         # sudo: the sync table is the system's bookkeeping (written by imports and results).
         return self.sudo().create(to_create)
 
@@ -172,6 +177,7 @@ class ZkBiometricSync(models.Model):
             return None
         data = template._zk_open(f"template_upsert to {device.serial}")
         params = {"pin": self.pin, "kind": template.kind, "index": template.finger_index,
+                  "sub_index": template.sub_index, "minor_version": template.minor_version,
                   "algorithm": template.algorithm or "", "valid": template.valid,
                   "data": base64.b64encode(data).decode("ascii")}
         if (template.template_format or "").isdigit():  # the relay takes BIODATA Format 0-255
@@ -179,7 +185,8 @@ class ZkBiometricSync(models.Model):
         command = client.queue_typed(device.serial, "template_upsert", params)
         self.env["zk.audit.entry"]._log(self, "biometric_sent", after={
             "terminal": device.serial, "kind": template.kind,
-            "finger_index": template.finger_index, "command": int(command["id"])})
+            "finger_index": template.finger_index, "sub_index": template.sub_index,
+            "command": int(command["id"])})
         return command
 
     def _zk_refusal(self, exc):

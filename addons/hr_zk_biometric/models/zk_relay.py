@@ -14,6 +14,22 @@ from ..lib.biometric_client import BiometricClient
 _logger = logging.getLogger(__name__)
 BIO_PAGE = 200
 BIOMETRIC_PATH = "/zk/relay/biometric"  # push mode: the relay posts its pages there
+MAX_MINOR_VERSION = 9999  # template_upsert's minor_version range (relay biometric_commands)
+
+
+def _minor_version(value):
+    """The template's minor algorithm version as the relay's command API takes it (0-9999);
+    0 when absent or unreadable (the terminal then uses its own)."""
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return 0
+    return number if 0 <= number <= MAX_MINOR_VERSION else 0
+
+
+def _text(value):
+    """A page's value as text, False when absent (Format 0 is a format, kept as "0")."""
+    return False if value in (None, "", False) else str(value)
 
 
 class ZkRelay(models.Model):
@@ -100,7 +116,8 @@ class ZkRelay(models.Model):
                 data = base64.b64decode(str(row.get("data") or ""), validate=True)
             except (binascii.Error, ValueError):
                 data = b""
-            problem = template_problem(row.get("kind"), row.get("index"), len(data))
+            problem = template_problem(row.get("kind"), row.get("index"), len(data),
+                                       row.get("sub_index"))
             if problem:
                 refused.append(problem)
                 continue
@@ -109,8 +126,10 @@ class ZkRelay(models.Model):
                 continue
             Template._zk_store(
                 mapping.employee_id, row["kind"], int(row["index"]), data,
-                pin=mapping.pin, source_device_id=device.id, algorithm=row.get("algorithm"),
-                template_format=str(row.get("format") or "") or False,
+                sub_index=int(row.get("sub_index") or 0),
+                minor_version=_minor_version(row.get("minor_version")), pin=mapping.pin,
+                source_device_id=device.id, algorithm=row.get("algorithm"),
+                template_format=_text(row.get("format")),
                 valid=int(row.get("valid") or 1), relay_id=self.id,
                 relay_template_id=int(row.get("id") or 0),
                 received_at=fields.Datetime.now())

@@ -4,6 +4,7 @@ from . import (
     test_biometric_erasure,
     test_biometric_push,
     test_biometric_push_relay,
+    test_biometric_sub_templates,
     test_biometric_sync,
     test_tour,
 )

@@ -15,6 +15,8 @@ KINDS = ("fingerprint", "face", "palm", "finger_vein")
 # face and palm ones a few KiB, visible-light face templates up to a few tens of KiB.
 MAX_TEMPLATE_BYTES = {"fingerprint": 4096, "finger_vein": 8192, "palm": 32768,
                       "face": 65536}
+# BIODATA `Index` (the sub-template of one No) the relay accepts: 0-99.
+MAX_SUB_INDEX = 99
 FINGER_NAMES = ("left little finger", "left ring finger", "left middle finger",
                 "left index finger", "left thumb", "right thumb", "right index finger",
                 "right middle finger", "right ring finger", "right little finger")
@@ -97,8 +99,12 @@ def compatible(template_algorithm: str | None, terminal_major: str | int | None)
     return parsed[1] == major
 
 
-def template_problem(kind: object, index: object, size: int) -> str | None:
-    """Why an arriving template is refused (None: acceptable)."""
+def template_problem(kind: object, index: object, size: int, sub_index: object = 0
+                     ) -> str | None:
+    """Why an arriving template is refused (None: acceptable).
+
+    `sub_index` is BIODATA `Index`: one palm or visible-light face can come as several
+    templates of one `No` (0 when absent)."""
     if kind not in KINDS:
         return f"unknown kind of template {kind!r}"
     try:
@@ -107,6 +113,12 @@ def template_problem(kind: object, index: object, size: int) -> str | None:
         return "no finger or template index"
     if number < 0 or (kind == "fingerprint" and number > 9):
         return f"index {number} is out of range"
+    try:
+        sub = int(str(0 if sub_index is None else sub_index))
+    except (TypeError, ValueError):
+        return "unreadable sub-template number"
+    if not 0 <= sub <= MAX_SUB_INDEX:
+        return f"sub-template {sub} is out of range"
     if size <= 0:
         return "the template is empty"
     if size > MAX_TEMPLATE_BYTES[kind]:
@@ -114,10 +126,15 @@ def template_problem(kind: object, index: object, size: int) -> str | None:
     return None
 
 
-def item_label(kind: str, index: int | None = None) -> str:
-    """'Fingerprint: right index finger', 'Face', 'User record'."""
+def item_label(kind: str, index: int | None = None, sub_index: int | None = None) -> str:
+    """'Fingerprint: right index finger', 'Face', 'User record'; a sub-template other than
+    the first is numbered from 1 as people count: sub index 1 -> 'Palm, template 2'."""
     if kind == "fingerprint" and index is not None and 0 <= index <= 9:
-        return f"Fingerprint: {FINGER_NAMES[index]}"
-    return {"user": "User record", "card": "Card", "password": "Password",
-            "fingerprint": "Fingerprint", "face": "Face", "palm": "Palm",
-            "finger_vein": "Finger vein"}.get(kind, kind)
+        label = f"Fingerprint: {FINGER_NAMES[index]}"
+    else:
+        label = {"user": "User record", "card": "Card", "password": "Password",
+                 "fingerprint": "Fingerprint", "face": "Face", "palm": "Palm",
+                 "finger_vein": "Finger vein"}.get(kind, kind)
+    if sub_index and sub_index > 0:
+        label = f"{label}, template {sub_index + 1}"
+    return label
