@@ -29,7 +29,7 @@ def _minor_version(value):
 
 def _text(value):
     """A page's value as text, False when absent (Format 0 is a format, kept as "0")."""
-    return False if value in (None, "", False) else str(value)
+    return False if value is None or value is False or value == "" else str(value)
 
 
 class ZkRelay(models.Model):
