@@ -3,6 +3,7 @@
 import pytest
 
 from zk_rules.biometric_sync import (
+    KINDS,
     command_outcome,
     compatible,
     item_label,
@@ -92,3 +93,10 @@ def test_sub_index_out_of_range_is_refused():
     assert template_problem("palm", 0, 100, sub_index=100) == "sub-template 100 is out of range"
     assert template_problem("palm", 0, 100, sub_index=-1) == "sub-template -1 is out of range"
     assert template_problem("face", 0, 100, sub_index="x") == "unreadable sub-template number"
+
+
+def test_visible_light_faces_are_taken_like_the_relay_sends_them():
+    assert "visible_face" in KINDS
+    assert template_problem("visible_face", 0, 40000, sub_index=2) is None
+    assert item_label("visible_face", 0) == "Visible-light face"
+    assert item_label("visible_face", 0, 1) == "Visible-light face, template 2"

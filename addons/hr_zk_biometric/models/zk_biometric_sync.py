@@ -11,12 +11,14 @@ _logger = logging.getLogger(__name__)
 
 ITEMS = [("user", "User record"), ("card", "Card"), ("password", "Password"),
          ("fingerprint", "Fingerprint"), ("face", "Face"), ("palm", "Palm"),
-         ("finger_vein", "Finger vein")]
+         ("finger_vein", "Finger vein"), ("visible_face", "Visible-light face")]
 STATES = [("synced", "In sync"), ("pending", "Pending"), ("failed", "Failed"),
           ("not_wanted", "Not wanted"), ("not_compatible", "Not compatible")]
-# The terminal option holding the major algorithm version of each kind (adms §4.5).
+# The terminal option holding the major algorithm version of each kind (adms §4.5); the relay
+# reads a visible-light face's from FaceVersion too.
 VERSION_FIELD = {"fingerprint": "bio_fp_version", "face": "bio_face_version",
-                 "palm": "bio_palm_version", "finger_vein": "bio_vein_version"}
+                 "palm": "bio_palm_version", "finger_vein": "bio_vein_version",
+                 "visible_face": "bio_face_version"}
 SEND_BATCH = 200
 USER_ITEMS = ("user", "card")  # sent as user_upsert, before the templates
 

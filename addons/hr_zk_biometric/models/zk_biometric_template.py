@@ -5,11 +5,12 @@ from odoo import api, fields, models
 from zk_rules.biometric_sync import KINDS, item_label
 
 GROUP = "hr_zk_biometric.group_zk_biometric"
-KIND_SELECTION = [(kind, kind.replace("_", " ").capitalize()) for kind in KINDS]
+KIND_SELECTION = [(kind, item_label(kind)) for kind in KINDS]
 
 
 class ZkBiometricTemplate(models.Model):
-    """A fingerprint, face, palm or finger-vein template of one employee, sealed.
+    """A fingerprint, face, palm, finger-vein or visible-light face template of one employee,
+    sealed.
 
     One per employee, kind, index and sub-template (the newest enrolment wins): a palm or a
     visible-light face can come as several templates of one index (BIODATA `Index`), each

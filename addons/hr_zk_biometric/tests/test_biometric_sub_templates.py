@@ -119,6 +119,27 @@ class TestSubTemplates(SubTemplateCase, TransactionCase):
             self.employee, "fingerprint", 6, data, sub_index=2, algorithm="finger:10")
         self.assertEqual(second._aad(), legacy_aad + "|2")
 
+    def test_visible_light_face_of_three_sub_templates_is_kept_and_copied(self):
+        faces = [b"ZKVLFACE-%d-" % n + os.urandom(20000) for n in range(3)]
+        self.dev_c.bio_face_version = "7"  # another algorithm: never sent there
+        self.take_templates([dict(self.template_row(
+            row_id=n + 1, kind="visible_face", index=0, data=data, algorithm="face:50"),
+            sub_index=n, minor_version=2) for n, data in enumerate(faces)])
+        templates = self.env["zk.biometric.template"].search([("kind", "=", "visible_face")])
+        self.assertEqual(templates.mapped("label"), [
+            "Visible-light face", "Visible-light face, template 2",
+            "Visible-light face, template 3"])
+        self.assertEqual([t.with_user(self.bio_user)._zk_open("test") for t in templates],
+                         faces)
+        cells_c = self.cells().filtered(lambda c: c.device_id == self.dev_c
+                                        and c.item == "visible_face")
+        self.assertEqual(set(cells_c.mapped("state")), {"not_compatible"})
+        self.env["zk.biometric.sync"]._cron_send()
+        uploads = self.fake.of_kind("template_upsert")
+        self.assertEqual(sorted((c["serial"], c["params"]["kind"], c["params"]["sub_index"],
+                                 c["params"]["minor_version"]) for c in uploads),
+                         [("BIOB002", "visible_face", n, 2) for n in range(3)])
+
     def test_erasure_removes_every_sub_template_and_cell(self):
         self.take_templates([palm_row(self, 1, 0, PALM_1), palm_row(self, 2, 1, PALM_2)])
         self.employee.with_user(self.bio_user).action_zk_bio_erase()

@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-KINDS = ("fingerprint", "face", "palm", "finger_vein")
+# The relay's kinds (BIODATA Type 1, 2, 8, 7, 9); a visible-light face is a face template of
+# the newer algorithm, often several sub-templates of one No.
+KINDS = ("fingerprint", "face", "palm", "finger_vein", "visible_face")
 # Largest template accepted (bytes, decoded). ZKTeco fingerprint templates are ~0.5-2 KiB,
 # face and palm ones a few KiB, visible-light face templates up to a few tens of KiB.
 MAX_TEMPLATE_BYTES = {"fingerprint": 4096, "finger_vein": 8192, "palm": 32768,
-                      "face": 65536}
+                      "face": 65536, "visible_face": 65536}
 # BIODATA `Index` (the sub-template of one No) the relay accepts: 0-99.
 MAX_SUB_INDEX = 99
 FINGER_NAMES = ("left little finger", "left ring finger", "left middle finger",
@@ -134,7 +136,8 @@ def item_label(kind: str, index: int | None = None, sub_index: int | None = None
     else:
         label = {"user": "User record", "card": "Card", "password": "Password",
                  "fingerprint": "Fingerprint", "face": "Face", "palm": "Palm",
-                 "finger_vein": "Finger vein"}.get(kind, kind)
+                 "finger_vein": "Finger vein",
+                 "visible_face": "Visible-light face"}.get(kind, kind)
     if sub_index and sub_index > 0:
         label = f"{label}, template {sub_index + 1}"
     return label
