@@ -3,6 +3,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.addons.hr_zk_attendance.tests.screens import save_screens
 
 from .common import BiometricMixin
+from .test_biometric_sub_templates import PALM_1, PALM_2, palm_row
 
 
 @tagged("post_install", "-at_install")
@@ -38,3 +39,20 @@ class TestBiometricTour(BiometricMixin, HttpCase):
         self.env["zk.biometric.erasure.line"]._zk_follow(self.relay)
         self.assertEqual(erasure.state, "done")
         self.assertFalse(self.employee.with_user(self.bio_user).zk_bio_erasure_open_line_ids)
+
+    def test_sub_template_journey(self):
+        """Issue 19: a palm of two sub-templates is a row each, per terminal."""
+        self.take_templates([palm_row(self, 1, 0, PALM_1), palm_row(self, 2, 1, PALM_2)])
+        self.env["zk.biometric.sync"]._cron_send()
+        for cell in self.cells().filtered(lambda c: c.item == "palm" and c.command_id):
+            failed = cell.device_id == self.dev_b and cell.sub_index == 1
+            self.fake.commands[cell.command_id].update(
+                state="failed" if failed else "done", return_code=-1001 if failed else 0)
+        self.env["zk.biometric.sync"]._cron_send()
+        palms = self.cells().filtered(lambda c: c.item == "palm")
+        self.assertEqual(len(palms), 6, "two palm rows on each of the three terminals")
+        url = f"/odoo/employees/{self.employee.id}"
+        self.start_tour(url, "hr_zk_biometric_sub_template_tour", login="bio_admin")
+        save_screens(self, "bio_admin", [
+            (url, ".o_form_view", "biometric_sub_templates.png", ".o_zk_bio_sync_table",
+             "a[name='zk_biometrics']")])
