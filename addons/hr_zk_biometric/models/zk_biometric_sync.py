@@ -52,7 +52,7 @@ class ZkBiometricSync(models.Model):
 
     _sql_constraints = [
         ("cell_uniq", "UNIQUE(employee_id, device_id, item, finger_index, sub_index)",
-         "One sync state per employee, terminal and item."),
+         "One sync state per employee, terminal, item and template."),
     ]
 
     @api.depends("item", "finger_index", "sub_index")

@@ -14,11 +14,10 @@ class ZkBiometricTemplate(models.Model):
 
     One per employee, kind, index and sub-template (the newest enrolment wins): a palm or a
     visible-light face can come as several templates of one index (BIODATA `Index`), each
-    kept. Imported from the relay's
-    biometric pages (the terminal where the person enrolled), copied to the employee's other
-    terminals by template_upsert commands. The template bytes are held only sealed
-    (nonce || AES-GCM ciphertext, `data_sealed`), readable by the Biometric data group only,
-    never exported, logged or tracked.
+    kept. Imported from the relay's biometric pages (the terminal where the person
+    enrolled), copied to the employee's other terminals by template_upsert commands. The
+    template bytes are held only sealed (nonce || AES-GCM ciphertext, `data_sealed`),
+    readable by the Biometric data group only, never exported, logged or tracked.
     """
 
     _name = "zk.biometric.template"
