@@ -17,7 +17,8 @@ and the month-end is timed stage by stage:
 2. attendances and daily records: the scheduled jobs (batch cron API, a chunk per run)
    triggered at once, waited for until no punch is pending;
 3. overtime approvals in bulk: one `action_approve` on every line waiting (a manager's
-   bulk action, run in this script's process: it is a request, not a job);
+   bulk action, run in this script's process as the request would: it decides the first
+   lines and queues the rest for the chunked scheduled job, waited for);
 4. payroll batch: the scheduled issue of the month's draft batch (streamed file).
 
 Per stage it prints wall time, throughput, the peak RSS of the largest Odoo worker and of
@@ -228,6 +229,8 @@ def build_company(registry, size: int, relays: int, days: list[date], history: i
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
         env["zk.overtime.line"].search([("status", "=", "to_approve")]).action_approve()
+        while env["zk.overtime.line"]._cron_decide_queued():  # what the job would decide
+            pass
     pages = []
     for r in range(relays):
         events = day_events(staff[r], days[-1], cursors[r] + 1)
@@ -327,14 +330,14 @@ def run_size(size: int, relays: int, durable: bool, history: int, cto: bool,
         odoo = start_odoo(pg, port, log)
         postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
 
-        def stage(label, unit, count_sql, action, done_sql):
+        def stage(label, unit, count_sql, action, done_sql, poke=None):
             before = int(sql(pg, count_sql))
             log_size = log.stat().st_size
             with Peaks(odoo.pid, postmaster) as peaks:
                 began = time.perf_counter()
                 action()
                 if done_sql:
-                    wait_for(pg, done_sql, poke=action)
+                    wait_for(pg, done_sql, poke=poke or action)
                 seconds = time.perf_counter() - began
             written = int(sql(pg, count_sql)) - before
             with open(log, errors="replace") as handle:
@@ -369,8 +372,11 @@ def run_size(size: int, relays: int, durable: bool, history: int, cto: bool,
                 env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
                 env["zk.overtime.line"].search([("status", "=", "to_approve")]).action_approve()
 
-        stage("overtime approvals in bulk (one request)", "lines",
-              "SELECT count(*) FROM zk_overtime_line WHERE status = 'approved'", approve, None)
+        stage("overtime approvals in bulk (request + job)", "lines",
+              "SELECT count(*) FROM zk_overtime_line WHERE status = 'approved'", approve,
+              "SELECT NOT EXISTS (SELECT 1 FROM zk_overtime_line "
+              "WHERE queued_decision IS NOT NULL)",
+              poke=lambda: trigger(pg, "hr_zk_attendance.ir_cron_zk_decide_queued"))
         stage("payroll batch (cron, streamed file)", "rows",
               "SELECT coalesce(sum(row_count), 0) FROM payroll_export_batch "
               "WHERE state = 'issued'",

@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_date
@@ -9,6 +11,9 @@ DECISION_FIELDS = {"status", "approved_minutes", "decided_by", "decided_at", "de
                    # chatter bookkeeping, never the minutes
                    "message_main_attachment_id"}
 KINDS = [("workday", "Workday"), ("rest_day", "Rest day"), ("holiday", "Holiday")]
+# Lines decided within the person's own request; a larger selection is decided by a
+# scheduled job a chunk at a time (an HTTP worker's time limit would cut it otherwise).
+DECIDE_NOW = 100
 
 
 class ZkOvertimeLine(models.Model):
@@ -34,6 +39,12 @@ class ZkOvertimeLine(models.Model):
     decided_by = fields.Many2one("res.users", readonly=True)
     decided_at = fields.Datetime(readonly=True)
     decision_reason = fields.Char("Reason", readonly=True, tracking=True)
+    queued_decision = fields.Selection(
+        [("approved", "Approval queued"), ("refused", "Refusal queued")], "Queued", readonly=True,
+        index="btree_not_null", copy=False,
+        help="Decided in a large selection: the scheduled job applies it in a moment.")
+    queued_by = fields.Many2one("res.users", readonly=True, copy=False)
+    queued_reason = fields.Char(readonly=True, copy=False)
     # Display: hours and minutes (float_time); the minute fields stay the source.
     hours = fields.Float("Overtime", compute="_compute_hours", store=True, aggregator="sum")
     approved_hours = fields.Float("Approved", compute="_compute_hours", store=True,
@@ -158,6 +169,11 @@ class ZkOvertimeLine(models.Model):
         return result
 
     def _decide(self, status, approved, reason=None):
+        if len(self) > DECIDE_NOW:
+            return self._decide_in_chunks(status, approved, reason)
+        return self._decide_lines(status, approved, reason)
+
+    def _decide_lines(self, status, approved, reason):
         for line in self:
             line.write({
                 "status": status, "approved_minutes": line.minutes if approved is None
@@ -172,6 +188,56 @@ class ZkOvertimeLine(models.Model):
                 feedback = f"{feedback}: {reason}"
             line._close_approval(feedback)
         return True
+
+    def _decide_in_chunks(self, status, approved, reason):
+        """A large selection: rights checked for all of it now, the first lines decided now,
+        the rest queued for the scheduled job, which decides them as this user."""
+        self._check_can_decide()
+        now, later = self[:DECIDE_NOW], self[DECIDE_NOW:]
+        now._decide_lines(status, approved, reason)
+        # sudo: the queue is the system's bookkeeping; the decision itself is written as the
+        # user by the job, with their rights and in their name.
+        later.sudo().write({"queued_decision": status, "queued_by": self.env.uid,
+                            "queued_reason": reason or False})
+        self.env.ref("hr_zk_attendance.ir_cron_zk_decide_queued")._trigger()
+        message = (self.env._("%(now)s line(s) approved; the other %(later)s are being "
+                              "approved in the background and show \"Approval queued\" until "
+                              "then.", now=len(now), later=len(later))
+                   if status == "approved" else
+                   self.env._("%(now)s line(s) refused; the other %(later)s are being "
+                              "refused in the background and show \"Refusal queued\" until "
+                              "then.", now=len(now), later=len(later)))
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+            "type": "info", "message": message, "sticky": False,
+            "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}
+
+    @api.model
+    def _cron_decide_queued(self, limit=DECIDE_NOW):
+        """Apply the queued decisions, a chunk a run, each as the person who made it."""
+        # sudo: the job reads every company's queue; each decision is then written
+        # with_user(the person), under their rights.
+        queued = self.sudo().search([("queued_decision", "!=", False)], order="id",
+                                    limit=limit + 1)
+        remaining = max(len(queued) - limit, 0)
+        queued = queued[:limit]
+        groups = defaultdict(lambda: self.browse())
+        for line in queued:
+            groups[(line.queued_by, line.company_id, line.queued_decision,
+                    line.queued_reason)] |= line
+        for (user, company, status, reason), lines in groups.items():
+            lines.write({"queued_decision": False, "queued_by": False, "queued_reason": False})
+            todo = lines.filtered(lambda line, s=status: line.status != s)
+            try:
+                with self.env.cr.savepoint():
+                    todo.with_user(user).with_company(company)._decide_lines(
+                        status, None if status == "approved" else 0, reason or None)
+            except (AccessError, UserError) as exc:
+                for line in todo:
+                    line.message_post(body=self.env._(
+                        "The queued decision of %(user)s was not applied: %(why)s",
+                        user=user.name, why=str(exc)), subtype_xmlid="mail.mt_note")
+        self.env["ir.cron"]._notify_progress(done=len(queued), remaining=remaining)
+        return remaining
 
     def action_approve(self):
         return self._decide("approved", None)
