@@ -124,6 +124,20 @@ def _pushing_relay():
     return env, relay, None
 
 
+def _one_side_page(env, relay, lock_key, busy):
+    """(payload, None) of a side page a push relay posts (status, biometric, commands), or (None,
+    refusal response): one such page at a time per relay (a transaction-scoped advisory lock
+    of its own key: a second one is told to retry, no lock error in the logs), then the body
+    read within the push limit."""
+    env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [lock_key, relay.id])
+    if not env.cr.fetchone()[0]:
+        return None, _json(429, {"error": "busy", "message": busy}, **{"Retry-After": "1"})
+    payload, refusal = _read_json(_push_limit(env))
+    if refusal:
+        return None, _json(*refusal)
+    return payload, None
+
+
 class RelayDelivery(http.Controller):
     @http.route("/zk/relay/enrol", type="http", auth="none", methods=["POST"], csrf=False,
                 save_session=False, readonly=False)
@@ -166,12 +180,8 @@ class RelayDelivery(http.Controller):
         env, relay, refused = _pushing_relay()
         if refused:
             return refused
-        # One exchange at a time per relay (its own advisory key): a second is told to retry.
-        env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [0x7A6E, relay.id])
-        if not env.cr.fetchone()[0]:
-            return _json(429, {"error": "busy", "message": "this relay's commands are being "
-                               "read"}, **{"Retry-After": "1"})
-        payload, refusal = _read_json(_push_limit(env))
-        if refusal:
-            return _json(*refusal)
+        payload, refused = _one_side_page(env, relay, 0x7A6E,
+                                          "this relay's commands are being read")
+        if refused:
+            return refused
         return _json(*env["zk.relay.outbox"]._zk_exchange(relay, payload))

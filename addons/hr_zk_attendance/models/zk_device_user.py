@@ -250,13 +250,7 @@ class ZkDeviceUser(models.Model):
             ("command_id", "!=", 0)])
         if not lines:
             return lines
-        client = relay._command_client()
-        for line in lines:
-            try:
-                command = client.command(line.command_id)
-            except RelayError as exc:
-                line.sync_message = str(exc)
-                continue
+        for line, command in relay._command_results(lines, "sync_message"):
             if command["state"] == "done":
                 line.write({"sync_state": "synced", "sync_message": self.env._(
                     "Removed from the terminal.") if line.command_kind == "user_delete"

@@ -191,6 +191,19 @@ class ZkRelay(models.Model):
             return OutboxClient(self)
         return self._client()
 
+    def _command_results(self, records, error_field):
+        """(record, command) for each record's relay command (its `command_id`), as the
+        relay (or the outbox) reports it now; a record whose command cannot be read is given
+        the reason in `error_field` and skipped."""
+        client = self._command_client()
+        for record in records:
+            try:
+                command = client.command(record.command_id)
+            except RelayError as exc:
+                record[error_field] = str(exc)
+                continue
+            yield record, command
+
     # ------------------------------------------------------------------ errors
     def _set_error(self, message):
         """Keep what went wrong on the relay; the chatter tells when it starts or changes."""

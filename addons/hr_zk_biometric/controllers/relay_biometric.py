@@ -7,9 +7,8 @@ from odoo import http
 
 from odoo.addons.hr_zk_attendance.controllers.relay_delivery import (
     _json,
-    _push_limit,
+    _one_side_page,
     _pushing_relay,
-    _read_json,
 )
 
 
@@ -20,13 +19,8 @@ class RelayBiometric(http.Controller):
         env, relay, refused = _pushing_relay()
         if refused:
             return refused
-        # One biometric page at a time per relay (its own advisory key): a second one is told
-        # to retry.
-        env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [0x7A6F, relay.id])
-        if not env.cr.fetchone()[0]:
-            return _json(429, {"error": "busy", "message": "a biometric page of this relay is "
-                               "being read"}, **{"Retry-After": "1"})
-        payload, refusal = _read_json(_push_limit(env))
-        if refusal:
-            return _json(*refusal)
+        payload, refused = _one_side_page(
+            env, relay, 0x7A6F, "a biometric page of this relay is being read")
+        if refused:
+            return refused
         return _json(*relay._zk_bio_receive(payload))

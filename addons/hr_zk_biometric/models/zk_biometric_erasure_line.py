@@ -72,13 +72,7 @@ class ZkBiometricErasureLine(models.Model):
                                     ("state", "=", "pending"), ("command_id", "!=", 0)])
         if not lines:
             return lines
-        client = relay._command_client()
-        for line in lines:
-            try:
-                command = client.command(line.command_id)
-            except RelayError as exc:
-                line.message = str(exc)
-                continue
+        for line, command in relay._command_results(lines, "message"):
             outcome = command_outcome("user_erase", command.get("state"),
                                       command.get("return_code"), command.get("error"))
             if outcome.state == "synced":

@@ -206,13 +206,7 @@ class ZkBiometricSync(models.Model):
                                     ("state", "=", "pending"), ("command_id", "!=", 0)])
         if not cells:
             return cells
-        client = relay._command_client()
-        for cell in cells:
-            try:
-                command = client.command(cell.command_id)
-            except RelayError as exc:
-                cell.message = str(exc)
-                continue
+        for cell, command in relay._command_results(cells, "message"):
             outcome = command_outcome(cell.command_kind or "", command.get("state"),
                                       command.get("return_code"), command.get("error"))
             cell.write({"state": outcome.state, "message": outcome.message})

@@ -6,9 +6,8 @@ from odoo import http
 
 from odoo.addons.hr_zk_attendance.controllers.relay_delivery import (
     _json,
-    _push_limit,
+    _one_side_page,
     _pushing_relay,
-    _read_json,
 )
 
 
@@ -19,14 +18,9 @@ class RelayStatus(http.Controller):
         env, relay, refused = _pushing_relay()
         if refused:
             return refused
-        # One status page at a time per relay (a transaction-scoped advisory lock, as for
-        # event pages but its own key): a second one is told to retry.
-        env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [0x7A6C, relay.id])
-        if not env.cr.fetchone()[0]:
-            return _json(429, {"error": "busy", "message": "a status page of this relay is "
-                               "being read"}, **{"Retry-After": "1"})
-        payload, refusal = _read_json(_push_limit(env))
-        if refusal:
-            return _json(*refusal)
+        payload, refused = _one_side_page(
+            env, relay, 0x7A6C, "a status page of this relay is being read")
+        if refused:
+            return refused
         status, body = relay._receive_status(payload)
         return _json(status, body)
