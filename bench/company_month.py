@@ -205,6 +205,7 @@ def build_company(registry, size: int, relays: int, days: list[date], history: i
         employee_ids = employees.ids
     cursors = dict.fromkeys(range(relays), 0)
     print(f"  set-up: {history} days of punches, then their daily records ...", flush=True)
+    began = time.perf_counter()
     for day in days[-1 - history:-1]:
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
@@ -219,6 +220,8 @@ def build_company(registry, size: int, relays: int, days: list[date], history: i
                 if status != 200:
                     raise RuntimeError(f"set-up page refused: {body}")
                 cursors[r] = events[-1]["id"]
+    print(f"  set-up: punches imported in {time.perf_counter() - began:.0f} s", flush=True)
+    began = time.perf_counter()
     # The history's days in one go per employee (the same changed span for most of them: few
     # engine calls), as the job does after a long outage.
     while True:
@@ -226,11 +229,15 @@ def build_company(registry, size: int, relays: int, days: list[date], history: i
             env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
             if not env["zk.daily.record"]._cron_compute_pending(limit=500):
                 break
+    print(f"  set-up: daily records computed in {time.perf_counter() - began:.0f} s",
+          flush=True)
+    began = time.perf_counter()
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
         env["zk.overtime.line"].search([("status", "=", "to_approve")]).action_approve()
         while env["zk.overtime.line"]._cron_decide_queued():  # what the job would decide
             pass
+    print(f"  set-up: overtime approved in {time.perf_counter() - began:.0f} s", flush=True)
     pages = []
     for r in range(relays):
         events = day_events(staff[r], days[-1], cursors[r] + 1)

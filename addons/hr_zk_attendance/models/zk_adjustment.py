@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_datetime
 
+from .zk_daily_record import STATUSES
 from .zk_time_tools import _to_local
 
 
@@ -42,20 +43,24 @@ class ZkAdjustment(models.Model):
     decision_reason = fields.Char(readonly=True, tracking=True)
     punch_id = fields.Many2one("zk.punch", readonly=True, string="Resulting punch")
     # Why: the day the request changes, as the approver must see it before deciding.
-    # Officers and managers only: employees read their requests, not the punch log.
+    # Officers and managers only: employees read their requests, not the punch log. The day's
+    # figures are read with the day (computed from the same inputs, not declared through
+    # record_id: the day is found by a search, so Odoo could not tell which requests a changed
+    # day concerns).
     record_id = fields.Many2one("zk.daily.record", string="Daily record",
                                 compute="_compute_record_id",
                                 groups="hr_attendance.group_hr_attendance_officer")
-    day_status = fields.Selection(related="record_id.status", string="Day",
+    day_status = fields.Selection(STATUSES, string="Day", compute="_compute_record_id",
                                   groups="hr_attendance.group_hr_attendance_officer")
-    day_exception_ids = fields.Many2many(related="record_id.exception_ids",
-                                         string="Exceptions",
+    day_exception_ids = fields.Many2many("zk.day.exception", string="Exceptions",
+                                         compute="_compute_record_id",
                                          groups="hr_attendance.group_hr_attendance_officer")
-    day_intervals = fields.Text(related="record_id.intervals_local", string="Intervals",
+    day_intervals = fields.Text(string="Intervals", compute="_compute_record_id",
                                 groups="hr_attendance.group_hr_attendance_officer")
-    day_punches_html = fields.Html(related="record_id.punches_html", string="Punches",
+    day_punches_html = fields.Html(string="Punches", compute="_compute_record_id",
+                                   sanitize=False,
                                    groups="hr_attendance.group_hr_attendance_officer")
-    day_worked_hours = fields.Float(related="record_id.worked_hours", string="Worked",
+    day_worked_hours = fields.Float(string="Worked", compute="_compute_record_id",
                                     groups="hr_attendance.group_hr_attendance_officer")
 
     @api.depends("employee_id", "punch_time", "direction")
@@ -75,6 +80,11 @@ class ZkAdjustment(models.Model):
                     if record:
                         break
             adjustment.record_id = record
+            adjustment.day_status = record.status
+            adjustment.day_exception_ids = record.exception_ids
+            adjustment.day_intervals = record.intervals_local
+            adjustment.day_punches_html = record.punches_html
+            adjustment.day_worked_hours = record.worked_hours
 
     @api.depends("employee_id", "punch_time", "direction")
     def _compute_display_name(self):
