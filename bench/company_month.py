@@ -3,7 +3,7 @@
 Run with Odoo's interpreter (Odoo 18 and the addons' dependencies, as ./run-tests installs):
 
     $ODOO18_HOME/venv/bin/python bench/company_month.py [--sizes 1000,10000] [--quick]
-        [--relays 200] [--history N] [--cto] [--durable]
+        [--relays 200] [--history N] [--cto] [--work-entries] [--durable]
 
 For each size, in a fresh throwaway database (hr_payroll_export installed): a company of N
 employees on 200 push relays (one terminal each), the month's working days before the last
@@ -25,8 +25,10 @@ Per stage it prints wall time, throughput, the peak RSS of the largest Odoo work
 the largest PostgreSQL backend (sampled every 0.2 s from /proc), rows written, and whether
 every job ended within its limits (no worker killed or over a limit in the server log, no
 failed scheduled run). With `--cto` the CTO bank is installed (every employee in it): the
-approvals credit it and the batch carries its columns. Work entries are not installed
-here (bench/odoo_work_entries.py measures them). No assertion.
+approvals credit it and the batch carries its columns. With `--work-entries` every
+employee has a running contract whose work entries come from the daily records
+(hr_zk_work_entry): the daily records stage writes them too, and the batch checks them
+before issuing. No assertion.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ from pg_throwaway import ThrowawayPostgres, free_port  # noqa: E402
 
 MODULES = "hr_payroll_export"
 CTO_MODULES = "hr_payroll_export_cto"  # --cto: the CTO bank credits approved overtime
+WORK_ENTRY_MODULES = "hr_zk_work_entry"  # --work-entries: contracts take the days' entries
 TOKEN = "bench-relay-token-{n}"
 LIMIT_LINES = re.compile(r"(virtual (real )?time limit|limit exceeded|memory limit|"
                          r"killed|Timeout|MemoryError|WorkerTimeout)", re.IGNORECASE)
@@ -170,10 +173,10 @@ def schedule_calendars(env) -> list[int]:
     return ids
 
 
-def build_company(registry, size: int, relays: int, days: list[date], history: int,
-                  cto: bool):
-    """Employees, relays, terminals, mappings; the history days imported and computed
-    (untimed)."""
+def build_company(registry, size: int, days: list[date], options):
+    """Employees, relays, terminals, mappings (and contracts); the history days imported and
+    computed (untimed)."""
+    relays, history, cto = options.relays, options.history, options.cto
     from odoo import SUPERUSER_ID, api
 
     from zk_rules import signing
@@ -196,6 +199,12 @@ def build_company(registry, size: int, relays: int, days: list[date], history: i
             "name": f"Employee {n:05d}", "tz": ZONE, "barcode": f"E{n:05d}",
             "resource_calendar_id": calendar_ids[schedule_of(n)], **(bank if cto else {})}
             for n in range(size)])
+        if options.work_entries:
+            env["hr.contract"].create([{
+                "name": f"Contract {employee.name}", "employee_id": employee.id,
+                "wage": 1000, "date_start": days[0] - timedelta(days=30), "state": "open",
+                "resource_calendar_id": employee.resource_calendar_id.id,
+                "work_entry_source": "zk_daily"} for employee in employees])
         env["zk.device.user"].create([{
             "device_id": devices[n % relays].id, "pin": f"{n:05d}",
             "employee_id": employees[n].id} for n in range(size)])
@@ -311,18 +320,22 @@ def wait_for(pg: ThrowawayPostgres, query: str, poke=None, deadline: float = 360
         time.sleep(0.5)
 
 
-def run_size(size: int, relays: int, durable: bool, history: int, cto: bool,
-             keep_log: str | None = None) -> list[dict]:
-    pg = ThrowawayPostgres(durable=durable)
+def modules_of(options) -> str:
+    return ",".join([CTO_MODULES if options.cto else MODULES]
+                    + ([WORK_ENTRY_MODULES] if options.work_entries else []))
+
+
+def run_size(size: int, options) -> list[dict]:
+    pg = ThrowawayPostgres(durable=options.durable)
     rows = []
     odoo = None
     try:
-        registry = open_fresh_registry(pg, CTO_MODULES if cto else MODULES)
+        registry = open_fresh_registry(pg, modules_of(options))
         today = date.today()
         previous = today.replace(day=1) - timedelta(days=1)
         days = working_days(previous.year, previous.month)
         started = time.perf_counter()
-        pages, _employee_ids = build_company(registry, size, relays, days, history, cto)
+        pages, _employee_ids = build_company(registry, size, days, options)
         print(f"  set-up done in {time.perf_counter() - started:.0f} s", flush=True)
         from odoo import SUPERUSER_ID, api
 
@@ -368,7 +381,8 @@ def run_size(size: int, relays: int, durable: bool, history: int, cto: bool,
               "SELECT count(*) FROM zk_punch", import_pages, None)
         stage("attendances + daily records (crons)", "records",
               "SELECT (SELECT count(*) FROM zk_daily_record) "
-              "+ (SELECT count(*) FROM zk_daily_record_version)",
+              "+ (SELECT count(*) FROM zk_daily_record_version)"
+              + (" + (SELECT count(*) FROM hr_work_entry)" if options.work_entries else ""),
               lambda: trigger(pg, "hr_zk_attendance.ir_cron_zk_compute_daily"),
               "SELECT NOT EXISTS (SELECT 1 FROM zk_punch WHERE record_pending "
               "OR pairing_pending)")
@@ -409,8 +423,9 @@ def run_size(size: int, relays: int, durable: bool, history: int, cto: bool,
                     os.kill(pid, 9)
                 except ProcessLookupError:
                     pass
-        if keep_log and (pg.root / "odoo-workers.log").exists():
-            shutil.copy(pg.root / "odoo-workers.log", Path(keep_log) / f"odoo-{size}.log")
+        if options.keep_log and (pg.root / "odoo-workers.log").exists():
+            shutil.copy(pg.root / "odoo-workers.log",
+                        Path(options.keep_log) / f"odoo-{size}.log")
         pg.stop()
     return rows
 
@@ -451,6 +466,9 @@ def main() -> int:
     parser.add_argument("--cto", action="store_true",
                         help="with the CTO bank (hr_payroll_export_cto): approved overtime "
                         "is credited, the batch carries the bank's columns")
+    parser.add_argument("--work-entries", action="store_true",
+                        help="with work entries from the daily records (hr_zk_work_entry): "
+                        "every employee on a contract that takes them")
     parser.add_argument("--keep-log", metavar="DIR",
                         help="copy each size's Odoo server log into DIR (odoo-<size>.log)")
     parser.add_argument("--durable", action="store_true",
@@ -458,13 +476,13 @@ def main() -> int:
     args = parser.parse_args()
     sizes = [200, 1000] if args.quick else [int(s) for s in args.sizes.split(",")]
     durability = ThrowawayPostgres(durable=args.durable).durability
-    print(f"PostgreSQL: {durability}; load average at start: {os.getloadavg()[0]:.1f}",
+    print(f"PostgreSQL: {durability}; modules: {modules_of(args)}; load average at start: "
+          f"{os.getloadavg()[0]:.1f}",
           flush=True)
     rows = []
     for size in sizes:
         print(f"{size} employees, {args.relays} relays ({datetime.now():%H:%M:%S})", flush=True)
-        rows += run_size(size, args.relays, args.durable, args.history, args.cto,
-                         args.keep_log)
+        rows += run_size(size, args)
     print()
     print(f"{'employees':>9} {'stage':46} {'seconds':>8} {'throughput':>18} "
           f"{'Odoo peak':>9} {'PG peak':>8} {'rows':>8} {'in limits':>9}")
