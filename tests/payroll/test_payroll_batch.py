@@ -194,6 +194,24 @@ def test_streamed_batch_is_byte_identical_to_the_batch_built_at_once(config, chu
     assert streamed.filename() == whole.filename()
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 100])
+def test_batch_from_stored_chunks_is_byte_identical_to_the_batch_built_at_once(chunk):
+    """Issue 22: chunks rendered one at a time (each kept between transactions by a long
+    issue), then written in order, give the same bytes and hashes as the whole batch."""
+    from zk_rules.payroll import BatchChunk, BatchStream, batch_chunk
+
+    employees = sorted(golden_employees_with_newcomer(), key=lambda e: e["code"])
+    whole = build_batch(PERIOD, employees, MINUTES)
+    stored = [batch_chunk(PERIOD, MINUTES, employees[start:start + chunk]).__dict__
+              for start in range(0, len(employees), chunk)]
+    stream = BatchStream(PERIOD, MINUTES)
+    for fields in [*stored, batch_chunk(PERIOD, MINUTES, []).__dict__]:
+        stream.add_chunk(BatchChunk(**fields))
+    streamed = stream.finish()
+    assert (streamed.content, streamed.sha256, streamed.inputs_sha256, streamed.row_count) \
+        == (whole.content, whole.sha256, whole.inputs_sha256, whole.row_count)
+
+
 def test_streamed_batch_refuses_chunks_out_of_code_order():
     from zk_rules.payroll import BatchStream
 

@@ -3,6 +3,7 @@ from . import (
     ir_binary,
     payroll_export_batch,
     payroll_export_batch_inputs,
+    payroll_export_batch_part,
     payroll_export_batch_people,
     payroll_export_download,
     res_company,

@@ -6,7 +6,12 @@ from datetime import UTC, timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from zk_rules.payroll import apply_correction, canonical_json, correction_batch
+from zk_rules.payroll import (
+    PayrollInputError,
+    apply_correction,
+    canonical_json,
+    correction_batch,
+)
 
 # Set only by this model's own methods: the one path that may write an issued batch.
 _INTERNAL = "payroll_export_internal"
@@ -19,6 +24,9 @@ USER_FIELDS = {"company_id", "period_start", "period_end", "force_reason"}
 LOCK_CHUNK = 2000
 # The last draft batch the scheduled issue tried in its current round (0: none).
 CLOSE_POSITION = "hr_payroll_export.close_position"
+# Chunks of employees (payroll_export_batch_inputs.EXPORT_CHUNK) a scheduled run issues
+# before it commits: a few seconds of work, so ten runs in a row stay in a worker's limits.
+ISSUE_CHUNKS_PER_RUN = 1
 
 
 def leave_kind(name, cto=False):
@@ -186,13 +194,44 @@ class PayrollExportBatch(models.Model):
 
     # ------------------------------------------------------------------ generation
     def _generate(self, force_reason=None, raise_blocked=True):
-        """Build and issue this draft batch; False (reasons stored) while days block it."""
+        """Build and issue this draft batch at once; False (reasons stored) while days block it."""
+        return self._issue_step(force_reason, raise_blocked)[0] == "issued"
+
+    def _issue_step(self, force_reason=None, raise_blocked=True, chunks=None):
+        """One step of issuing this draft: (state, employees written now, chunks left), state
+        "issued", "blocked" or "more" (chunks are left).
+
+        A first issue renders `chunks` chunks of employees (None: all that are left), each
+        stored as a part (the scheduled job commits after each step, so a killed run goes on
+        after its last part), and once every chunk is stored writes the file from the parts:
+        memory of one chunk, never of the company. A correction compares rows with the issued
+        file and builds at once."""
         self.ensure_one()
         if self.state != "draft":
             raise UserError(self.env._("This batch is already issued."))
-        # A first issue streams its file (memory of one chunk of employees); a correction
-        # compares rows with the issued file and builds at once.
-        full, blocked, records = self._build(stream=not self.supersedes_id)
+        written = 0
+        if self.supersedes_id:
+            full, blocked, records = self._build()
+        else:
+            try:
+                written, left = self._write_parts(chunks)
+                if left:
+                    return "more", written, left
+                full, blocked, records = self._assemble_parts()
+            except PayrollInputError as error:
+                raise UserError(self.env._("The payroll file cannot be built: %s", error)) \
+                    from error
+            blocked = sorted(blocked, key=lambda b: (b.employee_code, b.work_date))
+        try:
+            issued = self._issue(full, blocked, records, force_reason, raise_blocked)
+        finally:
+            # The parts are spent either way: issued, or blocked until days change.
+            self._parts().unlink()
+        return ("issued" if issued else "blocked"), written, 0
+
+    def _issue(self, full, blocked, records, force_reason=None, raise_blocked=True):
+        """Store the built batch as issued and lock its days; False (reasons stored) while
+        days block it and no reason forces it."""
         if blocked and not force_reason:
             lines = [f"{b.employee_code} {b.employee_name} {b.work_date}: {b.reason}"
                      for b in blocked]
@@ -311,10 +350,11 @@ class PayrollExportBatch(models.Model):
     # ------------------------------------------------------------------ scheduled
     @api.model
     def _cron_close_periods(self, now=None):
-        """Create the draft batch of every period that closed since the last run, then try
-        one draft per run (Odoo's batch cron API runs it again at once while drafts remain,
-        each run its own commit): a killed run goes on after the last draft it committed. A
-        blocked period stays a draft batch with its reasons and is tried again next round."""
+        """Create the draft batch of every period that closed since the last run, then take
+        one step of one draft per run: a chunk of its employees, or the file once every chunk
+        is stored (Odoo's batch cron API runs it again at once while steps remain, each run
+        its own commit): a killed run goes on after the last chunk it committed. A blocked
+        period stays a draft batch with its reasons and is tried again next round."""
         now = now or fields.Datetime.now()
         until = now.replace(tzinfo=UTC)
         companies = self.env["res.company"].search([("payroll_export_auto", "=", True)])
@@ -333,20 +373,25 @@ class PayrollExportBatch(models.Model):
         after = int(params.get_param(CLOSE_POSITION) or 0)
         domain = [("company_id", "in", companies.ids), ("state", "=", "draft")]
         batch = self.search([*domain, ("id", ">", after)], order="id", limit=1)
+        state, left = "blocked", 0
         if batch:
             try:
                 with self.env.cr.savepoint():
-                    batch._generate(raise_blocked=False)
+                    state, _written, left = batch._issue_step(raise_blocked=False,
+                                                              chunks=ISSUE_CHUNKS_PER_RUN)
             except UserError as error:
                 batch._internal().write({"blocking_reasons": str(error)})
-            if batch.state == "draft":
+            if state == "blocked":
                 batch._schedule_officer_activities()
-        remaining = self.search_count([*domain, ("id", ">", batch.id)]) if batch else 0
-        params.set_param(CLOSE_POSITION, str(batch.id) if remaining else "0")
+        # A batch with chunks left is tried again next run (the position stays before it).
+        others = self.search_count([*domain, ("id", ">", batch.id)]) if batch else 0
+        steps_left = others + (left if state == "more" else 0)
+        position = after if state == "more" else batch.id
+        params.set_param(CLOSE_POSITION, str(position) if steps_left else "0")
         self.env.flush_all()
         self.env.invalidate_all()
-        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
-        return remaining
+        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=steps_left)
+        return steps_left
 
 
 def _config_dict(config):

@@ -11,6 +11,7 @@ from zk_rules.payroll import (
     LayoutConfig,
     PayrollInputError,
     Period,
+    batch_chunk,
     blocking_days,
     build_batch,
     split_leave_minutes,
@@ -18,8 +19,8 @@ from zk_rules.payroll import (
 
 from .payroll_export_batch import employee_code, leave_kind
 
-# Employees per chunk of a streamed payroll file.
-EXPORT_CHUNK = 500
+# Employees per chunk of a streamed payroll file (the scheduled issue commits one a run).
+EXPORT_CHUNK = 250
 
 
 class PayrollExportBatchInputs(models.Model):
@@ -102,9 +103,10 @@ class PayrollExportBatchInputs(models.Model):
                 for day, minutes in sorted(undated.items()))
         return bundles, records, orphans
 
-    def _employee_chunks(self, uses):
+    def _employee_chunks(self, uses, after=None):
         """The batch's employees (a daily record in the period, or a CTO use) in chunks of
-        EXPORT_CHUNK, in payroll code order: the order of the file."""
+        EXPORT_CHUNK, in payroll code order (the order of the file); with `after`, only those
+        whose payroll code comes after it (a resumed issue)."""
         # sudo: as in _inputs.
         Days = self.env["zk.daily.record"].sudo()
         ids = {employee.id for [employee] in Days._read_group(self._record_domain(),
@@ -117,8 +119,21 @@ class PayrollExportBatchInputs(models.Model):
             keyed.extend((employee_code(employee), employee.id) for employee in chunk)
             chunk.invalidate_recordset()
         keyed.sort()
-        for start in range(0, len(keyed), EXPORT_CHUNK):
-            yield Employee.browse([key[1] for key in keyed[start:start + EXPORT_CHUNK]])
+        if after is not None:
+            keyed = [key for key in keyed if key[0] > after]
+        return [Employee.browse([key[1] for key in keyed[start:start + EXPORT_CHUNK]])
+                for start in range(0, len(keyed), EXPORT_CHUNK)]
+
+    def _rendered_chunks(self, chunks):
+        """(employees, rendered BatchChunk, blocking days, daily records read) of each chunk
+        of employees, one chunk in memory at a time."""
+        period, layout, uses = self._period(), self._layout(), self._cto_uses()
+        for employees in chunks:
+            bundles, records, orphans = self._inputs(employees, uses)
+            yield (employees, batch_chunk(period, layout, bundles),
+                   [*blocking_days(bundles), *orphans], records, bundles)
+            del bundles, records
+            self.env.invalidate_all()
 
     def _leave_weights(self, leaves):
         """{date: {kind: minutes}}: each approved leave's working time on each date, as the
@@ -197,15 +212,64 @@ class PayrollExportBatchInputs(models.Model):
 
     def _build_streamed(self):
         writer = BatchStream(self._period(), self._layout())
-        uses = self._cto_uses()
         blocked, record_ids = [], []
-        for employees in self._employee_chunks(uses):
-            bundles, records, orphans = self._inputs(employees, uses)
-            blocked.extend(blocking_days(bundles))
-            blocked.extend(orphans)
-            writer.add(bundles)
+        for _employees, chunk, chunk_blocked, records, _bundles in self._rendered_chunks(
+                self._employee_chunks(self._cto_uses())):
+            writer.add_chunk(chunk)
+            blocked.extend(chunk_blocked)
             record_ids.extend(records.ids)
-            del bundles, records
-            self.env.invalidate_all()
+        # sudo: as in _inputs.
+        return writer.finish(), blocked, self.env["zk.daily.record"].sudo().browse(record_ids)
+
+    # ------------------------------------------------------------------ resumable issue
+    def _parts(self):
+        # sudo: the parts are the issue's own work in progress, readable by no group.
+        return self.env["payroll.export.batch.part"].sudo().search([("batch_id", "=", self.id)])
+
+    def _parts_stale(self, parts):
+        """Whether a daily record of the period changed since the first part was written:
+        the parts would no longer be what is locked, so the issue starts again."""
+        # sudo: as in _inputs.
+        return bool(self.env["zk.daily.record"].sudo().search_count(
+            [*self._record_domain(), ("write_date", ">", parts[0].create_date)], limit=1))
+
+    def _write_parts(self, chunks=None):
+        """Render and store the next `chunks` chunks of employees (None: every one left), each
+        a part of its own; (employees written now, chunks left)."""
+        Part = self.env["payroll.export.batch.part"].sudo()  # sudo: see _parts
+        parts = self._parts()
+        if parts and self._parts_stale(parts):
+            parts.unlink()
+            parts = Part
+        last = parts[-1:]
+        pending = self._employee_chunks(self._cto_uses(), after=last.last_code or None)
+        now, rest = (pending, []) if chunks is None else (pending[:chunks], pending[chunks:])
+        sequence, written = last.sequence, 0
+        for employees, chunk, blocked, records, bundles in self._rendered_chunks(now):
+            sequence += 1
+            Part.create({"batch_id": self.id, "sequence": sequence,
+                         **Part._values(chunk, blocked, records.ids, len(employees)),
+                         **self._part_extra_values(employees, bundles)})
+            written += len(employees)
+            self.env.flush_all()
+        return written, len(rest)
+
+    def _part_extra_values(self, employees, bundles):
+        """More fields of a part, from its chunk of employees and their bundles (for addons
+        that check the file against their own data chunk by chunk)."""
+        return {}
+
+    def _assemble_parts(self):
+        """(full Batch, blocking days, daily records) from the stored parts, one part's rows in
+        memory at a time beside the file being written."""
+        writer = BatchStream(self._period(), self._layout())
+        blocked, record_ids = [], []
+        Part = self.env["payroll.export.batch.part"].sudo()  # sudo: see _parts
+        for part_id in self._parts().ids:
+            part = Part.browse(part_id)
+            writer.add_chunk(part._chunk())
+            blocked.extend(part._blocked())
+            record_ids.extend(part._record_ids())
+            part.invalidate_recordset()
         # sudo: as in _inputs.
         return writer.finish(), blocked, self.env["zk.daily.record"].sudo().browse(record_ids)

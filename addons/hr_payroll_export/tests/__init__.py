@@ -3,6 +3,7 @@ from . import (
     test_batch,
     test_cron_access,
     test_download_route,
+    test_issue_resume,
     test_leave_columns,
     test_portal_periods,
     test_tour_payroll_issue,

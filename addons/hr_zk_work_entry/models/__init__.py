@@ -3,6 +3,7 @@ from . import (
     hr_leave,
     hr_work_entry,
     payroll_export_batch,
+    payroll_export_batch_part,
     res_company,
     res_config_settings,
     zk_daily_record,

@@ -1,3 +1,4 @@
+import json
 from datetime import UTC, timedelta
 from itertools import chain
 from zoneinfo import ZoneInfo
@@ -58,9 +59,10 @@ class PayrollExportBatch(models.Model):
 
     def _zk_work_entry_check(self):
         """[(employee, quantity label, file minutes, work-entry minutes)] that disagree, and
-        the number of employees compared. A chunk of employees at a time (the batch's own
-        chunks), each dropped from memory after it: the check's memory does not grow with
-        the company."""
+        the number of employees compared. While the batch is being issued the parts hold each
+        chunk's comparison, made as the chunk was written; otherwise (a correction, or the
+        check asked for later) the data is read again a chunk of employees at a time, each
+        dropped from memory after it: the check's memory does not grow with the company."""
         self.ensure_one()
         employees = self._zk_work_entry_employees()
         if not employees:
@@ -68,20 +70,41 @@ class PayrollExportBatch(models.Model):
         wanted = set(employees.ids)
         differences = []
         uses = self._cto_uses()
-        Employee = self.env["hr.employee"].sudo().with_context(active_test=False)
+        parts = self._parts()
+        if parts:
+            for part_id in parts.ids:
+                part = parts.browse(part_id)
+                found = json.loads(part.zk_work_entry_json or "{}")
+                wanted.difference_update(found.get("compared", []))
+                differences.extend(tuple(d) for d in found.get("differences", []))
+                part.invalidate_recordset()
+            chunks = []
+        else:
+            chunks = self._employee_chunks(uses)
         # The file's employees in its chunks, then those with work entries but no day in
         # the file (their entries disagree with an empty file).
-        chunks = self._employee_chunks(uses)
         for chunk in chain(chunks, self._zk_work_entry_leftovers(wanted)):
             chunk = chunk.browse([i for i in chunk.ids if i in wanted])
             wanted.difference_update(chunk.ids)
             if chunk:
-                differences.extend((employee.id, label, in_file, in_entries)
-                                   for employee, label, in_file, in_entries
-                                   in self._zk_work_entry_disagreements(chunk, uses))
+                bundles, _records, _orphans = self._inputs(chunk, uses)
+                differences.extend(self._zk_work_entry_disagreements(chunk, bundles))
             self.env.invalidate_all()
+        Employee = self.env["hr.employee"].sudo().with_context(active_test=False)
         return [(Employee.browse(employee_id), label, in_file, in_entries)
                 for employee_id, label, in_file, in_entries in differences], len(employees)
+
+    def _part_extra_values(self, employees, bundles):
+        """The chunk's comparison with the work entries, made while its bundles are at hand
+        (the issue then reads no day twice)."""
+        values = super()._part_extra_values(employees, bundles)
+        wanted = set(self._zk_work_entry_employees().ids)
+        chunk = employees.browse([i for i in employees.ids if i in wanted])
+        if chunk:
+            values["zk_work_entry_json"] = json.dumps({
+                "compared": chunk.ids,
+                "differences": self._zk_work_entry_disagreements(chunk, bundles)})
+        return values
 
     def _zk_work_entry_leftovers(self, wanted):
         """Chunks of the employees still in `wanted` once the file's chunks are done (read
@@ -91,11 +114,11 @@ class PayrollExportBatch(models.Model):
         for start in range(0, len(ids), EXPORT_CHUNK):
             yield Employee.browse(ids[start:start + EXPORT_CHUNK])
 
-    def _zk_work_entry_disagreements(self, employees, uses):
-        """The check for one chunk of employees: the file's day rows against their work
-        entries."""
+    def _zk_work_entry_disagreements(self, employees, bundles):
+        """The check for one chunk of employees, given their bundles (_inputs): the file's
+        day rows against their work entries; [(employee id, label, file minutes, work-entry
+        minutes)]."""
         by_code = {employee_code(employee): employee for employee in employees}
-        bundles, _records, _orphans = self._inputs(employees, uses)
         config = LayoutConfig.from_mapping({"granularity": "day", "unit": "minutes"})
         batch = build_batch(self._period(), [b for b in bundles if b["code"] in by_code],
                             config)
@@ -126,7 +149,7 @@ class PayrollExportBatch(models.Model):
                 items.append((employee_code(entry.employee_id), "leave",
                               round(entry.duration * 60)))
         return [
-            (by_code[code], LABELS[column], in_file, in_entries)
+            (by_code[code].id, LABELS[column], in_file, in_entries)
             for code, column, in_file, in_entries in disagreements(
                 export_totals(rows, rules), entry_totals(items))
             if code in by_code
@@ -162,8 +185,9 @@ class PayrollExportBatch(models.Model):
             if message:
                 batch._internal().message_post(body=message)
 
-    def _generate(self, force_reason=None, raise_blocked=True):
-        issued = super()._generate(force_reason=force_reason, raise_blocked=raise_blocked)
+    def _issue(self, full, blocked, records, force_reason=None, raise_blocked=True):
+        issued = super()._issue(full, blocked, records, force_reason=force_reason,
+                                raise_blocked=raise_blocked)
         if issued:
             self._zk_post_work_entry_check()
         return issued

@@ -8,6 +8,7 @@ Public API::
     LayoutConfig.from_mapping({...}); columns(config)
     build_batch(period, employees, config) -> Batch     # bytes + sha256 + inputs_sha256
     BatchStream(period, config).add(chunk)... .finish() -> Batch  # the same, chunk by chunk
+    batch_chunk(period, config, chunk) -> BatchChunk; BatchStream.add_chunk(...)  # stored
     correction_batch(issued_bytes, new_batch, mode="diff" | "full") -> Batch
     apply_correction(issued_bytes, diff_bytes, config) -> bytes
     blocking_days(employees) -> [BlockingDay]
@@ -18,8 +19,10 @@ Public API::
 from zk_rules.hashchain import canonical_json
 from zk_rules.payroll.batch import (
     Batch,
+    BatchChunk,
     BatchStream,
     apply_correction,
+    batch_chunk,
     build_batch,
     correction_batch,
     diff_rows,
@@ -57,6 +60,7 @@ from zk_rules.payroll.readiness import BlockingDay, blocking_days
 __all__ = [
     "LAYOUT_VERSION",
     "Batch",
+    "BatchChunk",
     "BatchStream",
     "BlockingDay",
     "CtoUse",
@@ -70,6 +74,7 @@ __all__ = [
     "PeriodPolicy",
     "active_cto_uses",
     "apply_correction",
+    "batch_chunk",
     "blocking_days",
     "build_batch",
     "build_rows",

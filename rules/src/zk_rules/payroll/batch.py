@@ -147,6 +147,39 @@ def build_batch(
     )
 
 
+@dataclass(frozen=True)
+class BatchChunk:
+    """One chunk of employees of a streamed batch, rendered: what a long issue keeps between
+    its transactions so that a resumed run does not redo the chunks already written."""
+
+    lines: bytes  # the chunk's rows as file bytes
+    inputs: str  # its bundles' canonical JSON, comma-joined (ASCII)
+    row_count: int
+    first_code: str | None  # None: no employee in the chunk
+    last_code: str | None
+
+
+def batch_chunk(
+    period: Period | Any,
+    config: LayoutConfig | Mapping[str, Any] | None,
+    employees: Iterable[Any],
+) -> BatchChunk:
+    """Validate and render one chunk of employees (see :class:`BatchStream`)."""
+    config = LayoutConfig.from_mapping(config)
+    period = Period.from_value(period)
+    bundles = parse_employees(employees, within=period)
+    if not bundles:
+        return BatchChunk(b"", "", 0, None, None)
+    rows = rows_from_bundles(period, bundles, config)
+    return BatchChunk(
+        lines=render_lines(rows, config.separator),
+        inputs=",".join(canonical_json(bundle.to_canonical()) for bundle in bundles),
+        row_count=len(rows),
+        first_code=bundles[0].employee.code,
+        last_code=bundles[-1].employee.code,
+    )
+
+
 class BatchStream:
     """A full batch written chunk by chunk (issue 22: memory flat in the company's size).
 
@@ -185,21 +218,22 @@ class BatchStream:
 
     def add(self, employees: Iterable[Any]) -> int:
         """Validate and write one chunk of employees; returns its number of rows."""
-        bundles = parse_employees(employees, within=self.period)
-        if not bundles:
+        return self.add_chunk(batch_chunk(self.period, self.config, employees))
+
+    def add_chunk(self, chunk: BatchChunk) -> int:
+        """Write a chunk rendered by :func:`batch_chunk` (perhaps in another transaction,
+        stored in between); returns its number of rows."""
+        if chunk.first_code is None:
             return 0
-        first = bundles[0].employee.code
-        if self._last_code is not None and first <= self._last_code:
+        if self._last_code is not None and chunk.first_code <= self._last_code:
             raise PayrollInputError(
-                "employees", f"{first!r} comes after {self._last_code!r}: chunks must follow "
-                "the employee code order")
-        rows = rows_from_bundles(self.period, bundles, self.config)
-        self._write(render_lines(rows, self.config.separator))
-        self._inputs(("," if self._last_code is not None else "") + ",".join(
-            canonical_json(bundle.to_canonical()) for bundle in bundles))
-        self._last_code = bundles[-1].employee.code
-        self.row_count += len(rows)
-        return len(rows)
+                "employees", f"{chunk.first_code!r} comes after {self._last_code!r}: chunks "
+                "must follow the employee code order")
+        self._write(chunk.lines)
+        self._inputs(("," if self._last_code is not None else "") + chunk.inputs)
+        self._last_code = chunk.last_code
+        self.row_count += chunk.row_count
+        return chunk.row_count
 
     def finish(self) -> Batch:
         """The batch written so far; ``content`` is the buffer's bytes when ``out`` is the

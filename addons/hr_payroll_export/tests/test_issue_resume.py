@@ -1,0 +1,116 @@
+from collections import Counter
+from datetime import date, datetime
+from unittest.mock import patch
+
+from odoo.addons.hr_payroll_export.models import payroll_export_batch_inputs as inputs
+
+from .common import PayrollCase
+
+# 2025-03-16 12:00 Asia/Manila = 04:00 UTC: the period 1-15 closes.
+CLOSED = datetime(2025, 3, 16, 4, 0)
+
+
+class TestIssueResume(PayrollCase):
+    """The scheduled issue writes a chunk of employees per run (one employee per chunk here)
+    and commits it; a run killed between chunks is taken up by the next one."""
+
+    def setUp(self):
+        super().setUp()
+        self.third = self.env["hr.employee"].create({
+            "name": "Cy Lim", "barcode": "E003", "tz": "Asia/Manila",
+            "resource_calendar_id": self.calendar.id})
+        self.good_days()
+        self.day(date(2025, 3, 5), employee=self.third, night_minutes=30)
+        self.company.payroll_last_close_check = datetime(2025, 3, 16, 3, 0)
+        self.rendered = []
+        real = inputs.batch_chunk
+
+        def spy(period, layout, bundles):
+            self.rendered.append([bundle["code"] for bundle in bundles])
+            return real(period, layout, bundles)
+
+        self.enterContext(patch.object(inputs, "EXPORT_CHUNK", 1))
+        self.enterContext(patch.object(inputs, "batch_chunk", spy))
+
+    def run_cron(self):
+        return self.Batch._cron_close_periods(now=CLOSED)
+
+    def the_batch(self):
+        return self.Batch.search([("company_id", "=", self.company.id)])
+
+    def test_issue_killed_after_first_chunk_resumes_without_redo_duplicate_or_gap(self):
+        """Issue 22: a run killed after the first chunk's commit; the next runs write the
+        other chunks only, and the file is the one built at once."""
+        self.assertEqual(self.run_cron(), 2)  # the batch created, its first chunk written
+        batch = self.the_batch()
+        self.assertEqual(batch.state, "draft")
+        self.assertEqual(batch._parts().mapped("first_code"), ["E001"])
+        expected = batch._build()[0]  # what the data gives, built in one go
+        self.rendered.clear()
+
+        def killed(*args):
+            raise RuntimeError("worker killed after rendering its chunk")
+
+        with patch.object(type(self.env["payroll.export.batch.part"]), "_values",
+                          side_effect=killed), \
+                self.assertRaises(RuntimeError), self.env.cr.savepoint():
+            self.run_cron()
+        self.assertEqual(self.rendered, [["E002"]])  # the killed run got as far as E002
+        self.assertEqual(batch._parts().mapped("first_code"), ["E001"])  # nothing of it kept
+        self.rendered.clear()
+
+        self.assertEqual(self.run_cron(), 1)
+        self.assertEqual(batch._parts().mapped("first_code"), ["E001", "E002"])
+        self.assertEqual(self.run_cron(), 0)
+        self.assertEqual(self.rendered, [["E002"], ["E003"]])  # E001 was not rendered again
+        self.assertEqual(batch.state, "issued")
+        self.assertFalse(batch._parts())
+        content = self.content(batch)
+        self.assertEqual((content, batch.sha256, batch.inputs_sha256, batch.row_count),
+                         (expected.content, expected.sha256, expected.inputs_sha256, 4))
+        header, *rows = content.decode().split("\r\n")[:-1]
+        self.assertTrue(header.startswith("company;employee_code;employee_name;work_date"))
+        keys = Counter(tuple(row.split(";")[1:4:2]) for row in rows)
+        self.assertEqual(keys, Counter({("E001", "2025-03-03"): 1, ("E001", "2025-03-04"): 1,
+                                        ("E002", "2025-03-03"): 1, ("E003", "2025-03-05"): 1}))
+        days = self.env["zk.daily.record"].search([("company_id", "=", self.company.id)])
+        self.assertTrue(all(days.mapped("locked")))
+
+    def test_day_changed_between_chunks_starts_the_issue_again(self):
+        """Issue 22: the chunks already written no longer say what would be locked when a
+        day of the period changed after them; the issue starts again from the first."""
+        self.run_cron()
+        batch = self.the_batch()
+        # The first chunk was written an hour ago; a day changes now.
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE payroll_export_batch_part "
+                            "SET create_date = create_date - interval '1 hour'")
+        self.env.invalidate_all()
+        ana = self.env["zk.daily.record"].search([("employee_id", "=", self.employee.id),
+                                                  ("work_date", "=", date(2025, 3, 3))])
+        ana.regular_minutes = 300
+        self.rendered.clear()
+        for _run in range(5):
+            if not self.run_cron():
+                break
+        self.assertEqual(self.rendered, [["E001"], ["E002"], ["E003"]])
+        self.assertEqual(batch.state, "issued")
+        self.assertEqual(self.content(batch), batch._rebuilt_content())
+        self.assertIn(";5.00;", self.content(batch).decode().split("\r\n")[1])
+
+    def test_issued_at_once_when_a_person_issues(self):
+        """A person's click issues every chunk in the one request, parts left behind none."""
+        batch = self.batch(self.payroll_officer)
+        batch.action_generate()
+        self.assertEqual(batch.state, "issued")
+        self.assertEqual(self.rendered, [["E001"], ["E002"], ["E003"]])
+        self.assertFalse(batch._parts())
+        self.assertEqual(batch.row_count, 4)
+
+    def test_parts_are_read_by_no_user(self):
+        """The parts hold the file's rows: nobody reads them but the issue itself."""
+        self.run_cron()
+        Part = self.env["payroll.export.batch.part"]
+        self.assertTrue(Part.sudo().search_count([]))
+        for user in (self.payroll_manager, self.payroll_officer, self.env.ref("base.user_admin")):
+            self.assertFalse(Part.with_user(user).has_access("read"), user.login)

@@ -1,0 +1,11 @@
+from odoo import fields, models
+
+
+class PayrollExportBatchPart(models.Model):
+    """A chunk of a batch being issued also keeps its comparison with the work entries, so
+    the check posted on issue reads no day twice."""
+
+    _inherit = "payroll.export.batch.part"
+
+    zk_work_entry_json = fields.Text(
+        help="The chunk's employees compared with their work entries, and what differs.")
