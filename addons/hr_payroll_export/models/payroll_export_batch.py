@@ -198,51 +198,74 @@ class PayrollExportBatch(models.Model):
         return self._issue_step(force_reason, raise_blocked)[0] == "issued"
 
     def _issue_step(self, force_reason=None, raise_blocked=True, chunks=None):
-        """One step of issuing this draft: (state, employees written now, chunks left), state
-        "issued", "blocked" or "more" (chunks are left).
+        """One step of issuing this draft: (state, employees written now, steps left), state
+        "issued", "blocked" or "more" (steps are left).
 
-        A first issue renders `chunks` chunks of employees (None: all that are left), each
-        stored as a part (the scheduled job commits after each step, so a killed run goes on
-        after its last part), and once every chunk is stored writes the file from the parts:
-        memory of one chunk, never of the company. A correction compares rows with the issued
-        file and builds at once."""
+        A first issue goes in three phases, `chunks` chunks of employees a step (None: all
+        at once): each chunk rendered and stored as a part; then, unless days block it, the
+        days of each part locked (and what other addons hang on the lock); then the file
+        written from the parts. The scheduled job commits after each step, so a killed run
+        goes on after its last step, and the memory is that of one chunk, never of the
+        company. A correction compares rows with the issued file and builds at once."""
         self.ensure_one()
         if self.state != "draft":
             raise UserError(self.env._("This batch is already issued."))
-        written = 0
         if self.supersedes_id:
             full, blocked, records = self._build()
-        else:
-            try:
-                written, left = self._write_parts(chunks)
-                if left:
-                    return "more", written, left
-                full, blocked, records = self._assemble_parts()
-            except PayrollInputError as error:
-                raise UserError(self.env._("The payroll file cannot be built: %s", error)) \
-                    from error
-            blocked = sorted(blocked, key=lambda b: (b.employee_code, b.work_date))
+            if not self._may_issue(blocked, force_reason, raise_blocked):
+                return "blocked", 0, 0
+            self._lock_days(records)
+            self._store_issued(full, blocked, force_reason)
+            return "issued", 0, 0
         try:
-            issued = self._issue(full, blocked, records, force_reason, raise_blocked)
-        finally:
-            # The parts are spent either way: issued, or blocked until days change.
-            self._parts().unlink()
-        return ("issued" if issued else "blocked"), written, 0
+            written, left = self._write_parts(chunks)
+            if left:
+                return "more", written, left
+            parts = self._parts()
+            blocked = sorted(parts._blocked(), key=lambda b: (b.employee_code, b.work_date))
+            if not self._may_issue(blocked, force_reason, raise_blocked, parts):
+                return "blocked", written, 0
+            left = self._lock_parts(chunks)
+            if left:
+                return "more", written, left
+            full = self._assemble_parts()
+        except PayrollInputError as error:
+            raise UserError(self.env._("The payroll file cannot be built: %s", error)) \
+                from error
+        self._store_issued(full, blocked, force_reason)
+        self._parts().unlink()
+        return "issued", written, 0
 
-    def _issue(self, full, blocked, records, force_reason=None, raise_blocked=True):
-        """Store the built batch as issued and lock its days; False (reasons stored) while
-        days block it and no reason forces it."""
-        if blocked and not force_reason:
-            lines = [f"{b.employee_code} {b.employee_name} {b.work_date}: {b.reason}"
-                     for b in blocked]
-            self._internal().write({"blocking_reasons": "\n".join(lines),
-                                    "blocked_count": len(blocked)})
-            if raise_blocked:
-                raise UserError(self.env._(
-                    "The period %(period)s cannot be exported yet; resolve these days first "
-                    "(or a payroll manager forces it with a reason):\n%(lines)s",
-                    period=self._period().label, lines="\n".join(lines)))
-            return False
+    def _may_issue(self, blocked, force_reason=None, raise_blocked=True, parts=None):
+        """Whether the batch may be issued with these blocking days: yes without any, or with a
+        manager's reason. Otherwise the reasons are stored (and raised when asked) and the
+        parts dropped: the days will change before the next try."""
+        if not blocked or force_reason:
+            return True
+        lines = [f"{b.employee_code} {b.employee_name} {b.work_date}: {b.reason}"
+                 for b in blocked]
+        self._internal().write({"blocking_reasons": "\n".join(lines),
+                                "blocked_count": len(blocked)})
+        if parts:
+            parts.unlink()
+        if raise_blocked:
+            raise UserError(self.env._(
+                "The period %(period)s cannot be exported yet; resolve these days first "
+                "(or a payroll manager forces it with a reason):\n%(lines)s",
+                period=self._period().label, lines="\n".join(lines)))
+        return False
+
+    def _lock_days(self, records):
+        """Exported days change only by audited correction from now on."""
+        # sudo: exported days are locked by the system, whoever issues.
+        for start in range(0, len(records), LOCK_CHUNK):
+            records[start:start + LOCK_CHUNK].sudo().write({"locked": True})
+            self.env.flush_all()
+            records[start:start + LOCK_CHUNK].invalidate_recordset()
+
+    def _store_issued(self, full, blocked, force_reason=None):
+        """Store the built batch (a correction: its differences with the file it corrects)
+        as issued, with its hashes, and tell the audit trail."""
         kind, batch = "full", full
         if self.supersedes_id:
             mode = self.company_id.payroll_correction_mode or "diff"
@@ -261,11 +284,6 @@ class PayrollExportBatch(models.Model):
             "blocked_count": len(blocked), "forced": bool(blocked), "issued_at":
             fields.Datetime.now(), "issued_by": self.env.uid,
         })
-        # sudo: exported days are locked by the system; they change only by audited correction.
-        for start in range(0, len(records), LOCK_CHUNK):
-            records[start:start + LOCK_CHUNK].sudo().write({"locked": True})
-            self.env.flush_all()
-            records[start:start + LOCK_CHUNK].invalidate_recordset()
         self._close_officer_activities()
         self.env["zk.audit.entry"]._log(
             self, "payroll_issue", after={"sha256": batch.sha256, "kind": kind,
@@ -273,7 +291,6 @@ class PayrollExportBatch(models.Model):
                                           "rows": batch.row_count,
                                           "forced_days": len(blocked)},
             reason=force_reason if blocked else None)
-        return True
 
     def action_generate(self):
         for batch in self:

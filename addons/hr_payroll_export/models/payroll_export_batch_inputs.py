@@ -227,11 +227,12 @@ class PayrollExportBatchInputs(models.Model):
         return self.env["payroll.export.batch.part"].sudo().search([("batch_id", "=", self.id)])
 
     def _parts_stale(self, parts):
-        """Whether a daily record of the period changed since the first part was written:
-        the parts would no longer be what is locked, so the issue starts again."""
+        """Whether a day of the period not yet locked changed since the first part was
+        written: the parts would no longer be what is locked, so the issue starts again."""
         # sudo: as in _inputs.
         return bool(self.env["zk.daily.record"].sudo().search_count(
-            [*self._record_domain(), ("write_date", ">", parts[0].create_date)], limit=1))
+            [*self._record_domain(), ("locked", "=", False),
+             ("write_date", ">", parts[0].create_date)], limit=1))
 
     def _write_parts(self, chunks=None):
         """Render and store the next `chunks` chunks of employees (None: every one left), each
@@ -259,17 +260,26 @@ class PayrollExportBatchInputs(models.Model):
         that check the file against their own data chunk by chunk)."""
         return {}
 
+    def _lock_parts(self, chunks=None):
+        """Lock the days of the next `chunks` parts whose days are not locked yet (None: all);
+        the number of such parts left."""
+        pending = self._parts().filtered(lambda part: not part.days_locked)
+        now = pending if chunks is None else pending[:chunks]
+        # sudo: as in _inputs.
+        Days = self.env["zk.daily.record"].sudo()
+        for part in now:
+            self._lock_days(Days.browse(part._record_ids()))
+            part.days_locked = True
+        self.env.flush_all()
+        return len(pending) - len(now)
+
     def _assemble_parts(self):
-        """(full Batch, blocking days, daily records) from the stored parts, one part's rows in
-        memory at a time beside the file being written."""
+        """The full Batch from the stored parts, one part's rows in memory at a time beside
+        the file being written."""
         writer = BatchStream(self._period(), self._layout())
-        blocked, record_ids = [], []
         Part = self.env["payroll.export.batch.part"].sudo()  # sudo: see _parts
         for part_id in self._parts().ids:
             part = Part.browse(part_id)
             writer.add_chunk(part._chunk())
-            blocked.extend(part._blocked())
-            record_ids.extend(part._record_ids())
             part.invalidate_recordset()
-        # sudo: as in _inputs.
-        return writer.finish(), blocked, self.env["zk.daily.record"].sudo().browse(record_ids)
+        return writer.finish()

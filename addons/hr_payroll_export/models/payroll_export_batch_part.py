@@ -8,9 +8,10 @@ from zk_rules.payroll import BatchChunk, BlockingDay
 
 class PayrollExportBatchPart(models.Model):
     """One chunk of employees of a batch being issued by the scheduled job: its rendered rows,
-    its share of the inputs hash, its blocking days and the daily records it read. Each chunk
-    is committed on its own, so a run killed or timed out goes on after the last chunk it
-    committed; the parts are assembled into the file and dropped when the batch is issued."""
+    its share of the inputs hash, its blocking days and the daily records it read (locked,
+    a part per run, before the file is written). Each step is committed on its own, so a run
+    killed or timed out goes on after the last step it committed; the parts are assembled
+    into the file and dropped when the batch is issued."""
 
     _name = "payroll.export.batch.part"
     _description = "Payroll Export Batch Part (work in progress)"
@@ -27,6 +28,7 @@ class PayrollExportBatchPart(models.Model):
     employee_count = fields.Integer()
     blocked_json = fields.Text(help="The chunk's days that block the export.")
     record_ids_json = fields.Text(help="The daily records the chunk read (locked on issue).")
+    days_locked = fields.Boolean(help="The chunk's daily records are locked.")
 
     _sql_constraints = [("batch_sequence_unique", "UNIQUE(batch_id, sequence)",
                          "A chunk of a batch is written once.")]

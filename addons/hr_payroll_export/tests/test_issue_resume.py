@@ -61,8 +61,16 @@ class TestIssueResume(PayrollCase):
 
         self.assertEqual(self.run_cron(), 1)
         self.assertEqual(batch._parts().mapped("first_code"), ["E001", "E002"])
-        self.assertEqual(self.run_cron(), 0)
+        self.assertEqual(self.run_cron(), 2)  # the last chunk written, E001's days locked
         self.assertEqual(self.rendered, [["E002"], ["E003"]])  # E001 was not rendered again
+        Part = type(self.env["payroll.export.batch.part"])
+        with patch.object(Part, "write", side_effect=RuntimeError("killed while locking")), \
+                self.assertRaises(RuntimeError), self.env.cr.savepoint():
+            self.run_cron()
+        self.assertEqual(batch._parts().mapped("days_locked"), [True, False, False])
+        self.assertEqual(self.run_cron(), 1)
+        self.assertEqual(self.run_cron(), 0)
+        self.assertEqual(self.rendered, [["E002"], ["E003"]])
         self.assertEqual(batch.state, "issued")
         self.assertFalse(batch._parts())
         content = self.content(batch)
@@ -90,7 +98,7 @@ class TestIssueResume(PayrollCase):
                                                   ("work_date", "=", date(2025, 3, 3))])
         ana.regular_minutes = 300
         self.rendered.clear()
-        for _run in range(5):
+        for _run in range(10):
             if not self.run_cron():
                 break
         self.assertEqual(self.rendered, [["E001"], ["E002"], ["E003"]])

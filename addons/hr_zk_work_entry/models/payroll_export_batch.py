@@ -185,12 +185,9 @@ class PayrollExportBatch(models.Model):
             if message:
                 batch._internal().message_post(body=message)
 
-    def _issue(self, full, blocked, records, force_reason=None, raise_blocked=True):
-        issued = super()._issue(full, blocked, records, force_reason=force_reason,
-                                raise_blocked=raise_blocked)
-        if issued:
-            self._zk_post_work_entry_check()
-        return issued
+    def _store_issued(self, full, blocked, force_reason=None):
+        super()._store_issued(full, blocked, force_reason=force_reason)
+        self._zk_post_work_entry_check()
 
     def action_check_work_entries(self):
         """Compare the work entries with this batch's data now; the result goes to the chatter
