@@ -186,8 +186,9 @@ class PayrollExportBatch(models.Model):
                 batch._internal().message_post(body=message)
 
     def _store_issued(self, full, blocked, force_reason=None):
-        super()._store_issued(full, blocked, force_reason=force_reason)
+        result = super()._store_issued(full, blocked, force_reason=force_reason)
         self._zk_post_work_entry_check()
+        return result
 
     def action_check_work_entries(self):
         """Compare the work entries with this batch's data now; the result goes to the chatter
