@@ -19,16 +19,18 @@ and the month-end is timed stage by stage:
 3. overtime approvals in bulk: one `action_approve` on every line waiting (a manager's
    bulk action, run in this script's process as the request would: it decides the first
    lines and queues the rest for the chunked scheduled job, waited for);
-4. payroll batch: the scheduled issue of the month's draft batch (streamed file).
+4. payroll batch: the scheduled issue of the month's draft batch, a chunk of employees a
+   run (rendered, then their days locked, then the file written from the chunks).
 
 Per stage it prints wall time, throughput, the peak RSS of the largest Odoo worker and of
-the largest PostgreSQL backend (sampled every 0.2 s from /proc), rows written, and whether
+the largest PostgreSQL backend (sampled every 0.2 s from /proc), rows written, the runs of
+scheduled jobs and the longest of them (Odoo's "done in" lines), and whether
 every job ended within its limits (no worker killed or over a limit in the server log, no
 failed scheduled run). With `--cto` the CTO bank is installed (every employee in it): the
 approvals credit it and the batch carries its columns. With `--work-entries` every
 employee has a running contract whose work entries come from the daily records
-(hr_zk_work_entry): the daily records stage writes them too, and the batch checks them
-before issuing. No assertion.
+(hr_zk_work_entry): the daily records stage writes them too, the batch's locking validates
+them and its issue compares them with the file. No assertion.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ MODULES = "hr_payroll_export"
 CTO_MODULES = "hr_payroll_export_cto"  # --cto: the CTO bank credits approved overtime
 WORK_ENTRY_MODULES = "hr_zk_work_entry"  # --work-entries: contracts take the days' entries
 TOKEN = "bench-relay-token-{n}"
+# Odoo's line for each run of a scheduled job (the batch cron API logs one per chunk).
+JOB_RUN = re.compile(r"Job '.*' \(\d+\) done in ([0-9.]+)s")
 LIMIT_LINES = re.compile(r"(virtual (real )?time limit|limit exceeded|memory limit|"
                          r"killed|Timeout|MemoryError|WorkerTimeout)", re.IGNORECASE)
 
@@ -362,14 +366,19 @@ def run_size(size: int, options) -> list[dict]:
             written = int(sql(pg, count_sql)) - before
             with open(log, errors="replace") as handle:
                 handle.seek(log_size)
-                over = [ln.strip() for ln in handle if LIMIT_LINES.search(ln)]
+                lines = handle.readlines()
+            over = [ln.strip() for ln in lines if LIMIT_LINES.search(ln)]
+            runs = [float(m.group(1)) for ln in lines if (m := JOB_RUN.search(ln))]
             failed = int(sql(pg, "SELECT coalesce(sum(failure_count), 0) FROM ir_cron"))
             rows.append({"size": size, "stage": label, "seconds": seconds,
                          "rate": f"{written / seconds:,.0f} {unit}/s" if seconds else "-",
                          "odoo_mb": peaks.odoo, "pg_mb": peaks.pg, "rows": written,
-                         "within": not over and not failed, "notes": over[:2]})
+                         "within": not over and not failed, "notes": over[:2],
+                         "runs": len(runs), "longest": max(runs, default=0.0)})
             print(f"  {label}: {seconds:.1f} s, {written} rows, Odoo {peaks.odoo:.0f} MB, "
-                  f"PG {peaks.pg:.0f} MB, within limits: {rows[-1]['within']}", flush=True)
+                  f"PG {peaks.pg:.0f} MB, {len(runs)} job runs (longest "
+                  f"{rows[-1]['longest']:.1f} s), within limits: {rows[-1]['within']}",
+                  flush=True)
 
         def import_pages():
             with ThreadPoolExecutor(2) as pool:
@@ -398,7 +407,7 @@ def run_size(size: int, options) -> list[dict]:
               "SELECT NOT EXISTS (SELECT 1 FROM zk_overtime_line "
               "WHERE queued_decision IS NOT NULL)",
               poke=lambda: trigger(pg, "hr_zk_attendance.ir_cron_zk_decide_queued"))
-        stage("payroll batch (cron, streamed file)", "rows",
+        stage("payroll batch (cron, a chunk a run)", "rows",
               "SELECT coalesce(sum(row_count), 0) FROM payroll_export_batch "
               "WHERE state = 'issued'",
               lambda: trigger(pg, "hr_payroll_export.ir_cron_payroll_close"),
@@ -485,11 +494,12 @@ def main() -> int:
         rows += run_size(size, args)
     print()
     print(f"{'employees':>9} {'stage':46} {'seconds':>8} {'throughput':>18} "
-          f"{'Odoo peak':>9} {'PG peak':>8} {'rows':>8} {'in limits':>9}")
+          f"{'Odoo peak':>9} {'PG peak':>8} {'rows':>8} {'job runs':>8} {'longest':>8} "
+          f"{'in limits':>9}")
     for row in rows:
         print(f"{row['size']:>9} {row['stage']:46} {row['seconds']:>8.1f} {row['rate']:>18} "
               f"{row['odoo_mb']:>6.0f} MB {row['pg_mb']:>5.0f} MB {row['rows']:>8} "
-              f"{'yes' if row['within'] else 'NO':>9}")
+              f"{row['runs']:>8} {row['longest']:>7.1f}s {'yes' if row['within'] else 'NO':>9}")
         for note in row["notes"]:
             print(f"{'':>9} {note[:150]}")
     by_size = {}
