@@ -102,6 +102,8 @@ class PayrollExportBatch(models.Model):
     issued_at = fields.Datetime(readonly=True, copy=False)
     issued_by = fields.Many2one("res.users", readonly=True, copy=False)
     download_ids = fields.One2many("payroll.export.download", "batch_id", readonly=True)
+    issue_progress = fields.Char(compute="_compute_issue_progress",
+                                 help="How far the scheduled job has come with this issue.")
 
     _sql_constraints = [("supersedes_unique", "UNIQUE(supersedes_id)",
                          "A batch is superseded by one correction at most; correct the latest.")]
@@ -119,6 +121,24 @@ class PayrollExportBatch(models.Model):
     def _compute_superseded(self):
         for batch in self:
             batch.superseded = any(b.state == "issued" for b in batch.superseded_by_ids)
+
+    def _compute_issue_progress(self):
+        for batch in self:
+            parts = batch._parts() if batch.state == "draft" and batch.id else None
+            if not parts:
+                batch.issue_progress = False
+                continue
+            locked = len(parts.filtered("days_locked"))
+            if locked:
+                batch.issue_progress = self.env._(
+                    "Being issued by the scheduled job: every employee is written; the days "
+                    "of %(locked)s of %(total)s groups of employees are locked. The file "
+                    "appears here when it is done.", locked=locked, total=len(parts))
+            else:
+                batch.issue_progress = self.env._(
+                    "Being issued by the scheduled job: %(count)s employee(s) written so far. "
+                    "It goes on by itself; the file appears here when it is done.",
+                    count=f"{sum(parts.mapped('employee_count')):,}")
 
     @api.constrains("company_id", "period_start", "period_end", "supersedes_id")
     def _check_period(self):

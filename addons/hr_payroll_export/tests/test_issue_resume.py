@@ -62,6 +62,7 @@ class TestIssueResume(PayrollCase):
         self.assertEqual(self.run_cron(), 1)
         self.assertEqual(batch._parts().mapped("first_code"), ["E001", "E002"])
         self.assertEqual(self.run_cron(), 2)  # the last chunk written, E001's days locked
+        self.assertIn("the days of 1 of 3 groups of employees are locked", batch.issue_progress)
         self.assertEqual(self.rendered, [["E002"], ["E003"]])  # E001 was not rendered again
         Part = type(self.env["payroll.export.batch.part"])
         with patch.object(Part, "write", side_effect=RuntimeError("killed while locking")), \

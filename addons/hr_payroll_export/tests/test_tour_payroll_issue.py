@@ -1,5 +1,9 @@
+from datetime import date, datetime
+from unittest.mock import patch
+
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.hr_payroll_export.models import payroll_export_batch_inputs as inputs
 from odoo.addons.hr_zk_attendance.tests.screens import save_screens
 
 from .common import PayrollCase
@@ -30,3 +34,26 @@ class TestTourPayrollIssue(PayrollCase, HttpCase):
             ("/odoo/action-hr_payroll_export.payroll_export_download_action", ".o_data_row",
              "payroll_downloads.png"),
         ])
+
+    def test_officer_sees_the_scheduled_issue_under_way_and_finishes_it(self):
+        """Journey 3b: the scheduled job issues a big batch a group of employees per run; the
+        officer opening it meanwhile sees how far it is, and may issue the rest at once."""
+        self.enterContext(patch.object(inputs, "EXPORT_CHUNK", 1))
+        self.good_days()
+        third = self.env["hr.employee"].create({"name": "Cy Lim", "barcode": "E003",
+                                                "tz": "Asia/Manila"})
+        self.day(date(2025, 3, 5), employee=third)
+        self.company.payroll_last_close_check = datetime(2025, 3, 16, 3, 0)
+        # 2025-03-16 12:00 Asia/Manila: the period closes; the job's first run writes E001.
+        self.assertEqual(self.Batch._cron_close_periods(now=datetime(2025, 3, 16, 4, 0)), 2)
+        batch = self.Batch.search([("company_id", "=", self.company.id)])
+        self.assertEqual(batch.issue_progress, "Being issued by the scheduled job: 1 "
+                         "employee(s) written so far. It goes on by itself; the file appears "
+                         "here when it is done.")
+        save_screens(self, "payroll_officer", [
+            (f"/odoo/action-hr_payroll_export.payroll_export_batch_action/{batch.id}",
+             ".o_form_view .alert-info", "payroll_batch_under_way.png")])
+        self.start_tour("/odoo", "zk_payroll_issue_under_way", login="payroll_officer")
+        self.assertEqual((batch.state, batch.row_count), ("issued", 4))
+        self.assertFalse(batch.issue_progress)
+        self.assertFalse(batch._parts())
