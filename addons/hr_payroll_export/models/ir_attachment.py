@@ -51,6 +51,13 @@ class IrAttachment(models.Model):
             tuple(self.ids), BATCH, FILE_FIELD))
         return self.browse(row[0] for row in self.env.cr.fetchall())
 
+    def _index(self, bin_data, file_type, checksum=None):
+        # A payroll file is never indexed: its rows would sit in clear text in index_content,
+        # and indexing a big file holds several copies of it in memory.
+        if self.env.context.get("payroll_export_no_index"):
+            return False
+        return super()._index(bin_data, file_type, checksum=checksum)
+
     def _payroll_file_error(self):
         return AccessError(self.env._(
             "A payroll file is downloaded from its batch, where the download is logged."))

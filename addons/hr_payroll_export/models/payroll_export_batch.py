@@ -15,6 +15,8 @@ from zk_rules.payroll import (
 
 # Set only by this model's own methods: the one path that may write an issued batch.
 _INTERNAL = "payroll_export_internal"
+# Context key: the attachment being created is a payroll file, kept out of the text index.
+NO_INDEX = "payroll_export_no_index"
 KINDS = [("full", "Full file"), ("correction_diff", "Correction: differences"),
          ("correction_full", "Correction: full replacement")]
 MANAGER_GROUP = "hr_payroll_export.group_payroll_manager"
@@ -292,8 +294,7 @@ class PayrollExportBatch(models.Model):
             batch = correction_batch(self.supersedes_id._effective_content(), full, mode)
             kind = batch.kind
         name = batch.filename()
-        # sudo: the file field is writable by no group; this is the one path that stores it.
-        self._internal().sudo().write({"file": base64.b64encode(batch.content)})
+        self._store_file(batch.content)
         self._internal().write({
             "state": "issued", "kind": kind, "filename": name, "sha256": batch.sha256,
             "inputs_sha256": batch.inputs_sha256,
@@ -311,6 +312,18 @@ class PayrollExportBatch(models.Model):
                                           "rows": batch.row_count,
                                           "forced_days": len(blocked)},
             reason=force_reason if blocked else None)
+
+    def _store_file(self, content):
+        """The file as the attachment of the `file` field, written from its bytes: no base64
+        copy and no type guessing (each a copy of the file in memory), and no text index (the
+        payroll rows stay out of ir_attachment's index_content column)."""
+        self.ensure_one()
+        # sudo: the file's attachment is writable by no group; this is the one path that
+        # stores it (an issued batch never changes: there is no earlier file to replace).
+        self.env["ir.attachment"].sudo().with_context(**{NO_INDEX: True}).create({
+            "name": "file", "res_model": self._name, "res_field": "file", "res_id": self.id,
+            "type": "binary", "raw": content, "mimetype": "text/csv"})
+        self.invalidate_recordset(["file"])
 
     def action_generate(self):
         for batch in self:

@@ -1,3 +1,4 @@
+import hashlib
 from collections import Counter
 from datetime import date, datetime
 from unittest.mock import patch
@@ -115,6 +116,14 @@ class TestIssueResume(PayrollCase):
         self.assertEqual(self.rendered, [["E001"], ["E002"], ["E003"]])
         self.assertFalse(batch._parts())
         self.assertEqual(batch.row_count, 4)
+        # The file is stored from its bytes, as text/csv, and kept out of the text index.
+        attachment = self.env["ir.attachment"].sudo().search([
+            ("res_model", "=", batch._name), ("res_field", "=", "file"),
+            ("res_id", "=", batch.id)])
+        self.assertEqual((len(attachment), attachment.mimetype, attachment.index_content),
+                         (1, "text/csv", False))
+        self.assertEqual(attachment.raw, self.content(batch))
+        self.assertEqual(attachment.checksum, hashlib.sha1(attachment.raw).hexdigest())
 
     def test_parts_are_read_by_no_user(self):
         """The parts hold the file's rows: nobody reads them but the issue itself."""
