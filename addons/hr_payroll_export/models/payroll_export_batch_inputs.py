@@ -124,10 +124,11 @@ class PayrollExportBatchInputs(models.Model):
         return [Employee.browse([key[1] for key in keyed[start:start + EXPORT_CHUNK]])
                 for start in range(0, len(keyed), EXPORT_CHUNK)]
 
-    def _rendered_chunks(self, chunks):
-        """(employees, rendered BatchChunk, blocking days, daily records read) of each chunk
-        of employees, one chunk in memory at a time."""
-        period, layout, uses = self._period(), self._layout(), self._cto_uses()
+    def _rendered_chunks(self, chunks, uses):
+        """(employees, rendered BatchChunk, blocking days, daily records read, bundles) of each
+        chunk of employees, one chunk in memory at a time; `uses`: the batch's CTO uses, read
+        once by the caller (they also chose the chunks)."""
+        period, layout = self._period(), self._layout()
         for employees in chunks:
             bundles, records, orphans = self._inputs(employees, uses)
             yield (employees, batch_chunk(period, layout, bundles),
@@ -213,8 +214,9 @@ class PayrollExportBatchInputs(models.Model):
     def _build_streamed(self):
         writer = BatchStream(self._period(), self._layout())
         blocked, record_ids = [], []
+        uses = self._cto_uses()
         for _employees, chunk, chunk_blocked, records, _bundles in self._rendered_chunks(
-                self._employee_chunks(self._cto_uses())):
+                self._employee_chunks(uses), uses):
             writer.add_chunk(chunk)
             blocked.extend(chunk_blocked)
             record_ids.extend(records.ids)
@@ -243,10 +245,11 @@ class PayrollExportBatchInputs(models.Model):
             parts.unlink()
             parts = Part
         last = parts[-1:]
-        pending = self._employee_chunks(self._cto_uses(), after=last.last_code or None)
+        uses = self._cto_uses()
+        pending = self._employee_chunks(uses, after=last.last_code or None)
         now, rest = (pending, []) if chunks is None else (pending[:chunks], pending[chunks:])
         sequence, written = last.sequence, 0
-        for employees, chunk, blocked, records, bundles in self._rendered_chunks(now):
+        for employees, chunk, blocked, records, bundles in self._rendered_chunks(now, uses):
             sequence += 1
             Part.create({"batch_id": self.id, "sequence": sequence,
                          **Part._values(chunk, blocked, records.ids, len(employees)),
@@ -277,9 +280,6 @@ class PayrollExportBatchInputs(models.Model):
         """The full Batch from the stored parts, one part's rows in memory at a time beside
         the file being written."""
         writer = BatchStream(self._period(), self._layout())
-        Part = self.env["payroll.export.batch.part"].sudo()  # sudo: see _parts
-        for part_id in self._parts().ids:
-            part = Part.browse(part_id)
+        for part in self._parts()._one_at_a_time():
             writer.add_chunk(part._chunk())
-            part.invalidate_recordset()
         return writer.finish()

@@ -33,6 +33,15 @@ class PayrollExportBatchPart(models.Model):
     _sql_constraints = [("batch_sequence_unique", "UNIQUE(batch_id, sequence)",
                          "A chunk of a batch is written once.")]
 
+    def _one_at_a_time(self):
+        """These parts, each read alone and dropped from the cache once the caller is done
+        with it: a part holds a chunk's rows, so all of them at once would be the whole
+        file."""
+        for part_id in self.ids:
+            part = self.browse(part_id)
+            yield part
+            part.invalidate_recordset()
+
     def _chunk(self):
         self.ensure_one()
         return BatchChunk(lines=(self.lines or "").encode("utf-8"), inputs=self.inputs or "",

@@ -72,12 +72,10 @@ class PayrollExportBatch(models.Model):
         uses = self._cto_uses()
         parts = self._parts()
         if parts:
-            for part_id in parts.ids:
-                part = parts.browse(part_id)
+            for part in parts._one_at_a_time():
                 found = json.loads(part.zk_work_entry_json or "{}")
                 wanted.difference_update(found.get("compared", []))
                 differences.extend(tuple(d) for d in found.get("differences", []))
-                part.invalidate_recordset()
             chunks = []
         else:
             chunks = self._employee_chunks(uses)
