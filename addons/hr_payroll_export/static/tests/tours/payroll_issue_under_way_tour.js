@@ -3,27 +3,12 @@
  * has come, and issues the rest at once. */
 
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openPayrollExportMenu } from "@hr_payroll_export/../tests/tours/payroll_menu_steps";
 
 registry.category("web_tour.tours").add("zk_payroll_issue_under_way", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the Employees app",
-            trigger: '.o_app[data-menu-xmlid="hr.menu_hr_root"]',
-            run: "click",
-        },
-        {
-            content: "Open the Payroll Export menu",
-            trigger: '.o_main_navbar [data-menu-xmlid="hr_payroll_export.menu_payroll_export_root"]',
-            run: "click",
-        },
-        {
-            content: "Batches",
-            trigger: '.dropdown-item[data-menu-xmlid="hr_payroll_export.menu_payroll_export_batch"]',
-            run: "click",
-        },
+        ...openPayrollExportMenu("hr_payroll_export.menu_payroll_export_batch", "Batches"),
         {
             content: "Open the batch of 1-15 March, still to issue",
             trigger: ".o_data_row:contains('To issue') td[name=name]:contains('1-15 Mar 2025')",

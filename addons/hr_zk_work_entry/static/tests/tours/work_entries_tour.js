@@ -3,27 +3,12 @@
  * regular hours, approved overtime and the night shift, each naming its day. */
 
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openPayrollExportMenu } from "@hr_payroll_export/../tests/tours/payroll_menu_steps";
 
 registry.category("web_tour.tours").add("zk_work_entries_officer", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the Employees app",
-            trigger: '.o_app[data-menu-xmlid="hr.menu_hr_root"]',
-            run: "click",
-        },
-        {
-            content: "Open the Payroll Export menu",
-            trigger: '.o_main_navbar [data-menu-xmlid="hr_payroll_export.menu_payroll_export_root"]',
-            run: "click",
-        },
-        {
-            content: "Work Entries",
-            trigger: '.dropdown-item[data-menu-xmlid="hr_zk_work_entry.menu_zk_work_entry"]',
-            run: "click",
-        },
+        ...openPayrollExportMenu("hr_zk_work_entry.menu_zk_work_entry", "Work Entries"),
         {
             content: "The list keeps the entries made from the terminals' days",
             trigger: ".o_searchview_facet:contains(\"From the terminals' days\")",
