@@ -21,7 +21,10 @@ and the month-end is timed stage by stage:
    bulk action, run in this script's process as the request would: it decides the first
    lines and queues the rest for the chunked scheduled job, waited for);
 4. payroll batch: the scheduled issue of the month's draft batch, a chunk of employees a
-   run (rendered, then their days locked, then the file written from the chunks).
+   run (rendered, then their days locked, then the file written from the chunks);
+5. a payroll officer's checks of the issued batch, each one request to an HTTP worker
+   (Odoo's external API, as the form's buttons): "Check against today's data" and, with
+   work entries, "Check work entries". Not part of the month-end.
 
 Per stage it prints wall time, throughput, the peak RSS of the largest Odoo worker and of
 the largest PostgreSQL backend (sampled every 0.2 s from /proc), rows written, the runs of
@@ -292,6 +295,22 @@ def push(port: int, token: str, payload: dict) -> int:
         return response.status
 
 
+def call_button(port: int, model: str, method: str, record_id: int) -> dict:
+    """A button's method on one record, as the admin, in one request to an HTTP worker; a
+    worker killed over a limit answers an error instead."""
+    request = urllib.request.Request(  # noqa: S310 - loopback Odoo of this bench
+        f"http://127.0.0.1:{port}/jsonrpc", headers={"Content-Type": "application/json"},
+        data=json.dumps({"jsonrpc": "2.0", "method": "call", "params": {
+            "service": "object", "method": "execute_kw",
+            "args": [DB, 2, "admin", model, method, [[record_id]]]}}).encode())
+    with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310
+        answer = json.loads(response.read())
+    if "error" in answer:
+        raise RuntimeError(answer["error"].get("data", {}).get("message")
+                           or answer["error"].get("message"))
+    return answer["result"]
+
+
 def sql(pg: ThrowawayPostgres, query: str) -> str:
     return pg.psql(DB, query).strip()
 
@@ -425,6 +444,29 @@ def run_size(size: int, options) -> list[dict]:
             rows[-1]["notes"].append("batch blocked: " + sql(
                 pg, f"SELECT left(blocking_reasons, 200) FROM payroll_export_batch "
                 f"WHERE id = {batch_id}"))
+            return rows
+        checks = [("check against today's data (one request)", "action_check_reproducible")]
+        if options.work_entries:
+            checks.append(("check work entries (one request)", "action_check_work_entries"))
+        for label, method in checks:
+            answers = []
+
+            def check(method=method, answers=answers):
+                try:
+                    answers.append(call_button(port, "payroll.export.batch", method,
+                                               batch_id))
+                except (OSError, RuntimeError) as error:
+                    answers.append(error)
+
+            stage(label, "messages", "SELECT count(*) FROM mail_message WHERE model = "
+                  f"'payroll.export.batch' AND res_id = {batch_id}", check, None)
+            answer = answers[0]
+            if isinstance(answer, Exception):
+                rows[-1]["within"] = False
+                rows[-1]["notes"].append(f"the request failed: {answer}"[:150])
+            elif isinstance(answer, dict) and answer.get("params", {}).get("message"):
+                rows[-1]["notes"].append("answer: " + answer["params"]["message"])
+            rows[-1]["month_end"] = False
     finally:
         if odoo is not None:
             workers = children(odoo.pid)
@@ -519,7 +561,8 @@ def main() -> int:
     for row in rows:
         by_size.setdefault(row["size"], []).append(row)
     for size, stages in by_size.items():
-        month_end = sum(r["seconds"] for r in stages if "approvals" not in r["stage"])
+        month_end = sum(r["seconds"] for r in stages
+                        if "approvals" not in r["stage"] and r.get("month_end", True))
         print(f"{size} employees: month-end (import + daily records + batch) "
               f"{month_end / 60:.1f} min; largest stage peak "
               f"{max(r['odoo_mb'] for r in stages):.0f} MB (Odoo), "
