@@ -46,16 +46,18 @@ class PayrollExportBatch(models.Model):
 
     _inherit = "payroll.export.batch"
 
-    def _zk_work_entry_employees(self):
-        """Employees of the batch's company whose contract in the period takes its work
-        entries from the daily records."""
+    def _zk_work_entry_employees(self, among=None):
+        """Employees of the batch's company (or only those `among` them) whose contract in
+        the period takes its work entries from the daily records."""
         self.ensure_one()
-        # sudo: payroll officers check the file against entries of every such employee.
-        contracts = self.env["hr.contract"].sudo().search([
+        domain = [
             ("company_id", "=", self.company_id.id), ("work_entry_source", "=", ZK_SOURCE),
             ("state", "in", ("open", "close")), ("date_start", "<=", self.period_end),
-            "|", ("date_end", "=", False), ("date_end", ">=", self.period_start)])
-        return contracts.employee_id
+            "|", ("date_end", "=", False), ("date_end", ">=", self.period_start)]
+        if among is not None:
+            domain.append(("employee_id", "in", among.ids))
+        # sudo: payroll officers check the file against entries of every such employee.
+        return self.env["hr.contract"].sudo().search(domain).employee_id
 
     def _zk_work_entry_check(self):
         """[(employee, quantity label, file minutes, work-entry minutes)] that disagree, and
@@ -96,7 +98,8 @@ class PayrollExportBatch(models.Model):
         """The chunk's comparison with the work entries, made while its bundles are at hand
         (the issue then reads no day twice)."""
         values = super()._part_extra_values(employees, bundles)
-        wanted = set(self._zk_work_entry_employees().ids)
+        # Only the chunk's contracts: a person's one-request issue makes a part per chunk.
+        wanted = set(self._zk_work_entry_employees(among=employees).ids)
         chunk = employees.browse([i for i in employees.ids if i in wanted])
         if chunk:
             values["zk_work_entry_json"] = json.dumps({
