@@ -220,3 +220,17 @@ def test_streamed_batch_refuses_chunks_out_of_code_order():
     stream.add(employees[1:2])
     with pytest.raises(PayrollInputError, match="code order"):
         stream.add(employees[:1])
+
+
+@pytest.mark.parametrize("config", [MINUTES, {"granularity": "period"}, None])
+def test_full_file_is_its_header_line_then_its_chunks_lines(config):
+    """Issue 22: a check of an issued file may walk it chunk by chunk (a request at a time):
+    the file is exactly header_line() followed by each chunk's lines, in code order."""
+    from zk_rules.payroll import batch_chunk, header_line
+
+    employees = sorted(golden_employees_with_newcomer(), key=lambda e: e["code"])
+    whole = build_batch(PERIOD, employees, config)
+    pieces = [header_line(config)] + [batch_chunk(PERIOD, config, employees[i:i + 2]).lines
+                                      for i in range(0, len(employees), 2)]
+    assert b"".join(pieces) == whole.content
+    assert whole.content.startswith(header_line(config)) and len(pieces) > 2

@@ -5,6 +5,7 @@ from . import (
     payroll_export_batch_inputs,
     payroll_export_batch_part,
     payroll_export_batch_people,
+    payroll_export_check,
     payroll_export_download,
     res_company,
     res_config_settings,

@@ -106,6 +106,8 @@ class PayrollExportBatch(models.Model):
     download_ids = fields.One2many("payroll.export.download", "batch_id", readonly=True)
     issue_progress = fields.Char(compute="_compute_issue_progress",
                                  help="How far the scheduled job has come with this issue.")
+    check_progress = fields.Char(compute="_compute_check_progress",
+                                 help="How far the checks running in the background have come.")
 
     _sql_constraints = [("supersedes_unique", "UNIQUE(supersedes_id)",
                          "A batch is superseded by one correction at most; correct the latest.")]
@@ -141,6 +143,12 @@ class PayrollExportBatch(models.Model):
                     "Being issued by the scheduled job: %(count)s employee(s) written so far. "
                     "It goes on by itself; the file appears here when it is done.",
                     count=f"{sum(parts.mapped('employee_count')):,}")
+
+    def _compute_check_progress(self):
+        Check = self.env["payroll.export.check"]
+        for batch in self:
+            checks = Check._under_way(batch) if batch.id else Check
+            batch.check_progress = " ".join(check._progress() for check in checks) or False
 
     @api.constrains("company_id", "period_start", "period_end", "supersedes_id")
     def _check_period(self):
@@ -204,6 +212,28 @@ class PayrollExportBatch(models.Model):
         # batch itself was checked by the caller's read of `self`.
         self.check_access("read")
         return base64.b64decode(self.sudo().file or b"")
+
+    def _file_attachment(self):
+        # sudo: as in _content.
+        self.check_access("read")
+        return self.env["ir.attachment"].sudo().search([
+            ("res_model", "=", self._name), ("res_field", "=", "file"),
+            ("res_id", "=", self.id)], limit=1)
+
+    def _file_slice(self, offset, size):
+        """`size` bytes of the stored file from `offset`, read from the file store without
+        loading the rest (a check walks a big file a chunk at a time)."""
+        self.ensure_one()
+        attachment = self._file_attachment()
+        if attachment.store_fname:
+            with open(attachment._full_path(attachment.store_fname), "rb") as handle:
+                handle.seek(offset)
+                return handle.read(size)
+        return (attachment.raw or b"")[offset:offset + size]
+
+    def _file_size(self):
+        self.ensure_one()
+        return self._file_attachment().file_size
 
     def _effective_content(self):
         """The full file in force after this batch (its diffs applied to what it corrects)."""
@@ -388,14 +418,32 @@ class PayrollExportBatch(models.Model):
         mode = "diff" if self.kind == "correction_diff" else "full"
         return correction_batch(self.supersedes_id._effective_content(), full, mode).content
 
+    def _reproducible_message(self, same):
+        return (self.env._("Generated again from today's data: the same bytes.") if same
+                else self.env._("Today's data gives another file: issue a correction."))
+
     def action_check_reproducible(self):
+        """Today's data against the issued file: at once, or for a big full file in the
+        background (payroll.export.check), its result then posted in the messages."""
         self.ensure_one()
+        if self.state != "issued":
+            raise UserError(self.env._("Only issued batches are checked."))
+        if not self.supersedes_id:
+            check = self.env["payroll.export.check"]._in_background(self, "reproducible")
+            if check:
+                return check._started_notification()
         same = self._rebuilt_content() == self._content()
-        message = (self.env._("Generated again from today's data: the same bytes.") if same
-                   else self.env._("Today's data gives another file: issue a correction."))
         return {"type": "ir.actions.client", "tag": "display_notification",
-                "params": {"title": self.name, "message": message,
+                "params": {"title": self.name, "message": self._reproducible_message(same),
                            "type": "success" if same else "warning", "sticky": True}}
+
+    def _post_check_result(self, result, user):
+        """A background check's (ok, message) in the batch's messages, addressed to the
+        person who asked for it."""
+        _ok, message = result
+        if message:
+            self._internal().message_post(body=message, partner_ids=user.partner_id.ids,
+                                          subtype_xmlid="mail.mt_note")
 
     # ------------------------------------------------------------------ scheduled
     @api.model

@@ -1,6 +1,7 @@
 from . import (
     test_activity,
     test_batch,
+    test_check_background,
     test_cron_access,
     test_download_route,
     test_issue_resume,

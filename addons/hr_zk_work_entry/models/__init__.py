@@ -4,6 +4,7 @@ from . import (
     hr_work_entry,
     payroll_export_batch,
     payroll_export_batch_part,
+    payroll_export_check,
     res_company,
     res_config_settings,
     zk_daily_record,

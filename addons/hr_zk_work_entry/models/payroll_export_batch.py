@@ -84,15 +84,27 @@ class PayrollExportBatch(models.Model):
         # The file's employees in its chunks, then those with work entries but no day in
         # the file (their entries disagree with an empty file).
         for chunk in chain(chunks, self._zk_work_entry_leftovers(wanted)):
-            chunk = chunk.browse([i for i in chunk.ids if i in wanted])
-            wanted.difference_update(chunk.ids)
-            if chunk:
-                bundles, _records, _orphans = self._inputs(chunk, uses)
-                differences.extend(self._zk_work_entry_disagreements(chunk, bundles))
-            self.env.invalidate_all()
+            compared, found = self._zk_work_entry_chunk(chunk.browse(
+                [i for i in chunk.ids if i in wanted]), uses)
+            wanted.difference_update(compared)
+            differences.extend(found)
+        return self._zk_work_entry_named(differences), len(employees)
+
+    def _zk_work_entry_chunk(self, employees, uses):
+        """(ids compared, disagreements) of one chunk of employees taking work entries, read
+        afresh and dropped from memory after."""
+        if not employees:
+            return [], []
+        bundles, _records, _orphans = self._inputs(employees, uses)
+        found = self._zk_work_entry_disagreements(employees, bundles)
+        self.env.invalidate_all()
+        return employees.ids, found
+
+    def _zk_work_entry_named(self, differences):
+        """[(employee, label, file minutes, work-entry minutes)] from employee ids."""
         Employee = self.env["hr.employee"].sudo().with_context(active_test=False)
         return [(Employee.browse(employee_id), label, in_file, in_entries)
-                for employee_id, label, in_file, in_entries in differences], len(employees)
+                for employee_id, label, in_file, in_entries in differences]
 
     def _part_extra_values(self, employees, bundles):
         """The chunk's comparison with the work entries, made while its bundles are at hand
@@ -156,10 +168,11 @@ class PayrollExportBatch(models.Model):
             if code in by_code
         ]
 
-    def _zk_work_entry_message(self):
-        """(ok, message for people) of the check; no message when no employee of the
-        company takes work entries from the terminals' days."""
-        differences, count = self._zk_work_entry_check()
+    def _zk_work_entry_message(self, result=None):
+        """(ok, message for people) of the check (made now, or its `result`: differences
+        and employees compared); no message when no employee of the company takes work
+        entries from the terminals' days."""
+        differences, count = result or self._zk_work_entry_check()
         if not count:
             return True, None
         if not differences:
@@ -191,10 +204,18 @@ class PayrollExportBatch(models.Model):
         self._zk_post_work_entry_check()
         return result
 
+    def _zk_work_entry_nothing_text(self):
+        return self.env._("No running contract of %(company)s takes its work entries from "
+                          "the terminals' days: nothing to compare.",
+                          company=self.company_id.name)
+
     def action_check_work_entries(self):
-        """Compare the work entries with this batch's data now; the result goes to the chatter
-        and to the screen."""
+        """Compare the work entries with this batch's data now (in the background for a big
+        company: payroll.export.check); the result goes to the chatter and to the screen."""
         self.ensure_one()
+        check = self.env["payroll.export.check"]._in_background(self, "work_entries")
+        if check:
+            return check._started_notification()
         ok, message = self._zk_work_entry_message()
         if message:
             self._internal().message_post(body=message)
@@ -202,9 +223,7 @@ class PayrollExportBatch(models.Model):
                 self.env._("Work entries differ from the payroll data: the differences are "
                            "in the chatter.")
         else:
-            text = self.env._("No running contract of %(company)s takes its work entries "
-                              "from the terminals' days: nothing to compare.",
-                              company=self.company_id.name)
+            text = self._zk_work_entry_nothing_text()
         return {"type": "ir.actions.client", "tag": "display_notification",
                 "params": {"title": self.env._("Work entries"), "message": text,
                            "type": "success" if ok else "warning", "sticky": not ok}}

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
@@ -181,6 +182,31 @@ class TestWorkEntriesFromDays(WorkEntryCase):
         self.assertFalse(ok)
         self.assertIn("Ana Reyes, Overtime on workdays: 2:00 h in the file, 1:30 h in work "
                       "entries", message)
+
+    def test_agreement_check_of_a_big_company_runs_in_the_job(self):
+        """Issue 22: too many employees for one request (here: any), the check goes to the
+        scheduled job and its result to the messages, addressed to the person who asked."""
+        from odoo.addons.hr_payroll_export.models import payroll_export_check
+
+        self.enterContext(patch.object(payroll_export_check, "CHECK_AT_ONCE_CHUNKS", 0))
+        self.week_of_stories()
+        entry = self.env["hr.work.entry"].search([("work_entry_type_id.code", "=", "ZKOTWD")])
+        entry.write({"date_stop": entry.date_stop - timedelta(minutes=30)})
+        period = self.company._payroll_period_policy().period_containing(self.days[1])
+        batch = self.Batch.create({"company_id": self.company.id,
+                                   "period_start": period.start, "period_end": period.end})
+        answer = batch.with_user(self.payroll_officer).action_check_work_entries()
+        self.assertEqual(answer["params"]["type"], "info")
+        self.assertIn("Checking work entries in the background: 0 of 1 employees compared",
+                      batch.check_progress)
+        Check = self.env["payroll.export.check"].sudo()
+        while Check._cron_run_checks():
+            pass
+        message = batch.message_ids.sorted("id")[-1]
+        self.assertIn("Ana Reyes, Overtime on workdays: 2:00 h in the file, 1:30 h in work "
+                      "entries", message.body)
+        self.assertIn(self.payroll_officer.partner_id, message.partner_ids)
+        self.assertFalse(Check.search([]))
 
     def test_issued_batch_shows_the_check_in_its_chatter(self):
         self.week_of_stories()

@@ -65,6 +65,13 @@ def render_lines(rows: Iterable[Sequence[str]], separator: str) -> bytes:
     return out.getvalue().encode(ENCODING)
 
 
+def header_line(config: LayoutConfig | Mapping[str, Any] | None = None) -> bytes:
+    """The first line of a full file in this layout: a full file is this line followed by
+    its chunks' lines (BatchStream), so a check may compare an issued file chunk by chunk."""
+    config = LayoutConfig.from_mapping(config)
+    return render_lines([columns(config)], config.separator)
+
+
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -205,7 +212,7 @@ class BatchStream:
         self._file_hash = hashlib.sha256()
         self._inputs_hash = hashlib.sha256()
         self._last_code: str | None = None
-        self._write(render_lines([self.header], self.config.separator))
+        self._write(header_line(self.config))
         # inputs_document's canonical JSON, its keys in sorted order, written piecewise.
         self._inputs(f'{{"config":{canonical_json(self.config.to_dict())},"employees":[')
 
