@@ -3,6 +3,8 @@ import re
 import unicodedata
 from datetime import UTC, timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
@@ -442,7 +444,10 @@ class PayrollExportBatch(models.Model):
         person who asked for it."""
         _ok, message = result
         if message:
-            self._internal().message_post(body=message, partner_ids=user.partner_id.ids,
+            body = Markup("<p>%s</p>%s") % (
+                self.env._("Checked in the background, as %(user)s asked:", user=user.name),
+                message)
+            self._internal().message_post(body=body, partner_ids=user.partner_id.ids,
                                           subtype_xmlid="mail.mt_note")
 
     # ------------------------------------------------------------------ scheduled

@@ -68,7 +68,9 @@ class PayrollExportCheck(models.Model):
                 "%(count)s employees are too many to compare at once: the check runs in the "
                 "background, a group of employees at a time. Its result will be posted in "
                 "this batch's messages, and you will be notified.",
-                count=f"{self.employee_total:,}")}}
+                count=f"{self.employee_total:,}"),
+            # The form shown again, with how far the check has come.
+            "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}
 
     def _step(self):
         """Compare the next chunk of employees; True when the check is finished (its result

@@ -4,6 +4,7 @@ from unittest.mock import patch
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.hr_payroll_export.models import payroll_export_batch_inputs as inputs
+from odoo.addons.hr_payroll_export.models import payroll_export_check
 from odoo.addons.hr_zk_attendance.tests.screens import save_screens
 
 from .common import PayrollCase
@@ -57,3 +58,33 @@ class TestTourPayrollIssue(PayrollCase, HttpCase):
         self.assertEqual((batch.state, batch.row_count), ("issued", 4))
         self.assertFalse(batch.issue_progress)
         self.assertFalse(batch._parts())
+
+    def test_officer_checks_a_big_batch_in_the_background(self):
+        """Journey 3c: too many employees for one request (here: more than one chunk of
+        one), the check goes to the scheduled job; the form shows how far it is, and the
+        result reaches the officer in the batch's messages."""
+        self.enterContext(patch.object(inputs, "EXPORT_CHUNK", 1))
+        self.enterContext(patch.object(payroll_export_check, "CHECK_AT_ONCE_CHUNKS", 1))
+        self.payroll_officer.write({"name": "Paula Santos"})
+        self.good_days()
+        third = self.env["hr.employee"].create({"name": "Cy Lim", "barcode": "E003",
+                                                "tz": "Asia/Manila"})
+        self.day(date(2025, 3, 5), employee=third)
+        batch = self.batch()
+        batch.action_generate()
+        self.start_tour("/odoo", "zk_payroll_check_in_background", login="payroll_officer")
+        save_screens(self, "payroll_officer", [
+            (f"/odoo/action-hr_payroll_export.payroll_export_batch_action/{batch.id}",
+             ".o_form_view .alert-info", "payroll_batch_check_under_way.png")])
+        Check = self.env["payroll.export.check"].sudo()
+        self.assertEqual(Check.search([]).requested_by, self.payroll_officer)
+        while Check._cron_run_checks():
+            pass
+        message = batch.message_ids.sorted("id")[-1]
+        self.assertIn("Checked in the background, as Paula Santos asked:", message.body)
+        self.assertIn("Generated again from today's data: the same bytes.", message.body)
+        self.assertIn(self.payroll_officer.partner_id, message.partner_ids)
+        self.assertFalse(batch.check_progress)
+        save_screens(self, "payroll_officer", [
+            (f"/odoo/action-hr_payroll_export.payroll_export_batch_action/{batch.id}",
+             ".o-mail-Message", "payroll_batch_check_done.png")])
