@@ -229,12 +229,16 @@ class PayrollExportBatchInputs(models.Model):
         return self.env["payroll.export.batch.part"].sudo().search([("batch_id", "=", self.id)])
 
     def _parts_stale(self, parts):
-        """Whether a day of the period not yet locked changed since the first part was
-        written: the parts would no longer be what is locked, so the issue starts again."""
+        """Whether a day of the period changed since the first part was written (a day not
+        yet locked written, or any day computed again, which keeps its former version: an
+        audited correction of a locked one): the parts would no longer be what the file
+        must say, so the issue starts again. Locking itself writes the days, hence the two
+        tests (each on the database's transaction times, as the parts' own)."""
+        since = parts[0].create_date
         # sudo: as in _inputs.
         return bool(self.env["zk.daily.record"].sudo().search_count(
-            [*self._record_domain(), ("locked", "=", False),
-             ("write_date", ">", parts[0].create_date)], limit=1))
+            [*self._record_domain(), "|", "&", ("locked", "=", False),
+             ("write_date", ">", since), ("version_ids.create_date", ">", since)], limit=1))
 
     def _write_parts(self, chunks=None):
         """Render and store the next `chunks` chunks of employees (None: every one left), each

@@ -3,6 +3,8 @@ from collections import Counter
 from datetime import date, datetime
 from unittest.mock import patch
 
+from odoo.tests import new_test_user
+
 from odoo.addons.hr_payroll_export.models import payroll_export_batch_inputs as inputs
 
 from .common import PayrollCase
@@ -107,6 +109,34 @@ class TestIssueResume(PayrollCase):
         self.assertEqual(batch.state, "issued")
         self.assertEqual(self.content(batch), batch._rebuilt_content())
         self.assertIn(";5.00;", self.content(batch).decode().split("\r\n")[1])
+
+    def test_audited_correction_of_a_locked_day_starts_the_issue_again(self):
+        """Issue 22: a manager corrects a day already locked by this issue (audited, with a
+        reason) before the file is written; the parts no longer say what the file must, so
+        the issue starts again and the file has the corrected day."""
+        for _run in range(3):  # the three chunks written, E001's days locked
+            self.run_cron()
+        batch = self.the_batch()
+        self.assertIn("the days of 1 of 3 groups of employees are locked", batch.issue_progress)
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE payroll_export_batch_part "
+                            "SET create_date = create_date - interval '1 hour'")
+        self.env.invalidate_all()
+        ana = self.env["zk.daily.record"].search([("employee_id", "=", self.employee.id),
+                                                  ("work_date", "=", date(2025, 3, 3))])
+        self.assertTrue(ana.locked)
+        manager = new_test_user(self.env, "zk_manager_resume",
+                                groups="base.group_user,hr_zk_attendance.group_zk_manager")
+        before = ana.result_json
+        ana.with_user(manager)._correct("The terminal lost this morning's punches")
+        self.assertNotEqual(ana.result_json, before)
+        self.rendered.clear()
+        for _run in range(10):
+            if not self.run_cron():
+                break
+        self.assertEqual(self.rendered, [["E001"], ["E002"], ["E003"]])
+        self.assertEqual(batch.state, "issued")
+        self.assertEqual(self.content(batch), batch._rebuilt_content())
 
     def test_issued_at_once_when_a_person_issues(self):
         """A person's click issues every chunk in the one request, parts left behind none."""

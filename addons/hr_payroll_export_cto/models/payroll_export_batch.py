@@ -33,3 +33,18 @@ class PayrollExportBatch(models.Model):
             if kept:
                 result[employee_id] = kept
         return result
+
+    def _parts_stale(self, parts):
+        """Also stale: a CTO use of the period, or its cancellation, entered in the bank
+        since the first part was written (the parts carry the uses they read)."""
+        if super()._parts_stale(parts):
+            return True
+        # sudo: as in _cto_uses.
+        Entry = self.env["hr.cto.ledger.entry"].sudo()
+        refs = Entry.search([("company_id", "=", self.company_id.id), ("type", "=", "use"),
+                             ("date", ">=", self.period_start),
+                             ("date", "<=", self.period_end)]).mapped("ref")
+        return bool(refs) and bool(Entry.search_count([
+            ("company_id", "=", self.company_id.id), ("type", "in", ("use", "use_cancel")),
+            ("ref", "in", list(set(refs))), ("create_date", ">", parts[0].create_date)],
+            limit=1))

@@ -98,3 +98,40 @@ class TestEngineInputs(PayrollCtoCase):
         self.assertEqual(cells["work_date"], monday.isoformat())
         self.assertEqual((cells["cto_used_hours"], cells["cto_lots_minutes"]), ("0.00", ""))
         self.assertEqual(cells["leave_cto_hours"], "0.00")
+
+    def test_cto_use_cancelled_while_the_batch_is_issued_starts_it_again(self):
+        """Issue 22: the stored parts carry the CTO uses they read; a use cancelled in the
+        bank after the first part was written (its day not computed again yet) makes the
+        scheduled issue start again."""
+        self.company.payroll_leave_kinds = "cto"
+        monday = next_weekday(0, self.today + timedelta(days=7))
+        self.overtime(self.today - timedelta(days=60), 300, status="approved")
+        self.overtime(self.today - timedelta(days=30), 300, status="approved")
+        leave = self.cto_leave(monday)
+        leave.action_approve()
+        record = self.env["zk.daily.record"].sudo()._compute_range(self.employee, monday,
+                                                                   monday)
+        period = self.company._payroll_period_policy().period_containing(monday)
+        batch = self.Batch.create({"company_id": self.company.id,
+                                   "period_start": period.start, "period_end": period.end})
+        batch._write_parts(chunks=1)
+        # The day and the bank's entries two hours ago, the part an hour ago (a test is one
+        # transaction: everything in it has the same time).
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE zk_daily_record SET write_date = write_date - "
+                            "interval '2 hours'")
+        self.env.cr.execute("UPDATE hr_cto_ledger_entry SET create_date = create_date - "
+                            "interval '2 hours'")
+        self.env.cr.execute("UPDATE payroll_export_batch_part "
+                            "SET create_date = create_date - interval '1 hour'")
+        self.env.invalidate_all()
+        parts = batch._parts()
+        self.assertTrue(parts)
+        self.assertFalse(batch._parts_stale(parts))
+        written = (record.write_date, record.version)
+        leave.action_refuse()
+        self.env.flush_all()
+        record.invalidate_recordset()
+        self.assertEqual((record.write_date, record.version), written,
+                         "the day itself is not computed again yet")
+        self.assertTrue(batch._parts_stale(parts))
