@@ -1,8 +1,10 @@
 import base64
 from datetime import date, timedelta
+from unittest.mock import patch
 
 from odoo.tests import new_test_user
 
+from odoo.addons.hr_payroll_export.models import payroll_export_batch_inputs as inputs
 from odoo.addons.hr_zk_attendance.tests.common import ZkCase, office_calendar
 
 
@@ -42,6 +44,24 @@ class PayrollFixtures:
                 "worked_minutes": 480, "presence_minutes": 540}
         vals.update(values)
         return self.env["zk.daily.record"].create(vals)
+
+    def three_in_chunks_of_one(self):
+        """Cy (E003) beside Ana and Ben, their good days, one employee a chunk, and
+        self.rendered: the payroll codes of each chunk rendered from now on."""
+        self.third = self.env["hr.employee"].create({
+            "name": "Cy Lim", "barcode": "E003", "tz": "Asia/Manila",
+            "resource_calendar_id": self.calendar.id})
+        self.good_days()
+        self.day(date(2025, 3, 5), employee=self.third, night_minutes=30)
+        self.rendered = []
+        real = inputs.batch_chunk
+
+        def spy(period, layout, bundles):
+            self.rendered.append([bundle["code"] for bundle in bundles])
+            return real(period, layout, bundles)
+
+        self.enterContext(patch.object(inputs, "EXPORT_CHUNK", 1))
+        self.enterContext(patch.object(inputs, "batch_chunk", spy))
 
     def good_days(self):
         return (self.day(date(2025, 3, 3)) | self.day(date(2025, 3, 4), regular_minutes=421,

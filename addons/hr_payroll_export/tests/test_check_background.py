@@ -1,9 +1,7 @@
-from datetime import date
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError
 
-from odoo.addons.hr_payroll_export.models import payroll_export_batch_inputs as inputs
 from odoo.addons.hr_payroll_export.models import payroll_export_check
 
 from .common import PayrollCase
@@ -15,22 +13,10 @@ class TestCheckInBackground(PayrollCase):
 
     def setUp(self):
         super().setUp()
-        self.third = self.env["hr.employee"].create({
-            "name": "Cy Lim", "barcode": "E003", "tz": "Asia/Manila",
-            "resource_calendar_id": self.calendar.id})
-        self.good_days()
-        self.day(date(2025, 3, 5), employee=self.third, night_minutes=30)
         self.batch_ = self.batch(self.payroll_officer)
+        self.three_in_chunks_of_one()
         self.batch_.action_generate()
-        self.rendered = []
-        real = inputs.batch_chunk
-
-        def spy(period, layout, bundles):
-            self.rendered.append([bundle["code"] for bundle in bundles])
-            return real(period, layout, bundles)
-
-        self.enterContext(patch.object(inputs, "EXPORT_CHUNK", 1))
-        self.enterContext(patch.object(inputs, "batch_chunk", spy))
+        self.rendered.clear()
         self.enterContext(patch.object(payroll_export_check, "CHECK_AT_ONCE_CHUNKS", 1))
         self.Check = self.env["payroll.export.check"].sudo()
 

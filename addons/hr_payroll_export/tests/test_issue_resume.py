@@ -5,8 +5,6 @@ from unittest.mock import patch
 
 from odoo.tests import new_test_user
 
-from odoo.addons.hr_payroll_export.models import payroll_export_batch_inputs as inputs
-
 from .common import PayrollCase
 
 # 2025-03-16 12:00 Asia/Manila = 04:00 UTC: the period 1-15 closes.
@@ -19,24 +17,21 @@ class TestIssueResume(PayrollCase):
 
     def setUp(self):
         super().setUp()
-        self.third = self.env["hr.employee"].create({
-            "name": "Cy Lim", "barcode": "E003", "tz": "Asia/Manila",
-            "resource_calendar_id": self.calendar.id})
-        self.good_days()
-        self.day(date(2025, 3, 5), employee=self.third, night_minutes=30)
+        self.three_in_chunks_of_one()
         self.company.payroll_last_close_check = datetime(2025, 3, 16, 3, 0)
-        self.rendered = []
-        real = inputs.batch_chunk
-
-        def spy(period, layout, bundles):
-            self.rendered.append([bundle["code"] for bundle in bundles])
-            return real(period, layout, bundles)
-
-        self.enterContext(patch.object(inputs, "EXPORT_CHUNK", 1))
-        self.enterContext(patch.object(inputs, "batch_chunk", spy))
 
     def run_cron(self):
         return self.Batch._cron_close_periods(now=CLOSED)
+
+    def issue_again_from_the_start(self, batch):
+        """The runs after a change: every chunk rendered again, the file today's data's."""
+        self.rendered.clear()
+        for _run in range(10):
+            if not self.run_cron():
+                break
+        self.assertEqual(self.rendered, [["E001"], ["E002"], ["E003"]])
+        self.assertEqual(batch.state, "issued")
+        self.assertEqual(self.content(batch), batch._rebuilt_content())
 
     def the_batch(self):
         return self.Batch.search([("company_id", "=", self.company.id)])
@@ -101,13 +96,7 @@ class TestIssueResume(PayrollCase):
         ana = self.env["zk.daily.record"].search([("employee_id", "=", self.employee.id),
                                                   ("work_date", "=", date(2025, 3, 3))])
         ana.regular_minutes = 300
-        self.rendered.clear()
-        for _run in range(10):
-            if not self.run_cron():
-                break
-        self.assertEqual(self.rendered, [["E001"], ["E002"], ["E003"]])
-        self.assertEqual(batch.state, "issued")
-        self.assertEqual(self.content(batch), batch._rebuilt_content())
+        self.issue_again_from_the_start(batch)
         self.assertIn(";5.00;", self.content(batch).decode().split("\r\n")[1])
 
     def test_audited_correction_of_a_locked_day_starts_the_issue_again(self):
@@ -130,13 +119,7 @@ class TestIssueResume(PayrollCase):
         before = ana.result_json
         ana.with_user(manager)._correct("The terminal lost this morning's punches")
         self.assertNotEqual(ana.result_json, before)
-        self.rendered.clear()
-        for _run in range(10):
-            if not self.run_cron():
-                break
-        self.assertEqual(self.rendered, [["E001"], ["E002"], ["E003"]])
-        self.assertEqual(batch.state, "issued")
-        self.assertEqual(self.content(batch), batch._rebuilt_content())
+        self.issue_again_from_the_start(batch)
 
     def test_issued_at_once_when_a_person_issues(self):
         """A person's click issues every chunk in the one request, parts left behind none."""

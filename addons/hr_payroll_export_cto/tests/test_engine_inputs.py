@@ -13,13 +13,18 @@ class TestEngineInputs(PayrollCtoCase):
     """The real path: a day computed by the engine (result_json) on approved CTO leave,
     the bank's `use` entries and the leave kind column."""
 
-    def test_cto_leave_day_from_the_engine_and_the_bank(self):
+    def cto_leave_next_monday(self):
+        """A day of approved CTO leave next Monday, paid from two lots of 5 h overtime."""
         self.company.payroll_leave_kinds = "cto"
         monday = next_weekday(0, self.today + timedelta(days=7))
         self.overtime(self.today - timedelta(days=60), 300, status="approved")
         self.overtime(self.today - timedelta(days=30), 300, status="approved")
         leave = self.cto_leave(monday)
         leave.action_approve()
+        return monday, leave
+
+    def test_cto_leave_day_from_the_engine_and_the_bank(self):
+        monday, leave = self.cto_leave_next_monday()
         period = self.company._payroll_period_policy().period_containing(monday)
         batch = self.Batch.create({"company_id": self.company.id,
                                    "period_start": period.start, "period_end": period.end})
@@ -78,12 +83,7 @@ class TestEngineInputs(PayrollCtoCase):
     def test_c10_cto_leave_cancelled_later_is_not_exported_as_used(self):
         """C10 dates the give-back on the day of the cancellation, not the leave date: the
         export still counts no CTO on the leave date, and nothing blocks the period."""
-        self.company.payroll_leave_kinds = "cto"
-        monday = next_weekday(0, self.today + timedelta(days=7))
-        self.overtime(self.today - timedelta(days=60), 300, status="approved")
-        self.overtime(self.today - timedelta(days=30), 300, status="approved")
-        leave = self.cto_leave(monday)
-        leave.action_approve()
+        monday, leave = self.cto_leave_next_monday()
         leave.action_refuse()
         cancels = self.entries().filtered(lambda e: e.type == "use_cancel")
         self.assertTrue(cancels)
@@ -103,12 +103,7 @@ class TestEngineInputs(PayrollCtoCase):
         """Issue 22: the stored parts carry the CTO uses they read; a use cancelled in the
         bank after the first part was written (its day not computed again yet) makes the
         scheduled issue start again."""
-        self.company.payroll_leave_kinds = "cto"
-        monday = next_weekday(0, self.today + timedelta(days=7))
-        self.overtime(self.today - timedelta(days=60), 300, status="approved")
-        self.overtime(self.today - timedelta(days=30), 300, status="approved")
-        leave = self.cto_leave(monday)
-        leave.action_approve()
+        monday, leave = self.cto_leave_next_monday()
         record = self.env["zk.daily.record"].sudo()._compute_range(self.employee, monday,
                                                                    monday)
         period = self.company._payroll_period_policy().period_containing(monday)
