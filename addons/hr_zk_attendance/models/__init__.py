@@ -3,6 +3,7 @@ from . import (
     hr_employee,
     ir_attachment,
     ir_binary,
+    ir_cron,
     odoo_speedups,
     res_company,
     res_config_settings,

@@ -1,3 +1,4 @@
+import resource
 from datetime import date, timedelta
 from unittest.mock import patch
 
@@ -53,10 +54,11 @@ class TestCronChunks(ZkCase):
         # Imported only: the scheduled job under test computes them.
         self.env["zk.punch"]._import_relay_events(self.relay, events)
 
-    def run_job(self, xmlid, fail_on_call=None):
+    def run_job(self, xmlid, fail_on_call=None, budget=None):
         """One run of the scheduled job as a cron worker runs it (up to 10 chunks, a
-        commit after each); `fail_on_call`: the worker dies in that call of the engine.
-        Returns the employee ids given to the engine, per call."""
+        commit after each); `fail_on_call`: the worker dies in that call of the engine;
+        `budget`: the seconds left of the worker's limits before each chunk (default: no
+        limit). Returns the employee ids given to the engine, per call."""
         cron = self.env.ref(xmlid)
         Days = self.registry["zk.daily.record"]
         original = Days._compute_range
@@ -74,6 +76,8 @@ class TestCronChunks(ZkCase):
         try:
             with patch.object(zk_daily_record_cron, "DAILY_CHUNK", 3), \
                     patch.object(Days, "_compute_range", engine), \
+                    patch.object(self.registry["ir.cron"], "_zk_budget_left",
+                                 side_effect=budget or (lambda: None)), \
                     mute_logger("odoo.addons.base.models.ir_cron"):
                 self.registry["ir.cron"]._process_job(self.registry.db_name,
                                                       self.registry.cursor(), job)
@@ -81,6 +85,33 @@ class TestCronChunks(ZkCase):
             self.registry.leave_test_mode()
         self.env.invalidate_all()
         return calls
+
+    def test_job_stops_before_the_worker_limits_and_goes_on_in_the_next_unit(self):
+        """Issue 22: one unit of a cron worker's work runs every ready job up to ten chunks
+        each under one CPU limit; a job stops while a chunk still fits (here: after one),
+        asks to run again at once, and the next unit finishes it: no worker killed, no day
+        computed twice or left out."""
+        self.punch_everyone()
+        job = "hr_zk_attendance.ir_cron_zk_compute_daily"
+        first = self.run_job(job, budget=[90, 20])
+        self.assertEqual(len(first), 1, "one chunk, then the budget was too short")
+        cron = self.env.ref(job)
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]),
+                        "the job asked to run again at once")
+        rest = self.run_job(job, budget=[90, 90, 90])
+        self.assertEqual(len(rest), 2)
+        self.assertFalse(first[0] & set().union(*rest))
+        records = self.records_of_staff()
+        self.assertEqual(len(records), len(self.staff))
+        self.assertEqual(set(records.mapped("version")), {1})
+
+    def test_budget_left_is_the_nearer_of_the_cpu_and_the_wall_clock_limits(self):
+        from ..models.ir_cron import budget_left
+
+        self.assertIsNone(budget_left(resource.RLIM_INFINITY, 5.0, 0.0, 10.0, 120))
+        self.assertEqual(budget_left(100, 70.0, 0.0, 10.0, 120), 30.0)  # CPU nearer
+        self.assertEqual(budget_left(100, 50.0, 0.0, 100.0, 120), 20.0)  # wall clock nearer
+        self.assertEqual(budget_left(100, 50.0, 0.0, 100.0, 0), 50.0)  # no wall-clock limit
 
     def records_of_staff(self):
         return self.Days.search([("employee_id", "in", self.staff.ids),
