@@ -105,13 +105,11 @@ class TestCronChunks(ZkCase):
         self.assertEqual(len(records), len(self.staff))
         self.assertEqual(set(records.mapped("version")), {1})
 
-    def test_budget_left_is_the_nearer_of_the_cpu_and_the_wall_clock_limits(self):
+    def test_budget_left_is_what_the_cpu_limit_leaves(self):
         from ..models.ir_cron import budget_left
 
-        self.assertIsNone(budget_left(resource.RLIM_INFINITY, 5.0, 0.0, 10.0, 120))
-        self.assertEqual(budget_left(100, 70.0, 0.0, 10.0, 120), 30.0)  # CPU nearer
-        self.assertEqual(budget_left(100, 50.0, 0.0, 100.0, 120), 20.0)  # wall clock nearer
-        self.assertEqual(budget_left(100, 50.0, 0.0, 100.0, 0), 50.0)  # no wall-clock limit
+        self.assertIsNone(budget_left(resource.RLIM_INFINITY, 5.0))
+        self.assertEqual(budget_left(100, 70.5), 29.5)
 
     def records_of_staff(self):
         return self.Days.search([("employee_id", "in", self.staff.ids),
