@@ -90,6 +90,8 @@ class TestFleetAlerts(TransactionCase):
 
     def test_a_status_import_evaluates_at_once(self):
         """The relay's health page written (pull or push): alerts follow without the cron."""
+        # Evaluated at the real time: seen just now, or in working hours it is also silent.
+        self.device.last_seen = fields.Datetime.now()
         self.device.write({"memory_known": True, "memory_percent": 95,
                            "health_at": fields.Datetime.now()})
         self.assertEqual(self.open_alerts().problem, "memory_full")
@@ -231,6 +233,9 @@ class TestFleetAlerts(TransactionCase):
         self.Alert.create(dict(values, state="resolved"))  # closed ones may pile up
 
     def test_cron_evaluates_every_terminal_and_relay(self):
+        # The cron evaluates at the real time: seen just now, or in working hours it is
+        # also silent.
+        self.device.last_seen = fields.Datetime.now()
         self.device.write({"memory_known": True, "memory_percent": 95})
         self.relay.write({"relay_pages_refused": 2})
         self.env.ref("hr_zk_fleet.ir_cron_zk_fleet_alerts").method_direct_trigger()
