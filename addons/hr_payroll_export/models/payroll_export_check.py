@@ -80,6 +80,8 @@ class PayrollExportCheck(models.Model):
         uses = batch._cto_uses()
         chunks = [] if self.differs else batch._employee_chunks(
             uses, after=self.after_code or None)
+        if not self.employee_done:
+            self._start()
         if chunks:
             employees = chunks[0]
             self._compare(employees, uses)
@@ -92,14 +94,17 @@ class PayrollExportCheck(models.Model):
         self.unlink()
         return True
 
+    def _start(self):
+        """Before the first chunk (again, if the run that began it was killed): the file's
+        first line."""
+        if self.kind == "reproducible":
+            self.offset = self._matching(0, header_line(self.batch_id._layout()))
+
     def _compare(self, employees, uses):
         """One chunk's comparison; the kinds of other addons add theirs."""
         if self.kind != "reproducible":
             return
-        batch = self.batch_id
-        if not self.offset:
-            self.offset = self._matching(0, header_line(batch._layout()))
-        for _employees, chunk, _blocked, _records, _bundles in batch._rendered_chunks(
+        for _employees, chunk, _blocked, _records, _bundles in self.batch_id._rendered_chunks(
                 [employees], uses):
             if not self.differs:
                 self.offset = self._matching(self.offset, chunk.lines)
@@ -117,8 +122,6 @@ class PayrollExportCheck(models.Model):
         if self.kind != "reproducible":
             return True, ""
         batch = self.batch_id
-        if not self.offset and not self.differs:  # no employee at all: the header alone
-            self.offset = self._matching(0, header_line(batch._layout()))
         same = not self.differs and self.offset == batch._file_size()
         return same, batch._reproducible_message(same)
 

@@ -33,6 +33,16 @@ class TestIssueResume(PayrollCase):
         self.assertEqual(batch.state, "issued")
         self.assertEqual(self.content(batch), batch._rebuilt_content())
 
+    def parts_written_an_hour_ago(self):
+        """The parts dated an hour back (a test is one transaction: all in it has one time),
+        and Ana's day of 3 March, for the test to change now."""
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE payroll_export_batch_part "
+                            "SET create_date = create_date - interval '1 hour'")
+        self.env.invalidate_all()
+        return self.env["zk.daily.record"].search([("employee_id", "=", self.employee.id),
+                                                   ("work_date", "=", date(2025, 3, 3))])
+
     def the_batch(self):
         return self.Batch.search([("company_id", "=", self.company.id)])
 
@@ -89,12 +99,7 @@ class TestIssueResume(PayrollCase):
         self.run_cron()
         batch = self.the_batch()
         # The first chunk was written an hour ago; a day changes now.
-        self.env.flush_all()
-        self.env.cr.execute("UPDATE payroll_export_batch_part "
-                            "SET create_date = create_date - interval '1 hour'")
-        self.env.invalidate_all()
-        ana = self.env["zk.daily.record"].search([("employee_id", "=", self.employee.id),
-                                                  ("work_date", "=", date(2025, 3, 3))])
+        ana = self.parts_written_an_hour_ago()
         ana.regular_minutes = 300
         self.issue_again_from_the_start(batch)
         self.assertIn(";5.00;", self.content(batch).decode().split("\r\n")[1])
@@ -107,12 +112,7 @@ class TestIssueResume(PayrollCase):
             self.run_cron()
         batch = self.the_batch()
         self.assertIn("the days of 1 of 3 groups of employees are locked", batch.issue_progress)
-        self.env.flush_all()
-        self.env.cr.execute("UPDATE payroll_export_batch_part "
-                            "SET create_date = create_date - interval '1 hour'")
-        self.env.invalidate_all()
-        ana = self.env["zk.daily.record"].search([("employee_id", "=", self.employee.id),
-                                                  ("work_date", "=", date(2025, 3, 3))])
+        ana = self.parts_written_an_hour_ago()
         self.assertTrue(ana.locked)
         manager = new_test_user(self.env, "zk_manager_resume",
                                 groups="base.group_user,hr_zk_attendance.group_zk_manager")
