@@ -1,3 +1,4 @@
+import hashlib
 import json
 
 from odoo import api, fields, models
@@ -10,6 +11,14 @@ from .payroll_export_batch import employee_code
 # 250, about 10 s at 1,000 employees on a 2-core machine (bench/company_month.py); a
 # 10,000-employee check in one request would pass Odoo's 60 s CPU limit for a worker.
 CHECK_AT_ONCE_CHUNKS = 4
+
+
+def chained_digest(digest, employees):
+    """The digest of the employees compared so far, with one more chunk of them: equal at
+    the end to the chained digest of today's chunks only when nobody joined or left the
+    batch behind the check's position while it ran."""
+    ids = ",".join(str(i) for i in employees.ids)
+    return hashlib.sha256(f"{digest or ''}|{ids}".encode()).hexdigest()
 
 
 class PayrollExportCheck(models.Model):
@@ -29,6 +38,7 @@ class PayrollExportCheck(models.Model):
     employee_total = fields.Integer(help="Employees to compare, counted when it was asked.")
     employee_done = fields.Integer(help="Employees compared so far.")
     after_code = fields.Char(help="Payroll code of the last employee compared.")
+    compared_digest = fields.Char(help="Chained digest of the employees compared so far.")
     offset = fields.Integer(help="Bytes of the issued file found equal so far.")
     differs = fields.Boolean(help="A difference was found: the rest need not be read.")
     result_json = fields.Text(help="What other kinds of check gather chunk by chunk.")
@@ -87,7 +97,8 @@ class PayrollExportCheck(models.Model):
             self._compare(employees, uses)
             batch.invalidate_recordset()
             self.write({"after_code": max(employee_code(e) for e in employees),
-                        "employee_done": self.employee_done + len(employees)})
+                        "employee_done": self.employee_done + len(employees),
+                        "compared_digest": chained_digest(self.compared_digest, employees)})
         if len(chunks) > 1:
             return False
         batch._post_check_result(self._result(), self.requested_by)
@@ -97,6 +108,7 @@ class PayrollExportCheck(models.Model):
     def _start(self):
         """Before the first chunk (again, if the run that began it was killed): the file's
         first line."""
+        self.compared_digest = False
         if self.kind == "reproducible":
             self.offset = self._matching(0, header_line(self.batch_id._layout()))
 
@@ -122,8 +134,17 @@ class PayrollExportCheck(models.Model):
         if self.kind != "reproducible":
             return True, ""
         batch = self.batch_id
-        same = not self.differs and self.offset == batch._file_size()
+        same = (not self.differs and self.offset == batch._file_size()
+                and not self._employees_changed())
         return same, batch._reproducible_message(same)
+
+    def _employees_changed(self):
+        """Whether today's employees of the batch are not those compared: one who joined
+        with a payroll code before the check's position was never compared."""
+        digest = False
+        for employees in self.batch_id._employee_chunks(self.batch_id._cto_uses()):
+            digest = chained_digest(digest, employees)
+        return digest != self.compared_digest
 
     def _progress(self):
         """Where the check is, for the batch's form."""

@@ -1,3 +1,4 @@
+from datetime import date
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError
@@ -61,6 +62,23 @@ class TestCheckInBackground(PayrollCase):
         cy.sudo().write({"night_minutes": 45})
         while self.run_job():
             pass
+        self.assertIn("Today's data gives another file: issue a correction.",
+                      self.last_message().body)
+
+    def test_an_employee_joining_behind_the_check_gives_another_file(self):
+        """Issue 22: someone whose payroll code sorts before the chunks already compared gets
+        a day of the period while the check runs; the check never reads them, yet today's
+        file would hold their row, so the check does not report the same bytes."""
+        self.batch_.with_user(self.payroll_officer).action_check_reproducible()
+        self.run_job()
+        self.run_job()
+        newcomer = self.env["hr.employee"].create({
+            "name": "Abe Cruz", "barcode": "E000", "tz": "Asia/Manila",
+            "resource_calendar_id": self.calendar.id})
+        self.day(date(2025, 3, 6), employee=newcomer)
+        while self.run_job():
+            pass
+        self.assertEqual(self.rendered, [["E001"], ["E002"], ["E003"]])
         self.assertIn("Today's data gives another file: issue a correction.",
                       self.last_message().body)
 
