@@ -174,6 +174,10 @@ class ZkOvertimeLine(models.Model):
         return self._decide_lines(status, approved, reason)
 
     def _decide_lines(self, status, approved, reason):
+        """Each line written, then the approver's to-dos closed a feedback text at a time:
+        closing deletes the activities, and every deletion empties the ORM's cache, so one
+        per line made the next line re-read every line's fields (about 0.1 s a line)."""
+        closing = defaultdict(lambda: self.browse())
         for line in self:
             line.write({
                 "status": status, "approved_minutes": line.minutes if approved is None
@@ -186,7 +190,9 @@ class ZkOvertimeLine(models.Model):
                 feedback = self.env._("Refused")
             if reason:
                 feedback = f"{feedback}: {reason}"
-            line._close_approval(feedback)
+            closing[feedback] |= line
+        for feedback, lines in closing.items():
+            lines._close_approval(feedback)
         return True
 
     def _decide_in_chunks(self, status, approved, reason):
