@@ -43,8 +43,9 @@ class ZkDailyRecordCron(models.Model):
         # Employees whose changed days span the same dates are computed together: one read of
         # their inputs, one engine run each, one write of their days and attendances.
         spans = defaultdict(list)
-        for employee_id, lowest, highest in rows:
-            employee = self.env["hr.employee"].browse(employee_id)
+        # One recordset, so the employees' zones are read in one query, not one each.
+        employees = self.env["hr.employee"].browse([row[0] for row in rows])
+        for employee, (employee_id, lowest, highest) in zip(employees, rows):
             tz = ZoneInfo(employee._get_tz() or "UTC")
             spans[(_to_local(lowest, tz).date() - timedelta(days=1),
                    _to_local(highest, tz).date())].append(employee_id)
