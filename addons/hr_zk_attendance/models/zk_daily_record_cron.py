@@ -45,7 +45,7 @@ class ZkDailyRecordCron(models.Model):
         spans = defaultdict(list)
         # One recordset, so the employees' zones are read in one query, not one each.
         employees = self.env["hr.employee"].browse([row[0] for row in rows])
-        for employee, (employee_id, lowest, highest) in zip(employees, rows):
+        for employee, (employee_id, lowest, highest) in zip(employees, rows, strict=True):
             tz = ZoneInfo(employee._get_tz() or "UTC")
             spans[(_to_local(lowest, tz).date() - timedelta(days=1),
                    _to_local(highest, tz).date())].append(employee_id)

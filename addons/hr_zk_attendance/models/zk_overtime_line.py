@@ -85,23 +85,34 @@ class ZkOvertimeLine(models.Model):
 
     def _schedule_approval(self):
         """A to-do for whoever decides: the department's manager, else an attendance
-        administrator of the company."""
+        administrator of the company. The engine creates a day's lines by the batch: their
+        to-dos are created in one go too (as Odoo's activity_schedule would, one by one)."""
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        model_id = self.env["ir.model"]._get_id(self._name)
+        approvers, vals_list = {}, []
         for line in self:
-            approver = self._approver_for(line.employee_id)
-            if not approver:
+            employee = line.employee_id
+            key = (employee.department_id.id, employee.company_id.id)
+            if key not in approvers:
+                approvers[key] = self._approver_for(employee)
+            if not approvers[key]:
                 continue
-            # sudo: the engine (or a submitter) creates the to-do for someone else; the
-            # approver's right to decide is checked when they decide.
-            line.sudo().with_context(mail_activity_quick_update=True).activity_schedule(
-                "mail.mail_activity_data_todo", user_id=approver.id,
-                summary=self.env._("Approve overtime: %s", hours_minutes(line.minutes)),
-                note=self.env._("%(employee)s worked %(hours)s of %(kind)s overtime on "
-                                "%(date)s. Approve, approve less or refuse.",
-                                employee=line.employee_id.name,
-                                hours=hours_minutes(line.minutes),
-                                kind=dict(self._fields["kind"]._description_selection(
-                                    self.env)).get(line.kind, "").lower(),
-                                date=format_date(self.env, line.work_date)))
+            vals_list.append({
+                "res_model_id": model_id, "res_id": line.id,
+                "activity_type_id": todo.id, "automated": True,
+                "user_id": approvers[key].id, "date_deadline": fields.Date.context_today(self),
+                "summary": self.env._("Approve overtime: %s", hours_minutes(line.minutes)),
+                "note": self.env._("%(employee)s worked %(hours)s of %(kind)s overtime on "
+                                   "%(date)s. Approve, approve less or refuse.",
+                                   employee=employee.name, hours=hours_minutes(line.minutes),
+                                   kind=kinds.get(line.kind, "").lower(),
+                                   date=format_date(self.env, line.work_date)),
+            })
+        # sudo: the engine (or a submitter) creates the to-do for someone else; the
+        # approver's right to decide is checked when they decide.
+        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
+            vals_list)
 
     @api.model
     def _approver_for(self, employee):
