@@ -86,7 +86,10 @@ class ZkOvertimeLine(models.Model):
     def _schedule_approval(self):
         """A to-do for whoever decides: the department's manager, else an attendance
         administrator of the company. The engine creates a day's lines by the batch: their
-        to-dos are created in one go too (as Odoo's activity_schedule would, one by one)."""
+        to-dos are created in one go too (as Odoo's activity_schedule would, one by one,
+        and like it not at all when automated activities are switched off)."""
+        if self.env.context.get("mail_activity_automation_skip"):
+            return
         todo = self.env.ref("mail.mail_activity_data_todo")
         kinds = dict(self._fields["kind"]._description_selection(self.env))
         model_id = self.env["ir.model"]._get_id(self._name)
