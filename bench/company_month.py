@@ -4,7 +4,7 @@ Run with Odoo's interpreter (Odoo 18 and the addons' dependencies, as ./run-test
 
     $ODOO18_HOME/venv/bin/python bench/company_month.py [--sizes 1000,10000] [--quick]
         [--relays 200] [--history N] [--cto] [--work-entries]
-        [--durable | --durable-stages]
+        [--durable | --durable-stages] [--save-setup DIR | --from-setup DIR]
 
 For each size, in a fresh throwaway database (hr_payroll_export installed): a company of N
 employees on 200 push relays (one terminal each), the month's working days before the last
@@ -39,7 +39,9 @@ them and its issue compares them with the file. `--durable` runs PostgreSQL dura
 throughout; `--durable-stages` sets up on a fast cluster and turns it durable (fsync,
 synchronous_commit, full_page_writes on, then a checkpoint and sync) before the first
 measured stage, so the measured figures are durable and the long set-up is not slowed.
-The report's first line says which. No assertion.
+The report's first line says which. The set-up at 10,000 takes over an hour and a half:
+`--save-setup DIR` keeps a copy of each size's (cluster, pages, batch) and `--from-setup DIR`
+measures the stages again from it, with a change to the code in between. No assertion.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(OWN + [p for p in [os.environ.get("PY
 sys.path[:0] = OWN
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "bench"))
-from odoo_import import DB, HOME, ZONE, install, open_registry, signing_key  # noqa: E402
+from odoo_import import DB, HOME, ZONE, install, open_registry, point_odoo_at, signing_key  # noqa: E402
 from pg_throwaway import ThrowawayPostgres, free_port  # noqa: E402
 
 MODULES = "hr_payroll_export"
@@ -354,27 +356,67 @@ def modules_of(options) -> str:
                     + ([WORK_ENTRY_MODULES] if options.work_entries else []))
 
 
+def set_up(pg: ThrowawayPostgres, size: int, options) -> tuple[list, int]:
+    """The company and its month before the last day (untimed), and the month's draft batch;
+    with --save-setup a copy of it all, to measure the stages again with --from-setup."""
+    registry = open_fresh_registry(pg, modules_of(options))
+    previous = date.today().replace(day=1) - timedelta(days=1)
+    days = working_days(previous.year, previous.month)
+    started = time.perf_counter()
+    pages, _employee_ids = build_company(registry, size, days, options)
+    print(f"  set-up done in {time.perf_counter() - started:.0f} s", flush=True)
+    from odoo import SUPERUSER_ID, api
+
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+        batch_id = env["payroll.export.batch"].create({
+            "company_id": env.company.id, "period_start": previous.replace(day=1),
+            "period_end": previous}).id
+    quiet_crons(pg)
+    if options.save_setup:
+        import odoo
+
+        folder = Path(options.save_setup) / str(size)
+        if folder.exists():
+            shutil.rmtree(folder)
+        odoo.sql_db.close_all()  # the pool's connections end with the stop; new ones later
+        pg.save(folder, "filestore")
+        (folder / "setup.json").write_text(json.dumps({
+            "setup": setup_key(options), "batch_id": batch_id, "pages": pages,
+            "saved": datetime.now().isoformat(timespec="seconds")}))
+        print(f"  set-up saved in {folder}", flush=True)
+    return pages, batch_id
+
+
+def setup_key(options) -> dict:
+    """What a saved set-up depends on: a restore with other options would measure another
+    company than it says."""
+    return {"modules": modules_of(options), "relays": options.relays,
+            "history": options.history, "month": f"{date.today():%Y-%m}"}
+
+
+def restore_setup(pg: ThrowawayPostgres, size: int, options) -> tuple[list, int]:
+    folder = Path(options.from_setup) / str(size)
+    saved = json.loads((folder / "setup.json").read_text())
+    if saved["setup"] != setup_key(options):
+        raise SystemExit(f"{folder} was set up for {saved['setup']}, not {setup_key(options)}")
+    print(f"  set-up restored from {folder} (saved {saved['saved']})", flush=True)
+    pg.restore(folder)
+    point_odoo_at(pg)
+    return [tuple(page) for page in saved["pages"]], saved["batch_id"]
+
+
 def run_size(size: int, options) -> list[dict]:
     pg = ThrowawayPostgres(durable=options.durable)
     rows = []
     odoo = None
     try:
-        registry = open_fresh_registry(pg, modules_of(options))
-        today = date.today()
-        previous = today.replace(day=1) - timedelta(days=1)
-        days = working_days(previous.year, previous.month)
-        started = time.perf_counter()
-        pages, _employee_ids = build_company(registry, size, days, options)
-        print(f"  set-up done in {time.perf_counter() - started:.0f} s", flush=True)
+        if options.from_setup:
+            pages, batch_id = restore_setup(pg, size, options)
+        else:
+            pages, batch_id = set_up(pg, size, options)
         from odoo import SUPERUSER_ID, api
 
-        with registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-            batch_id = env["payroll.export.batch"].create({
-                "company_id": env.company.id, "period_start": previous.replace(day=1),
-                "period_end": previous}).id
-        registry = None
-        quiet_crons(pg)
         if options.durable_stages:
             pg.make_durable()
         port, log = free_port(), pg.root / "odoo-workers.log"
@@ -502,21 +544,13 @@ def officer_checks(stage, rows, pg, port: int, batch_id: int, work_entries: bool
 
 
 def open_fresh_registry(pg: ThrowawayPostgres, modules: str):
-    """The registry of this size's new cluster; Odoo's configuration is parsed once per
-    process, so a later size points it at its own cluster."""
+    """The registry of this size's new cluster, the modules installed."""
     if "odoo" not in sys.modules:
         return open_registry(pg, modules)
-    import odoo
-
     pg.start()
     print(f"installing {modules} into a fresh database ({pg.root}) ...", flush=True)
     install(pg, modules)
-    odoo.modules.registry.Registry.delete_all()
-    odoo.sql_db.close_all()
-    odoo.tools.config["db_host"] = str(pg.sock)
-    odoo.tools.config["db_port"] = pg.port
-    odoo.tools.config["data_dir"] = str(pg.root / "filestore")
-    return odoo.modules.registry.Registry(DB)
+    return point_odoo_at(pg)
 
 
 def open_registry_again(pg: ThrowawayPostgres):
@@ -542,6 +576,13 @@ def main() -> int:
                         "every employee on a contract that takes them")
     parser.add_argument("--keep-log", metavar="DIR",
                         help="copy each size's Odoo server log into DIR (odoo-<size>.log)")
+    setup = parser.add_mutually_exclusive_group()
+    setup.add_argument("--save-setup", metavar="DIR",
+                       help="keep a copy of each size's set-up in DIR/<size> (the cluster, "
+                       "pages and batch; GBs at 10,000)")
+    setup.add_argument("--from-setup", metavar="DIR",
+                       help="measure again from the set-ups --save-setup kept in DIR "
+                       "(same options; a set-up is for its month)")
     durable = parser.add_mutually_exclusive_group()
     durable.add_argument("--durable", action="store_true",
                          help="PostgreSQL with fsync, synchronous_commit, full_page_writes on")

@@ -109,13 +109,28 @@ def open_registry(pg: ThrowawayPostgres, modules: str = "hr_zk_attendance"):
     pg.start()
     print(f"installing {modules} into a fresh database ({pg.root}) ...", flush=True)
     install(pg, modules)
-    sys.path.insert(0, str(HOME / "src"))
+    return point_odoo_at(pg)
+
+
+def point_odoo_at(pg: ThrowawayPostgres):
+    """The in-process Odoo on `pg`'s database: its configuration is parsed once per process,
+    so a later cluster replaces the first one's address."""
+    if "odoo" not in sys.modules:
+        sys.path.insert(0, str(HOME / "src"))
+        import odoo
+
+        odoo.tools.config.parse_config([
+            f"--addons-path={HOME / 'src' / 'odoo' / 'addons'},{ROOT / 'addons'}",
+            f"--db_host={pg.sock}", f"--db_port={pg.port}", "--db_user=odoo",
+            f"--data-dir={pg.root / 'filestore'}", "--log-level=warn"])
+        return odoo.modules.registry.Registry(DB)
     import odoo
 
-    odoo.tools.config.parse_config([
-        f"--addons-path={HOME / 'src' / 'odoo' / 'addons'},{ROOT / 'addons'}",
-        f"--db_host={pg.sock}", f"--db_port={pg.port}", "--db_user=odoo",
-        f"--data-dir={pg.root / 'filestore'}", "--log-level=warn"])
+    odoo.modules.registry.Registry.delete_all()
+    odoo.sql_db.close_all()
+    odoo.tools.config["db_host"] = str(pg.sock)
+    odoo.tools.config["db_port"] = pg.port
+    odoo.tools.config["data_dir"] = str(pg.root / "filestore")
     return odoo.modules.registry.Registry(DB)
 
 

@@ -74,6 +74,10 @@ class ThrowawayPostgres:
         setting = "on" if self.durable else "off"
         with open(self.data / "postgresql.conf", "a") as conf:
             conf.writelines(f"{name} = {setting}\n" for name in DURABILITY_SETTINGS)
+        self._serve()
+        self.psql("postgres", "CREATE ROLE odoo LOGIN SUPERUSER")
+
+    def _serve(self) -> None:
         options = f"-k {self.sock} -p {self.port} -c listen_addresses=127.0.0.1"
         start = run(
             self._cmd(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options,
@@ -82,7 +86,30 @@ class ThrowawayPostgres:
         )
         if start.returncode:
             raise RuntimeError(f"PostgreSQL did not start: {start.stderr.strip()}")
-        self.psql("postgres", "CREATE ROLE odoo LOGIN SUPERUSER")
+
+    def save(self, target: Path, *extra: str) -> None:
+        """A copy of the cluster (and the `extra` folders of its root) in `target`, taken
+        stopped so it is consistent; the cluster runs again afterwards. A long benchmark
+        set-up saved once can be measured again with restore()."""
+        subprocess.run(self._cmd(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast",
+                                 "-w", "stop"), check=True, capture_output=True)
+        target.mkdir(parents=True, exist_ok=True)
+        for name in ("data", *extra):
+            if (self.root / name).exists():
+                subprocess.run(["cp", "-a", str(self.root / name), str(target)], check=True)
+        self._serve()
+
+    def restore(self, source: Path) -> None:
+        """Start this (new) cluster from a copy save() took, instead of an empty one."""
+        self.sock.mkdir(parents=True)
+        for folder in source.iterdir():
+            if folder.is_dir():
+                subprocess.run(["cp", "-a", str(folder), str(self.root)], check=True)
+        if self.as_postgres:
+            shutil.chown(self.root, "postgres")
+            shutil.chown(self.sock, "postgres")
+        self._serve()
+        self.durable = self.psql("postgres", "SHOW fsync") == "on"
 
     def make_durable(self) -> None:
         """From now on every commit reaches the disk: the three settings on (all reload
