@@ -1,6 +1,8 @@
 """A loopback HTTP proxy that cuts the link on purpose (a branch's flaky uplink).
 
-Each connection takes the next action of its plan (then ``pass`` once the plan is empty):
+Each request to the proxied path takes the next action of its plan (then ``pass`` once the
+plan is empty); requests to other paths pass (the relay's other channels, status and biometric
+pages, call Odoo on their own schedule and must not take a fault meant for event pages):
 
 * ``pass``: forward the request, forward the answer;
 * ``cut_request``: forward the headers and half the body, then close both sides (the server
@@ -57,8 +59,9 @@ def read_all(sock):
 
 
 class LinkProxy:
-    def __init__(self, target_port):
+    def __init__(self, target_port, path):
         self.target_port = target_port
+        self.path = path
         self.plan = []
         self.log = []
         self.lock = threading.Lock()
@@ -92,14 +95,16 @@ class LinkProxy:
             threading.Thread(target=self._handle, args=(client,), daemon=True).start()
 
     def _handle(self, client):
-        with self.lock:
-            action = self.plan.pop(0) if self.plan else "pass"
         upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=60)
         try:
             request = read_request(client)
             if request is None:
                 return
-            _method, _target, head, body = request
+            _method, target, head, body = request
+            action = "pass"
+            if target.split("?", 1)[0] == self.path:
+                with self.lock:
+                    action = self.plan.pop(0) if self.plan else "pass"
             if action == "cut_request":
                 raw = upstream_request(head, body[: len(body) // 2])
                 upstream.sendall(raw)
@@ -110,8 +115,9 @@ class LinkProxy:
                 answer = read_all(upstream)
                 if action == "pass":
                     client.sendall(answer)
-            with self.lock:
-                self.log.append(action)
+            if target.split("?", 1)[0] == self.path:
+                with self.lock:
+                    self.log.append(action)
         finally:
             upstream.close()
             client.close()

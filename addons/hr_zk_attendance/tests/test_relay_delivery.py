@@ -157,7 +157,7 @@ class TestRelayDelivery(CallingRelayMixin, HttpCase):
 
     def test_link_cut_mid_page_loses_and_doubles_nothing(self):
         relay, device = self.make_relay()
-        proxy = LinkProxy(int(self.base_url().rsplit(":", 1)[1]))
+        proxy = LinkProxy(int(self.base_url().rsplit(":", 1)[1]), "/zk/relay/push")
         self.addCleanup(proxy.close)
         self.enrol(relay, proxy.url)
         # First page: cut while the request travels; second: Odoo commits, answer lost.
