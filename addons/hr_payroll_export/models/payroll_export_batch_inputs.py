@@ -274,7 +274,7 @@ class PayrollExportBatchInputs(models.Model):
         now = pending if chunks is None else pending[:chunks]
         # sudo: as in _inputs.
         Days = self.env["zk.daily.record"].sudo()
-        for part in now:
+        for part in now._one_at_a_time():
             self._lock_days(Days.browse(part._record_ids()))
             part.days_locked = True
         self.env.flush_all()

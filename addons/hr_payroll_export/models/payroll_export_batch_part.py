@@ -20,14 +20,20 @@ class PayrollExportBatchPart(models.Model):
     batch_id = fields.Many2one("payroll.export.batch", required=True, index=True,
                                ondelete="cascade")
     sequence = fields.Integer(required=True)
-    lines = fields.Text(help="The chunk's rows as written in the file (UTF-8 text).")
-    inputs = fields.Text(help="The chunk's inputs as canonical JSON (inputs hash).")
+    # The big columns are read only when asked for, for the records asked for: a run that
+    # reads a part's small fields (create_date, days_locked) would otherwise load every
+    # part's rows, the whole file, and an issue's memory would grow with the company.
+    lines = fields.Text(prefetch=False,
+                        help="The chunk's rows as written in the file (UTF-8 text).")
+    inputs = fields.Text(prefetch=False,
+                         help="The chunk's inputs as canonical JSON (inputs hash).")
     row_count = fields.Integer()
     first_code = fields.Char()
     last_code = fields.Char()
     employee_count = fields.Integer()
-    blocked_json = fields.Text(help="The chunk's days that block the export.")
-    record_ids_json = fields.Text(help="The daily records the chunk read (locked on issue).")
+    blocked_json = fields.Text(prefetch=False, help="The chunk's days that block the export.")
+    record_ids_json = fields.Text(
+        prefetch=False, help="The daily records the chunk read (locked on issue).")
     days_locked = fields.Boolean(help="The chunk's daily records are locked.")
 
     _sql_constraints = [("batch_sequence_unique", "UNIQUE(batch_id, sequence)",

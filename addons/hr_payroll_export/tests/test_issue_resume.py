@@ -93,6 +93,29 @@ class TestIssueResume(PayrollCase):
         days = self.env["zk.daily.record"].search([("company_id", "=", self.company.id)])
         self.assertTrue(all(days.mapped("locked")))
 
+    def test_a_run_reads_the_rows_of_one_chunk_at_a_time(self):
+        """Issue 22: no run of the scheduled issue loads the rows (or inputs, or days) of
+        every chunk written before it: the memory of a run is that of one chunk, and the
+        rows are read once each, when the file is written."""
+        Part = type(self.env["payroll.export.batch.part"])
+        real, reads = Part.fetch, []
+
+        def spy(parts, field_names):
+            reads.append((len(parts), set(field_names)))
+            return real(parts, field_names)
+
+        big = {"lines", "inputs", "record_ids_json"}
+        self.enterContext(patch.object(Part, "fetch", spy))
+        for _run in range(10):
+            if not self.run_cron():
+                break
+        self.assertEqual(self.the_batch().state, "issued")
+        self.assertEqual([count for count, names in reads if "lines" in names], [1, 1, 1])
+        self.assertEqual([count for count, names in reads if "record_ids_json" in names],
+                         [1, 1, 1])
+        self.assertEqual([(count, names & big) for count, names in reads
+                          if count > 1 and names & big], [])
+
     def test_day_changed_between_chunks_starts_the_issue_again(self):
         """Issue 22: the chunks already written no longer say what would be locked when a
         day of the period changed after them; the issue starts again from the first."""

@@ -8,4 +8,5 @@ class PayrollExportBatchPart(models.Model):
     _inherit = "payroll.export.batch.part"
 
     zk_work_entry_json = fields.Text(
+        prefetch=False,  # read one part at a time (see the part's other big columns)
         help="The chunk's employees compared with their work entries, and what differs.")
