@@ -12,7 +12,10 @@ from the daily records, then in one run measures:
   `create` per chunk of contracts: what storing alone costs (Odoo's conflict check included);
 * zk-odoo: Odoo's own `hr.contract.generate_work_entries` for the month: daily records,
   schedules and holidays read, zk_rules.work_entries, Odoo's leave entries, and the same
-  storage.
+  storage;
+* a day regenerated, as the daily records job does after the day's punches: each chunk's
+  employees one call each (the former per-employee loop, the baseline), then the chunk in
+  one call (employees of the same span together), alternated, each rolled back.
 
 Prints entries/s and employee-days/s for both, each chunk's time (median and worst) and the
 ratio (target >= 50% of the ceiling). No assertion.
@@ -125,6 +128,27 @@ def main() -> int:
                 env["hr.contract"].browse(ids).generate_work_entries(first, last, force=True)
                 env.flush_all()
                 our_times.append(time.perf_counter() - started)
+        # A day's regeneration, as the daily records job makes it after the day's punches:
+        # each chunk's employees one call each (the per-employee loop, baseline), then in one
+        # call (grouped by span), alternated, each rolled back so both start alike.
+        alone_times, together_times = [], []
+        for ids in chunks:
+            for grouped in (False, True):
+                with registry.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+                    records = env["zk.daily.record"].search(
+                        [("employee_id", "in", ids), ("work_date", "=", last)])
+                    env.invalidate_all()
+                    started = time.perf_counter()
+                    if grouped:
+                        env["hr.work.entry"]._zk_regenerate(records)
+                    else:
+                        for record in records:
+                            env["hr.work.entry"]._zk_regenerate(record)
+                    env.flush_all()
+                    (together_times if grouped else alone_times).append(
+                        time.perf_counter() - started)
+                    cr.rollback()
         with registry.cursor() as cr:
             cr.execute("SELECT count(*), count(*) FILTER (WHERE zk_record_id IS NOT NULL), "
                        "count(*) FILTER (WHERE state = 'conflict') FROM hr_work_entry "
@@ -143,6 +167,15 @@ def main() -> int:
         print(f"{label:44} {entries_made:>8} {seconds:>8.1f} {entries_made / seconds:>9.0f} "
               f"{days_total / seconds:>7.0f} {statistics.median(times):>11.2f}s "
               f"{max(times):>10.2f}s {ceiling / seconds:>10.0%}")
+    print(f"\n{'a day regenerated, as the daily records job':44} {'employees':>9} "
+          f"{'seconds':>8} {'employees/s':>11} {'chunk median':>12} {'chunk worst':>11} "
+          f"{'speed-up':>8}")
+    alone = sum(alone_times)
+    for label, times in (("one employee a call (the former loop)", alone_times),
+                         ("the chunk in one call (grouped by span)", together_times)):
+        print(f"{label:44} {args.employees:>9} {sum(times):>8.1f} "
+              f"{args.employees / sum(times):>11.0f} {statistics.median(times):>11.2f}s "
+              f"{max(times):>10.2f}s {alone / sum(times):>7.1f}x")
     print(f"\n{stored} active work entries stored ({from_days} from daily records, {conflicts} "
           f"in conflict) for {args.employees} employees x {args.days} days, chunks of {CHUNK} "
           f"contracts; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import date, timedelta
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError
@@ -93,6 +93,51 @@ class TestWorkEntriesFromDays(WorkEntryCase):
             self.env["hr.work.entry"].search_count([("employee_id", "=", self.employee.id)]),
             count)
         self.assertTrue(self.entries(self.days[1], active=False), "replaced, then archived")
+
+    def test_employees_regenerated_together_get_what_each_gets_alone(self):
+        """Issue 22: the scheduled job regenerates a run's employees together (a search, an
+        archive and a generation for all whose days span the same instants); each gets the
+        entries a regeneration of them alone gave: a night shift into the next day, a locked
+        day kept as exported, a day of another span."""
+        self.week_of_stories()
+        mon, tue, _wed, _thu, _fri, sat, sun, _mon2 = self.days
+        ben = self.other
+        self.env["hr.contract"].create({
+            "name": "Ben Cruz", "employee_id": ben.id, "wage": 30000,
+            "date_start": date(2020, 1, 1), "state": "open",
+            "resource_calendar_id": self.calendar.id, "work_entry_source": "zk_daily"})
+        self.env["zk.device.user"].create({"device_id": self.device.id, "pin": "0043",
+                                           "employee_id": ben.id})
+        events = []
+        for local, status in ((f"{mon} 08:00", 0), (f"{mon} 17:10", 1),
+                              (f"{sat} 20:00", 0), (f"{sun} 03:30", 1)):
+            self.__class__.next_event += 1
+            events.append(self.event(self.next_event, "0043", f"{local}:00", status))
+        self.import_events(events)
+        self.env["zk.daily.record"]._compute_range(ben, self.days[0], self.days[-1])
+        self.record(tue).write({"locked": True})  # exported: its entries stay validated
+        Entry = self.env["hr.work.entry"].with_context(active_test=False)
+
+        def entries():
+            found = Entry.search([("employee_id", "in", [self.employee.id, ben.id])])
+            return sorted((e.employee_id.name, e.work_entry_type_id.id or 0,
+                           e.date_start, e.date_stop, e.state, e.active)
+                          for e in found if e.active), \
+                found.filtered("active")
+
+        alone, before = entries()  # each made by the computation of that employee alone
+        self.assertIn(("Ben Cruz", at(sun, "03:30")),
+                      {(name, stop) for name, _type, _start, stop, *_rest in alone},
+                      "Ben's night shift runs into Sunday")
+        records = self.env["zk.daily.record"].search(
+            [("employee_id", "in", [self.employee.id, ben.id])])
+        self.env["hr.work.entry"]._zk_regenerate(records)
+        together, after = entries()
+        self.assertEqual(together, alone)
+        locked = before.filtered(lambda e: e.zk_record_id == self.record(tue))
+        self.assertEqual(set(locked.mapped("state")), {"validated"})
+        self.assertEqual(after & locked, locked, "the exported day's entries are the same")
+        self.assertFalse((after - locked) & before, "every other entry made again")
 
     def test_e93_overtime_decision_replaces_the_days_entries(self):
         self.week_of_stories()
