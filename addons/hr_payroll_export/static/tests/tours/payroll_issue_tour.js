@@ -2,6 +2,7 @@
 /* Journey 3: a payroll officer issues the payroll file of a closed period, downloads it and
  * finds the download logged under their name. */
 
+import { rpc } from "@web/core/network/rpc";
 import { registry } from "@web/core/registry";
 import { openPayrollExportMenu } from "@hr_payroll_export/../tests/tours/payroll_menu_steps";
 
@@ -43,6 +44,28 @@ registry.category("web_tour.tours").add("zk_payroll_issue", {
             content: "Download the file",
             trigger: ".o_form_view button[name=action_download]",
             run: "click",
+        },
+        {
+            // The file arrives by a navigation of its own, which the list below may
+            // overtake on the server: wait until the download's request is done, as a person
+            // would by looking at the saved file.
+            content: "The file was served",
+            trigger: ".o_form_view",
+            async run() {
+                for (let attempt = 0; attempt < 100; attempt++) {
+                    const served = await rpc("/web/dataset/call_kw", {
+                        model: "payroll.export.download",
+                        method: "search_count",
+                        args: [[["user_id.name", "=", "Paula Santos"]]],
+                        kwargs: {},
+                    });
+                    if (served) {
+                        return;
+                    }
+                    await new Promise((resolve) => setTimeout(resolve, 100));
+                }
+                throw new Error("The download was never served");
+            },
         },
         {
             content: "Open the Payroll Export menu",
