@@ -233,8 +233,8 @@ class HrWorkEntry(models.Model):
                 low = max(start, contract.date_generated_from)
                 high = min(stop, contract.date_generated_to)
                 if low < high:
-                    inside[(low, high, contract.company_id)] |= contract
-            for (low, high, _company), forced in inside.items():
+                    inside[(low, high)] |= contract
+            for (low, high), forced in inside.items():
                 forced._generate_work_entries(low, high, force=True)
             group._generate_work_entries(start, stop)
         # Exported days made again (the correction) are locked again.
@@ -247,8 +247,9 @@ class HrWorkEntry(models.Model):
         return True
 
     def _zk_keep_exported_and_validated(self, wanted, by_employee, zones):
-        """Out of `wanted` ({employee id: (contracts, dates)}): the following days that are
-        exported (locked), and the days whose entries a payroll validated."""
+        """Take out of the dates of `wanted` ({employee id: (contracts, dates)}) the next
+        days that were exported (locked) and the days whose entries a payroll validated:
+        both keep their entries."""
         following = {(employee_id, day) for employee_id, (_c, dates) in wanted.items()
                      for day in dates} - {(employee.id, day) for employee, dates
                                           in by_employee.items() for day in dates}
