@@ -70,7 +70,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(OWN + [p for p in [os.environ.get("PY
 sys.path[:0] = OWN
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "bench"))
-from odoo_import import DB, HOME, ZONE, install, open_registry, point_odoo_at, signing_key  # noqa: E402
+from odoo_import import DB, HOME, ZONE, open_registry, point_odoo_at, signing_key  # noqa: E402
 from pg_throwaway import ThrowawayPostgres, free_port  # noqa: E402
 
 MODULES = "hr_payroll_export"
@@ -359,7 +359,7 @@ def modules_of(options) -> str:
 def set_up(pg: ThrowawayPostgres, size: int, options) -> tuple[list, int]:
     """The company and its month before the last day (untimed), and the month's draft batch;
     with --save-setup a copy of it all, to measure the stages again with --from-setup."""
-    registry = open_fresh_registry(pg, modules_of(options))
+    registry = open_registry(pg, modules_of(options))
     previous = date.today().replace(day=1) - timedelta(days=1)
     days = working_days(previous.year, previous.month)
     started = time.perf_counter()
@@ -541,16 +541,6 @@ def officer_checks(stage, rows, pg, port: int, batch_id: int, work_entries: bool
                     f"mail_message WHERE model = 'payroll.export.batch' AND res_id = "
                     f"{batch_id} ORDER BY id DESC LIMIT 1"))
         rows[-1]["month_end"] = False
-
-
-def open_fresh_registry(pg: ThrowawayPostgres, modules: str):
-    """The registry of this size's new cluster, the modules installed."""
-    if "odoo" not in sys.modules:
-        return open_registry(pg, modules)
-    pg.start()
-    print(f"installing {modules} into a fresh database ({pg.root}) ...", flush=True)
-    install(pg, modules)
-    return point_odoo_at(pg)
 
 
 def open_registry_again(pg: ThrowawayPostgres):

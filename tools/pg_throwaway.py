@@ -59,10 +59,7 @@ class ThrowawayPostgres:
     def start(self) -> None:
         if self.bin is None:
             raise RuntimeError("PostgreSQL server tools (initdb) not found")
-        self.sock.mkdir(parents=True)
-        if self.as_postgres:
-            shutil.chown(self.root, "postgres")
-            shutil.chown(self.sock, "postgres")
+        self._make_socket_folder()
         init = run(
             self._cmd(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust",
                       "-U", "postgres", "-E", "UTF8", "--no-sync"),
@@ -76,6 +73,12 @@ class ThrowawayPostgres:
             conf.writelines(f"{name} = {setting}\n" for name in DURABILITY_SETTINGS)
         self._serve()
         self.psql("postgres", "CREATE ROLE odoo LOGIN SUPERUSER")
+
+    def _make_socket_folder(self) -> None:
+        self.sock.mkdir(parents=True)
+        if self.as_postgres:
+            shutil.chown(self.root, "postgres")
+            shutil.chown(self.sock, "postgres")
 
     def _serve(self) -> None:
         options = f"-k {self.sock} -p {self.port} -c listen_addresses=127.0.0.1"
@@ -101,13 +104,10 @@ class ThrowawayPostgres:
 
     def restore(self, source: Path) -> None:
         """Start this (new) cluster from a copy save() took, instead of an empty one."""
-        self.sock.mkdir(parents=True)
+        self._make_socket_folder()
         for folder in source.iterdir():
             if folder.is_dir():
                 subprocess.run(["cp", "-a", str(folder), str(self.root)], check=True)
-        if self.as_postgres:
-            shutil.chown(self.root, "postgres")
-            shutil.chown(self.sock, "postgres")
         self._serve()
         self.durable = self.psql("postgres", "SHOW fsync") == "on"
 

@@ -101,8 +101,9 @@ class LinkProxy:
             if request is None:
                 return
             _method, target, head, body = request
+            planned = target.split("?", 1)[0] == self.path
             action = "pass"
-            if target.split("?", 1)[0] == self.path:
+            if planned:
                 with self.lock:
                     action = self.plan.pop(0) if self.plan else "pass"
             if action == "cut_request":
@@ -115,7 +116,7 @@ class LinkProxy:
                 answer = read_all(upstream)
                 if action == "pass":
                     client.sendall(answer)
-            if target.split("?", 1)[0] == self.path:
+            if planned:
                 with self.lock:
                     self.log.append(action)
         finally:
